@@ -1,0 +1,5 @@
+import sys
+
+from jqtrade.cli import main
+
+sys.exit(main())

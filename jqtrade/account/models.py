@@ -1,0 +1,101 @@
+"""Value types shared by the account module and every trade gate.
+
+Only plain, frozen values live here: order styles, the status enum, the request a gate
+receives. The live order state machine lives in ``account/order.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Optional, Union
+
+import attrs
+import pendulum
+
+
+class OrderStatus(str, enum.Enum):
+    """Order states. Plain strings compare equal (``OrderStatus.open == "open"``)."""
+
+    new = "new"
+    open = "open"
+    filling = "filling"
+    filled = "filled"
+    canceling = "canceling"
+    partly_canceled = "partly_canceled"
+    canceled = "canceled"
+    rejected = "rejected"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {OrderStatus.filled, OrderStatus.partly_canceled, OrderStatus.canceled, OrderStatus.rejected}
+)
+
+
+class OrderSide(str, enum.Enum):
+    long = "long"
+    short = "short"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class OrderAction(str, enum.Enum):
+    """``open`` buys, ``close`` sells (long side only)."""
+
+    open = "open"
+    close = "close"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class LimitOrderStyle:
+    """限价单。``LimitOrderStyle(0)`` 表示按对手方最优价成交（由券商定价）。"""
+
+    price: float = attrs.field(converter=float)
+
+    def __repr__(self) -> str:
+        return f"LimitOrderStyle({self.price:g})"
+
+
+@attrs.frozen
+class MarketOrderStyle:
+    """市价单。A 股柜台多数不接受真正的市价单，交易接口会说明它如何处理。"""
+
+    def __repr__(self) -> str:
+        return "MarketOrderStyle()"
+
+
+OrderStyle = Union[LimitOrderStyle, MarketOrderStyle]
+
+
+@attrs.frozen(kw_only=True)
+class OrderRequest:
+    """What a gate receives in ``AbsTradeGate.order``: already checked and journaled."""
+
+    order_id: str
+    code: str  # jqtrade form: 600000.XSHG / 000001.XSHE
+    action: OrderAction
+    amount: int  # always positive; the action says buy or sell
+    style: OrderStyle
+    side: OrderSide = OrderSide.long
+    create_time: Optional[pendulum.DateTime] = None
+
+    @property
+    def price(self) -> Optional[Decimal]:
+        if isinstance(self.style, LimitOrderStyle):
+            return Decimal(str(self.style.price))
+        return None
+
+    @property
+    def is_buy(self) -> bool:
+        return self.action is OrderAction.open

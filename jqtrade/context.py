@@ -1,0 +1,61 @@
+"""The ``context`` object handed to every user callback."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, Optional
+
+import pendulum
+
+from jqtrade.errors import AccountDisabledError
+
+if TYPE_CHECKING:
+    from jqtrade.account.portfolio import Portfolio
+    from jqtrade.runtime import Runtime
+
+
+class Context:
+    """What a callback may ask about "now": times, the portfolio, the run mode."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._strategy_dt: Optional[pendulum.DateTime] = None
+
+    @property
+    def current_dt(self) -> pendulum.DateTime:
+        """当前时间（北京时间，来自时钟；模拟运行时为模拟时间）。"""
+        return self._runtime.clock.now()
+
+    @property
+    def strategy_dt(self) -> Optional[pendulum.DateTime]:
+        """正在运行的定时任务的预定时间；不在定时任务中时为 None。"""
+        return self._strategy_dt
+
+    @property
+    def trading_date(self) -> datetime.date:
+        """今天（若今天休市，则为下一个交易日）。"""
+        today = self.current_dt.date()
+        cal = self._runtime.calendar
+        return today if cal.is_trading_day(today) else cal.next_trading_day(today)
+
+    @property
+    def is_simulated(self) -> bool:
+        """是否在模拟时钟上运行（--simulate）。"""
+        return self._runtime.clock.is_simulated
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """账户资金和持仓的最新快照（需开启账户模块）。"""
+        account = self._runtime.account
+        if account is None:
+            raise AccountDisabledError("context.portfolio")
+        return account.portfolio
+
+    def __repr__(self) -> str:
+        return f"<Context current_dt={self.current_dt.isoformat()}>"
+
+    def _set_strategy_dt(self, value: Optional[pendulum.DateTime]) -> None:
+        self._strategy_dt = value
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、is_simulated")

@@ -1,0 +1,206 @@
+"""jqtrade's exceptions: one tree, every message in Chinese and built from the bad value.
+
+    JqTradeError
+     ├── ConfigError (ValueError)
+     │    ├── UnknownOptionError            set_options 收到未知选项
+     │    ├── OptionValueError              选项值类型或范围不对
+     │    └── ConfigFileError               --config TOML 文件无法读取
+     ├── ScheduleError
+     │    ├── TimeExpressionError (ValueError)   run_daily 的时间表达式不合法
+     │    ├── ScheduleArgumentError (ValueError) run_weekly/run_monthly 的日序号等不合法
+     │    └── NotInInitializeError (RuntimeError) 在 process_initialize 之外注册定时任务
+     ├── CalendarError (ValueError)         交易日历文件/节假日配置不合法
+     ├── StrategyLoadError                   策略文件不存在、无法导入或找不到策略
+     ├── AccountError
+     │    ├── AccountDisabledError (RuntimeError) 未开启账户模块却调用交易 API
+     │    ├── OrderRejectedError (ValueError)     下单前检查不通过（带 reason 代码）
+     │    ├── OrderNotFoundError (LookupError)    订单号不存在
+     │    ├── UnknownOrderStatusError (ValueError) 订单状态名称不存在（如 get_orders(status=...)）
+     │    ├── IllegalOrderTransitionError (RuntimeError) 订单当前状态不允许该操作
+     │    └── JournalError                         订单日志损坏或无法写入
+     ├── GateError                            交易接口调用失败
+     │    ├── GateConfigError (ValueError)         交易接口配置不对（如缺少 account_no）
+     │    └── GateLockTimeoutError (TimeoutError)  文件锁超时
+     └── TaskError
+          ├── TaskAlreadyRunningError             同名任务已在运行
+          └── TaskNotFoundError (LookupError)     找不到要停止的任务
+
+Leaves also subclass the matching built-in so that ``except ValueError`` in user code keeps
+working. Each class builds its message in ``__init__`` so that raising sites stay short.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+
+class JqTradeError(Exception):
+    """Root of every error jqtrade raises on purpose."""
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+class ConfigError(JqTradeError, ValueError):
+    pass
+
+
+class UnknownOptionError(ConfigError):
+    def __init__(self, key: str, valid: Iterable[str]) -> None:
+        valid = sorted(valid)
+        close = difflib.get_close_matches(key, valid, n=1)
+        hint = f"，你是不是想写 {close[0]!r}？" if close else ""
+        super().__init__(f"未知选项 {key!r}{hint} 可用选项：{', '.join(valid)}")
+        self.key = key
+        self.suggestion = close[0] if close else None
+
+
+class OptionValueError(ConfigError):
+    def __init__(self, key: str, value: Any, expected: str) -> None:
+        super().__init__(f"选项 {key} 的值 {value!r} 不合法：{expected}")
+        self.key = key
+        self.value = value
+
+
+class ConfigFileError(ConfigError):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"配置文件 {path} 无法使用：{reason}")
+        self.path = path
+
+
+# --- scheduling ----------------------------------------------------------------------------
+
+
+class ScheduleError(JqTradeError):
+    pass
+
+
+TIME_EXPRESSION_FORMS = (
+    "'HH:MM:SS' 或 'HH:MM'（如 '09:31:00'、'14:50'）",
+    "'open'、'close'（按 market_period 的开盘/收盘时间）",
+    "'before_open'（= open-30m）、'after_close'（= close+30m）",
+    "带偏移的 'open-30m'、'close+1h30m'、'open+90s'（单位 h/m/s）",
+    "'every_minute'（交易时段内每分钟，含首尾）",
+)
+
+
+class TimeExpressionError(ScheduleError, ValueError):
+    def __init__(self, expression: object, reason: str = "") -> None:
+        forms = "\n  ".join(TIME_EXPRESSION_FORMS)
+        why = f"（{reason}）" if reason else ""
+        super().__init__(f"时间表达式 {expression!r} 不合法{why}。支持的写法：\n  {forms}")
+        self.expression = expression
+
+
+class ScheduleArgumentError(ScheduleError, ValueError):
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        super().__init__(f"参数 {name} 的值 {value!r} 不合法：{expected}")
+        self.value = value
+
+
+class NotInInitializeError(ScheduleError, RuntimeError):
+    def __init__(self, api: str) -> None:
+        super().__init__(f"{api} 只能在 process_initialize 中调用")
+        self.api = api
+
+
+# --- calendar and loading ------------------------------------------------------------------
+
+
+class CalendarError(JqTradeError, ValueError):
+    pass
+
+
+class StrategyLoadError(JqTradeError):
+    def __init__(self, path: str, reason: str, lineno: int | None = None) -> None:
+        where = f"{path}:{lineno}" if lineno else path
+        super().__init__(f"无法加载策略文件 {where}：{reason}")
+        self.path = path
+        self.lineno = lineno
+
+
+# --- account and orders --------------------------------------------------------------------
+
+
+class AccountError(JqTradeError):
+    pass
+
+
+class AccountDisabledError(AccountError, RuntimeError):
+    def __init__(self, api: str) -> None:
+        super().__init__(
+            f"{api} 需要账户模块，但账户模块没有开启：请在 process_initialize 中"
+            f"调用 set_options(account_no='你的资金账号') 或 set_options(use_account=True)"
+        )
+        self.api = api
+
+
+class OrderRejectedError(AccountError, ValueError):
+    """A pre-trade check refused the order before it reached the broker."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"[{reason}] {message}")
+        self.reason = reason
+        self.message = message
+
+
+class OrderNotFoundError(AccountError, LookupError):
+    def __init__(self, order_id: object) -> None:
+        super().__init__(f"找不到订单 {order_id!r}（只能查询/撤销本任务今天下的订单）")
+        self.order_id = order_id
+
+
+class UnknownOrderStatusError(AccountError, ValueError):
+    def __init__(self, value: object, valid: Iterable[str]) -> None:
+        super().__init__(f"订单状态 {value!r} 不存在，可用的状态：{', '.join(valid)}")
+        self.value = value
+
+
+class IllegalOrderTransitionError(AccountError, RuntimeError):
+    def __init__(self, order_id: str, status: str, action: str) -> None:
+        super().__init__(f"订单 {order_id} 当前状态为 {status}，不能{action}")
+        self.order_id = order_id
+        self.status = status
+
+
+class JournalError(AccountError):
+    pass
+
+
+# --- trade gates ---------------------------------------------------------------------------
+
+
+class GateError(JqTradeError):
+    pass
+
+
+class GateConfigError(GateError, ValueError):
+    pass
+
+
+class GateLockTimeoutError(GateError, TimeoutError):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__(f"等待文件锁超时（{timeout} 秒）：{path}，可能有其他程序长时间占用该文件")
+        self.path = path
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+
+class TaskError(JqTradeError):
+    pass
+
+
+class TaskAlreadyRunningError(TaskError):
+    def __init__(self, name: str, pid: int | None) -> None:
+        pid_text = f"（pid {pid}）" if pid else ""
+        super().__init__(f"名为 {name!r} 的任务已在运行{pid_text}，任务名称不能重复")
+        self.name = name
+        self.pid = pid
+
+
+class TaskNotFoundError(TaskError, LookupError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"找不到运行中的任务：{what}")

@@ -1,0 +1,97 @@
+"""The trade-gate contract: how jqtrade talks to a broker.
+
+A gate is the only place that knows a broker's wire format. The account module calls it from
+the event loop's single thread, so a gate never needs locks of its own for jqtrade's sake, and
+must never block that thread for long (a few hundred milliseconds at most: poll, don't wait).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any
+
+from jqtrade.account.models import OrderRequest
+
+
+class AbsTradeGate(abc.ABC):
+    """Base class of every trade gate (券商交易接口).
+
+    Contract — what jqtrade relies on, and what the contract suite in
+    ``jqtrade.testing.gate_contract`` checks:
+
+    ``setup(options)``
+        Called once before anything else with every option the strategy set (a plain
+        ``dict``; gate-specific extras are under ``options["gate_options"]``). Validate here
+        and raise :class:`jqtrade.errors.GateConfigError` with a Chinese message naming the bad
+        option. May be called with a ``clock`` keyword when the gate needs market time.
+
+    ``order(request) -> None``
+        Hand one order to the broker. ``request.order_id`` is jqtrade's id, unique within the
+        trading day across restarts and across tasks sharing the account: the gate must send
+        it so that later reports carry it back. Raise :class:`jqtrade.errors.GateError` (or a
+        subclass) when the order certainly did not reach the broker. Returning means "sent";
+        acceptance or rejection arrives later through ``sync_orders``. Idempotency: jqtrade
+        never calls ``order`` twice with the same id, not even after a restart; a gate does not
+        have to deduplicate.
+
+    ``cancel_order(order_id) -> None``
+        Ask the broker to cancel. May be called again for the same id (a user retrying);
+        a cancel of an order already final must not raise. The result arrives via
+        ``sync_orders``.
+
+    ``sync_balance() -> dict``
+        The account as the broker sees it now::
+
+            {"cash": {"total_value": float,      # 总资产, yuan
+                      "available_cash": float,   # 可用资金
+                      "locked_cash": float},     # 冻结资金
+             "positions": [{"code": "000001.XSHE", "total_amount": int,
+                            "closeable_amount": int, "avg_cost": float,
+                            "last_price": float, "position_value": float}]}
+
+        Raise on failure (file missing, broker not logged in): the account keeps its last good
+        state and marks it stale. Positions with ``total_amount`` 0 may be left out.
+
+    ``sync_orders() -> list[dict]``
+        Today's orders known to the broker, each the *whole* current state, at least::
+
+            {"order_id": str,               # jqtrade id (None/"" if the order is not ours)
+             "broker_order_id": str | None,
+             "code": "000001.XSHE", "action": "open" | "close",
+             "status": "new" | "open" | "filling" | "filled" | "canceling"
+                       | "partly_canceled" | "canceled" | "rejected",
+             "amount": int, "price": float,
+             "filled_amount": int, "canceled_amount": int,
+             "avg_price": float, "deal_balance": float, "commission": float,
+             "err_msg": str, "entrust_time": pendulum.DateTime | None}
+
+        Returning only orders changed since the previous call is allowed (incremental
+        gates); returning all of them again is also fine: jqtrade applies each state once and
+        ignores updates that would move an order backwards. Orders with ids jqtrade did not
+        place (other programs on the same account) may be included; they are ignored.
+
+    ``close()``
+        Release files and handles; called once when the task stops.
+    """
+
+    #: Shown in logs and ``get_tasks``.
+    name: str = "gate"
+
+    def setup(self, options: Mapping[str, Any], **kwargs: Any) -> None:  # noqa: B027 - optional hook
+        """Receive the strategy's options; validate them here."""
+
+    @abc.abstractmethod
+    def order(self, request: OrderRequest) -> None: ...
+
+    @abc.abstractmethod
+    def cancel_order(self, order_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def sync_balance(self) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def sync_orders(self) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; default does nothing."""

@@ -1,0 +1,80 @@
+"""Logging setup for a task: user logs, jqtrade's own (quiet unless --debug), console or file.
+
+Every line carries the market time from the task's clock, so a ``--simulate`` run logs the
+simulated time, and a machine in another zone still logs Beijing time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from pathlib import Path
+from typing import IO, Optional
+
+from jqtrade.clock import Clock
+from jqtrade.strategy import USER_LOGGER_NAME
+
+FORMAT = "%(market_time)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class MarketTimeFilter(logging.Filter):
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.market_time = self.clock.now().format("YYYY-MM-DD HH:mm:ss.SSS")
+        return True
+
+
+def configure_logging(clock: Clock, *, out: Optional[Path] = None, debug: bool = False) -> Optional[IO[str]]:
+    """Install handlers on the root logger; with ``out``, also send ``print`` to that file.
+
+    Returns the opened log stream (``None`` for the console) so the caller can close it.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    stream: Optional[IO[str]] = None
+    handler: logging.Handler
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(out, "a", encoding="utf-8", buffering=1, newline="")  # noqa: SIM115 - lives as long as the task
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        sys.stdout = stream
+        sys.stderr = stream
+    elif _is_terminal(sys.stderr):
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_time=False, show_path=debug, rich_tracebacks=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(market_time)s %(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(_utf8(sys.stderr))
+        handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(MarketTimeFilter(clock))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    logging.getLogger(USER_LOGGER_NAME).setLevel(logging.DEBUG)
+    logging.getLogger("jqtrade").setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("jqtrade.task").setLevel(logging.DEBUG if debug else logging.INFO)
+    return stream
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _utf8(stream: IO[str]) -> IO[str]:
+    """Windows consoles and pipes may default to a legacy code page; Chinese must survive."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and isinstance(stream, io.TextIOWrapper):
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):
+            pass
+    return stream

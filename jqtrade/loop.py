@@ -1,0 +1,241 @@
+"""The single-threaded event loop that fires jobs from an injected clock.
+
+Jobs due at the same instant run in registration order (internal jobs such as broker sync
+first). A job whose instant passed while the loop was busy or the machine slept still runs if
+it is at most ``grace`` seconds late; older slots are skipped with one warning. Each job's next
+slot is computed from its previous *slot*, never from "now", so no slot ever runs twice even
+if the wall clock steps back.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections.abc import Sequence
+from typing import Callable, Optional, Protocol
+
+import attrs
+import pendulum
+
+from jqtrade.clock import MARKET_TZ, Clock
+
+logger = logging.getLogger("jqtrade.loop")
+
+_EPSILON = pendulum.duration(microseconds=1)
+
+
+class Rule(Protocol):
+    description: str
+
+    def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime: ...
+
+
+@attrs.frozen
+class IntervalRule:
+    """Every ``seconds`` (aligned to whole multiples of it), optionally only inside ``periods``.
+
+    Used for internal work such as broker sync; runs on every day, trading or not, unless
+    ``calendar`` is given.
+    """
+
+    seconds: float
+    periods: Optional[Sequence[tuple]] = None  # ((time, time), ...) in market time
+    calendar: Optional[object] = None
+    description: str = ""
+
+    def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
+        t = t.in_tz(MARKET_TZ)
+        step = self.seconds
+        ts = t.timestamp()
+        candidate = pendulum.from_timestamp((ts // step + 1) * step, tz=MARKET_TZ)
+        if not self.periods and self.calendar is None:
+            return candidate
+        for _ in range(4000):  # bounded: at most a few years of closed days
+            day = candidate.date()
+            open_day = self.calendar is None or self.calendar.is_trading_day(day)  # type: ignore[attr-defined]
+            if open_day:
+                tod = candidate.time()
+                for start, end in self.periods or ((pendulum.time(0), pendulum.time(23, 59, 59, 999999)),):
+                    if tod <= end:
+                        if tod < start:
+                            candidate = candidate.set(hour=start.hour, minute=start.minute, second=start.second, microsecond=0)
+                        return candidate
+            candidate = candidate.add(days=1).start_of("day")
+        raise RuntimeError("IntervalRule found no open period")
+
+
+@attrs.define(eq=False)
+class Job:
+    """One scheduled callback. ``callback(slot)`` receives the scheduled instant."""
+
+    name: str
+    rule: Rule
+    callback: Callable[[pendulum.DateTime], None]
+    grace: Optional[float] = None
+    internal: bool = False
+    next_fire: Optional[pendulum.DateTime] = None
+    last_fire: Optional[pendulum.DateTime] = None
+    fired: int = 0
+    skipped: int = 0
+    seq: int = 0
+
+
+class StopLoop(Exception):
+    """Raised by a job to stop the loop after it (used by on_callback_error='stop')."""
+
+
+class EventLoop:
+    """Fires jobs in time order on ``clock`` until stopped (or ``until`` for simulations)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        grace: float = 60.0,
+        stop_on_error: bool = False,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.clock = clock
+        self.grace = grace
+        self.stop_on_error = stop_on_error
+        self.poll_interval = poll_interval
+        self._jobs: list[Job] = []
+        self._heap: list[tuple[float, int, int, Job]] = []
+        self._seq = itertools.count()
+        self._watchers: list[Callable[[], None]] = []
+        self._stop_reason: Optional[str] = None
+        self.current_job: Optional[Job] = None
+        self._running = False
+        self.errors = 0
+        self.failed: Optional[BaseException] = None
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def add_job(self, job: Job) -> Job:
+        job.seq = next(self._seq)
+        self._jobs.append(job)
+        if self._running:
+            self._push(job, job.rule.next_after(self.clock.now() - _EPSILON))
+        return job
+
+    def add_watcher(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` on every wake-up (at least every ``poll_interval`` on a live clock)."""
+        self._watchers.append(watcher)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    def next_job(self) -> Optional[Job]:
+        return self._heap[0][3] if self._heap else None
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def request_stop(self, reason: str = "stop") -> None:
+        """Ask the loop to stop after the running callback; safe from a signal handler."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self.clock.wake()
+
+    @property
+    def stop_reason(self) -> Optional[str]:
+        return self._stop_reason
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(self, until: Optional[pendulum.DateTime] = None) -> None:
+        """Run until stopped, or until the next firing would be after ``until``."""
+        start = self.clock.now() - _EPSILON
+        self._heap.clear()
+        for job in self._jobs:
+            self._push(job, job.rule.next_after(start))
+        self._running = True
+        try:
+            self._run_until(until)
+        finally:
+            self._running = False
+
+    def _run_until(self, until: Optional[pendulum.DateTime]) -> None:
+        live = not self.clock.is_simulated
+        while self._stop_reason is None:
+            if not self._heap:
+                if until is not None or not live:
+                    return
+                self.clock.wait_until(self.clock.now().add(seconds=self.poll_interval))
+                self._poll_watchers()
+                continue
+            due = self._heap[0][3].next_fire
+            assert due is not None
+            if until is not None and due > until:
+                self.clock.wait_until(until)
+                return
+            deadline = due
+            if live and self._watchers:
+                deadline = min(due, self.clock.now().add(microseconds=int(self.poll_interval * 1e6)))
+            self.clock.wait_until(deadline)
+            self._poll_watchers()
+            if self._stop_reason is not None:
+                return
+            self._fire_due(self.clock.now())
+
+    def _fire_due(self, now: pendulum.DateTime) -> None:
+        while self._heap and self._stop_reason is None:
+            slot = self._heap[0][3].next_fire
+            assert slot is not None
+            if slot > now:
+                return
+            job = heapq.heappop(self._heap)[3]
+            grace = self.grace if job.grace is None else job.grace
+            late = (now - slot).total_seconds()
+            if late <= grace:
+                self._run(job, slot)
+                nxt = job.rule.next_after(slot)
+            else:
+                nxt = self._skip_missed(job, slot, now, grace)
+            self._push(job, nxt)
+            now = self.clock.now()
+
+    def _skip_missed(self, job: Job, slot: pendulum.DateTime, now: pendulum.DateTime, grace: float) -> pendulum.DateTime:
+        first, count, nxt = slot, 0, slot
+        limit = now.subtract(microseconds=int(grace * 1e6))
+        while nxt < limit:
+            count += 1
+            last = nxt
+            nxt = job.rule.next_after(nxt)
+        job.skipped += count
+        if not job.internal:
+            span = first.format("YYYY-MM-DD HH:mm:ss") if count == 1 else (
+                f"{first.format('YYYY-MM-DD HH:mm:ss')} 至 {last.format('YYYY-MM-DD HH:mm:ss')} 共 {count} 次"
+            )
+            logger.warning("定时任务 %s 错过了预定时间 %s（超过宽限 %g 秒），已跳过", job.name, span, grace)
+        return nxt
+
+    def _run(self, job: Job, slot: pendulum.DateTime) -> None:
+        self.current_job = job
+        try:
+            job.callback(slot)
+        except StopLoop as exc:
+            self.request_stop(str(exc) or "stop")
+        except Exception as exc:  # noqa: BLE001 - user code may raise anything; the loop survives
+            self.errors += 1
+            logger.exception("定时任务 %s（%s）运行出错", job.name, slot.format("YYYY-MM-DD HH:mm:ss"))
+            if self.stop_on_error and not job.internal:
+                self.failed = exc
+                self.request_stop("callback_error")
+        finally:
+            self.current_job = None
+            job.fired += 1
+            job.last_fire = slot
+
+    def _push(self, job: Job, when: pendulum.DateTime) -> None:
+        job.next_fire = when
+        order = -1 if job.internal else 0
+        heapq.heappush(self._heap, (when.timestamp(), order, job.seq, job))
+
+    def _poll_watchers(self) -> None:
+        for watcher in self._watchers:
+            try:
+                watcher()
+            except Exception:  # noqa: BLE001 - a watcher must never take the loop down
+                logger.exception("内部检查出错")

@@ -1,0 +1,165 @@
+"""Binds one strategy to a clock, a calendar, options, the event loop and (optionally) an account.
+
+The runtime owns the strategy's life: ``initialize`` runs ``process_initialize`` (the only
+phase where jobs and options may be set), ``run`` drives the loop, ``finish`` calls the stop
+hook exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import attrs
+import pendulum
+
+from jqtrade.calendar import TradingCalendar
+from jqtrade.clock import Clock
+from jqtrade.context import Context
+from jqtrade.errors import AccountDisabledError, ScheduleArgumentError
+from jqtrade.loop import EventLoop, Job
+from jqtrade.options import Options
+from jqtrade.schedule import daily_rule, monthly_rule, parse_time_expression, weekly_rule
+from jqtrade.strategy import Strategy
+
+logger = logging.getLogger("jqtrade.runtime")
+task_logger = logging.getLogger("jqtrade.task")
+
+
+@attrs.frozen
+class _PendingJob:
+    kind: str
+    func: Callable[[Context], Any]
+    expression: str
+    n: Optional[int]
+    name: str
+    grace: Optional[float]
+
+
+def _callable_name(func: Callable[..., Any]) -> str:
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+
+
+class Runtime:
+    """One running strategy."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        *,
+        clock: Clock,
+        options: Optional[Options] = None,
+        calendar: Optional[TradingCalendar] = None,
+        account_factory: Optional[Callable[[Runtime], Any]] = None,
+    ) -> None:
+        self.strategy = strategy
+        self.clock = clock
+        self.options = options or Options()
+        self.calendar = calendar or TradingCalendar.builtin(
+            extra_closures=self.options.extra_holidays, runtime_dir=self._runtime_dir_or_none()
+        )
+        self._calendar_given = calendar is not None
+        self.context = Context(self)
+        self.loop = EventLoop(clock)
+        self.account: Any = None
+        self._account_factory = account_factory
+        self._pending: list[_PendingJob] = []
+        self.initializing = False
+        self._finished = False
+        self.jobs: list[Job] = []
+        strategy._bind(self)
+
+    # -- phase 1: process_initialize --------------------------------------------------------
+
+    def initialize(self) -> None:
+        """Run ``process_initialize``, then turn what it registered into loop jobs."""
+        self.initializing = True
+        try:
+            self.strategy.process_initialize(self.context)
+        finally:
+            self.initializing = False
+        opts = self.options
+        if not self._calendar_given and (opts.extra_holidays or opts.runtime_dir != "~/jqtrade"):
+            self.calendar = TradingCalendar.builtin(
+                extra_closures=opts.extra_holidays, runtime_dir=self._runtime_dir_or_none()
+            )
+        self.loop.grace = opts.misfire_grace_time
+        self.loop.stop_on_error = opts.on_callback_error == "stop"
+        for pending in self._pending:
+            self.jobs.append(self.loop.add_job(self._make_job(pending)))
+        if opts.account_enabled and self._account_factory is not None:
+            self.account = self._account_factory(self)
+
+    def schedule(self, kind: str, func: Callable[[Context], Any], expression: str, n: Optional[int], *, name: Optional[str], grace: Optional[float]) -> None:
+        if not callable(func):
+            raise ScheduleArgumentError("func", func, "应为函数或方法，签名为 func(context)")
+        if grace is not None and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0):
+            raise ScheduleArgumentError("grace", grace, "应为 ≥ 0 的秒数")
+        parse_time_expression(expression)  # syntax errors surface at the call site
+        if kind != "daily":
+            label = "weekday" if kind == "weekly" else "monthday"
+            limit = 5 if kind == "weekly" else 31
+            if isinstance(n, bool) or not isinstance(n, int) or n == 0 or abs(n) > limit:
+                raise ScheduleArgumentError(label, n, f"应为 1~{limit} 或 -1~-{limit} 的整数（第几个交易日，负数表示倒数）")
+        self._pending.append(_PendingJob(kind, func, expression, n, name or _callable_name(func), grace))
+
+    def set_options(self, values: Mapping[str, Any]) -> None:
+        self.options = self.options.evolve(values)
+
+    def _make_job(self, pending: _PendingJob) -> Job:
+        period = self.options.market_period
+        if pending.kind == "daily":
+            rule = daily_rule(self.calendar, pending.expression, period)
+        elif pending.kind == "weekly":
+            rule = weekly_rule(self.calendar, pending.n, pending.expression, period)  # type: ignore[arg-type]
+        else:
+            rule = monthly_rule(self.calendar, pending.n, pending.expression, period)  # type: ignore[arg-type]
+        func, context = pending.func, self.context
+
+        def fire(slot: pendulum.DateTime) -> None:
+            context._set_strategy_dt(slot)
+            try:
+                func(context)
+            finally:
+                context._set_strategy_dt(None)
+
+        return Job(name=pending.name, rule=rule, callback=fire, grace=pending.grace)
+
+    # -- phase 2: running -------------------------------------------------------------------
+
+    def run(self, until: Optional[pendulum.DateTime] = None) -> None:
+        self.loop.run(until)
+
+    def request_stop(self, reason: str = "stop") -> None:
+        self.loop.request_stop(reason)
+
+    def finish(self) -> None:
+        """Call the stop hook once and release the account; errors are logged, not raised."""
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            self.strategy.on_strategy_end(self.context)
+        except Exception:  # noqa: BLE001 - a failing stop hook must not hide the stop
+            logger.exception("停止回调 on_strategy_end 运行出错")
+        if self.account is not None:
+            try:
+                self.account.close()
+            except Exception:  # noqa: BLE001
+                logger.exception("关闭账户模块出错")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def require_account(self, api: str) -> Any:
+        if self.account is None:
+            raise AccountDisabledError(api)
+        return self.account
+
+    @property
+    def runtime_dir(self) -> Path:
+        return Path(self.options.runtime_dir).expanduser()
+
+    def _runtime_dir_or_none(self) -> Optional[Path]:
+        return Path(self.options.runtime_dir).expanduser()

@@ -1,0 +1,138 @@
+"""The ``Strategy`` base class that users subclass.
+
+Every API a strategy uses is a method here, so an IDE can complete and type-check it. The
+methods only forward to the :class:`~jqtrade.runtime.Runtime` the strategy is bound to; the
+legacy shim exposes the same bound methods as globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from jqtrade.account.models import OrderStatus, OrderStyle
+from jqtrade.errors import NotInInitializeError
+
+if TYPE_CHECKING:
+    from jqtrade.account.order import OrdersView
+    from jqtrade.account.portfolio import Portfolio
+    from jqtrade.context import Context
+    from jqtrade.runtime import Runtime
+
+USER_LOGGER_NAME = "strategy"
+
+Callback = Callable[["Context"], Any]
+
+
+class Strategy:
+    """Subclass this and implement :meth:`process_initialize`.
+
+    Hooks you may override (all optional except ``process_initialize``):
+
+    - ``process_initialize(context)``: 进程启动时运行一次，在这里设置选项和定时任务。
+    - ``on_strategy_end(context)``: 任务停止时运行一次（stop_task、Ctrl+C、模拟结束）。
+    - ``on_order_update(context, order)``: 本任务的订单状态或成交数量变化时运行。
+    - ``on_trade(context, trade)``: 本任务的订单有新的成交时运行。
+    """
+
+    _runtime: Optional[Runtime] = None
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    def process_initialize(self, context: Context) -> None:
+        raise NotImplementedError("策略类需要实现 process_initialize(self, context)")
+
+    def on_strategy_end(self, context: Context) -> None:
+        """Stop hook; the default does nothing."""
+
+    def on_order_update(self, context: Context, order: Any) -> None:
+        """Called with an ``OrderSnapshot`` when an order of this task changes."""
+
+    def on_trade(self, context: Context, trade: Any) -> None:
+        """Called with a ``Trade`` when an order of this task gets new filled quantity."""
+
+    # -- logging ----------------------------------------------------------------------------
+
+    @property
+    def log(self) -> logging.Logger:
+        """The user's logger (separate from jqtrade's own, which is quiet unless --debug)."""
+        return logging.getLogger(USER_LOGGER_NAME)
+
+    # -- scheduling and options -------------------------------------------------------------
+
+    def run_daily(self, func: Callback, time: str, *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
+        """每个交易日在 ``time`` 运行 ``func(context)``；只能在 process_initialize 中调用。"""
+        self._bound("run_daily").schedule("daily", func, time, None, name=name, grace=grace)
+
+    def run_weekly(self, func: Callback, weekday: int, time: str = "open", *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
+        """每周第 ``weekday`` 个交易日（负数为倒数）在 ``time`` 运行。"""
+        self._bound("run_weekly").schedule("weekly", func, time, weekday, name=name, grace=grace)
+
+    def run_monthly(self, func: Callback, monthday: int, time: str = "open", *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
+        """每月第 ``monthday`` 个交易日（负数为倒数；超过当月交易日数则为最后一个）在 ``time`` 运行。"""
+        self._bound("run_monthly").schedule("monthly", func, time, monthday, name=name, grace=grace)
+
+    def set_options(self, **options: Any) -> None:
+        """设置选项（见文档的选项表）；未知选项或不合法的值会立即报错。"""
+        self._bound("set_options").set_options(options)
+
+    # -- account and trading ----------------------------------------------------------------
+
+    def order(self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long") -> str:
+        """下单：amount 为正买入、为负卖出；返回订单号。检查不通过时抛出 OrderRejectedError。"""
+        return self._account("order").order(code, amount, style, side)
+
+    def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
+        """把持仓调整到 ``target_amount`` 股；已经是目标数量时返回 None。"""
+        return self._account("order_target").order_target(code, target_amount, style)
+
+    def order_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
+        """按金额下单（需限价单来计算股数）：value 为正买入、为负卖出。"""
+        return self._account("order_value").order_value(code, value, style)
+
+    def cancel_order(self, order_id: str) -> None:
+        """撤单；对已结束的订单撤单不会报错。"""
+        self._account("cancel_order").cancel_order(order_id)
+
+    def batch_submit_orders(self, orders: Iterable[Mapping[str, Any]]) -> list[Optional[str]]:
+        """批量下单：每项含 code、amount，可选 style、side；返回每项的订单号，失败的为 None。"""
+        return self._account("batch_submit_orders").batch_submit_orders(orders)
+
+    def batch_cancel_orders(self, order_ids: Iterable[str]) -> None:
+        """批量撤单。"""
+        self._account("batch_cancel_orders").batch_cancel_orders(order_ids)
+
+    def get_orders(
+        self,
+        order_id: Optional[str] = None,
+        code: Optional[str] = None,
+        status: Union[OrderStatus, str, None] = None,
+    ) -> OrdersView:
+        """查询本任务今天的订单；条件同时满足（AND）。结果既可迭代出订单，也可按订单号取值。"""
+        return self._account("get_orders").get_orders(order_id=order_id, code=code, status=status)
+
+    def sync_balance(self) -> Portfolio:
+        """立即从券商同步资金和持仓，返回新的快照。"""
+        return self._account("sync_balance").sync_balance()
+
+    def sync_orders(self) -> None:
+        """立即从券商同步订单状态。"""
+        self._account("sync_orders").sync_orders()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _bind(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def _bound(self, api: str) -> Runtime:
+        runtime = self._runtime
+        if runtime is None or not runtime.initializing:
+            raise NotInInitializeError(api)
+        return runtime
+
+    def _account(self, api: str) -> Any:
+        runtime = self._runtime
+        if runtime is None:
+            raise RuntimeError(f"{api} 只能在策略运行时调用（由 jqtrade start_task 启动）")
+        return runtime.require_account(api)
