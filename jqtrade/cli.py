@@ -15,7 +15,7 @@ EXIT_USER_ERROR = 2
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        return super().add_usage(usage, actions, groups, prefix or "用法：")
+        return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,13 +69,63 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--simulate", metavar="日期", help="在模拟时钟上运行这些交易日后退出：YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD")
     start.add_argument("--strategy-class", metavar="类名", help="文件中有多个 Strategy 子类时，指定使用哪一个")
     start.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
+    start.add_argument("--broker", choices=["sim"], help="sim：使用内置的模拟券商（模拟 OneQuant 文件单，不是真实交易）")
+    start.add_argument("--sim-dir", type=Path, metavar="目录", help="内置模拟券商的文件单目录（默认临时目录）")
+    start.add_argument("--sim-cash", type=float, default=1_000_000.0, metavar="金额", help="内置模拟券商的初始资金（默认 1000000）")
     start.add_argument("--debug", action="store_true", dest="task_debug", help="调试模式：输出 jqtrade 内部日志，出错时显示完整堆栈")
+    start.add_argument("-d", "--detach", action="store_true", help="在后台运行（默认日志写到 <运行时目录>/logs/<名称>.log），打印 pid 后返回")
     start.set_defaults(handler=_cmd_start_task)
+
+    get = sub.add_parser("get_tasks", help="查看运行中的实盘任务", description="列出本机运行中的任务（终端中为表格，管道中为纯文本）。")
+    get.add_argument("--json", action="store_true", help="输出 JSON，便于脚本处理")
+    get.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
+    get.set_defaults(handler=_cmd_get_tasks)
+
+    stop = sub.add_parser("stop_task", help="停止运行中的实盘任务", description="停止任务：默认优雅停止（等当前回调结束、运行停止回调后退出）。-n、-p、--all 至少提供一个。")
+    stop.add_argument("-n", "--name", help="按任务名称停止")
+    stop.add_argument("-p", "--pid", type=int, help="按进程 pid 停止")
+    stop.add_argument("--all", action="store_true", dest="all_tasks", help="停止所有运行中的任务（忽略 -n、-p）")
+    stop.add_argument("-s", "--signal", choices=["SIGTERM", "SIGKILL"], default="SIGTERM", help="SIGTERM（默认）优雅停止；SIGKILL 立即强制结束")
+    stop.add_argument("-f", "--force", action="store_true", help="强制结束，等同 -s SIGKILL")
+    stop.add_argument("--timeout", type=float, default=30.0, metavar="秒", help="等待任务退出的最长时间（默认 30 秒）")
+    stop.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
+    stop.set_defaults(handler=_cmd_stop_task)
+
+    new = sub.add_parser("new", help="从模板创建策略文件", description="jqtrade new strategy 名称：创建 名称.py 策略文件。")
+    new.add_argument("kind", choices=["strategy"], help="目前只有 strategy")
+    new.add_argument("name", help="策略名称（合法的 Python 标识符），生成 名称.py")
+    new.add_argument("--legacy", action="store_true", help="生成旧版函数式策略（process_initialize(context) 函数）")
+    new.add_argument("--dir", type=Path, metavar="目录", help="生成到哪个目录（默认当前目录）")
+    new.set_defaults(handler=_cmd_new)
+
+    sched = sub.add_parser("schedule", help="预览策略的定时任务", description="运行 process_initialize（不下单），按交易日历列出接下来的定时任务。")
+    sched.add_argument("-c", "--code", required=True, type=Path, help="策略代码文件路径")
+    sched.add_argument("--date", metavar="YYYY-MM-DD", help="从哪天开始（默认今天）")
+    sched.add_argument("--days", type=int, default=1, metavar="N", help="显示几个交易日（默认 1）")
+    sched.add_argument("--strategy-class", metavar="类名", help="文件中有多个 Strategy 子类时，指定使用哪一个")
+    sched.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
+    sched.set_defaults(handler=_cmd_schedule)
+
+    sim = sub.add_parser("sim", help="运行模拟 OneQuant 券商（模拟交易，不是真实交易）", add_help=False)
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="传给模拟券商的参数，见 jqtrade sim -h")
+    sim.set_defaults(handler=_cmd_sim)
+
+    demo = sub.add_parser("demo", help="演示：在模拟时钟和模拟券商上跑一个交易日", description="运行内置演示策略：一个模拟交易日内下单、成交、撤单，最后打印汇总表。")
+    demo.add_argument("--date", default="2024-06-03", metavar="YYYY-MM-DD", help="模拟的交易日（默认 2024-06-03）")
+    demo.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认临时目录）")
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
 def _cmd_start_task(args: argparse.Namespace) -> int:
     from jqtrade.tasks.runner import TaskSpec, parse_env, parse_simulate, run_task
+
+    if args.detach:
+        from jqtrade.tasks.commands import start_detached
+        from jqtrade.tasks.registry import validate_task_name
+
+        validate_task_name(args.name)
+        return start_detached(args.raw_argv, name=args.name, out=args.out, runtime_dir=args.runtime_dir)
 
     spec = TaskSpec(
         name=args.name,
@@ -87,13 +137,64 @@ def _cmd_start_task(args: argparse.Namespace) -> int:
         simulate=parse_simulate(args.simulate) if args.simulate else None,
         strategy_class=args.strategy_class,
         runtime_dir=args.runtime_dir,
+        broker=args.broker,
+        sim_dir=args.sim_dir,
+        sim_cash=args.sim_cash,
     )
     return run_task(spec)
 
 
+def _cmd_get_tasks(args: argparse.Namespace) -> int:
+    from jqtrade.tasks.commands import get_tasks
+
+    return get_tasks(args.runtime_dir, as_json=args.json)
+
+
+def _cmd_stop_task(args: argparse.Namespace) -> int:
+    from jqtrade.tasks.commands import stop_task
+
+    force = args.force or args.signal == "SIGKILL"
+    return stop_task(args.runtime_dir, name=args.name, pid=args.pid, all_tasks=args.all_tasks, force=force, timeout=args.timeout)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from jqtrade.tasks.commands import new_strategy
+
+    return new_strategy(args.name, legacy=args.legacy, directory=args.dir)
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from jqtrade.tasks.commands import preview_schedule
+
+    return preview_schedule(args.code, date=args.date, days=args.days, runtime_dir=args.runtime_dir, strategy_class=args.strategy_class)
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from jqtrade.gates.sim import main as sim_main
+
+    return sim_main(args.sim_args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+    from importlib import resources
+
+    from jqtrade.tasks.runner import TaskSpec, parse_simulate, run_task
+
+    runtime_dir = args.runtime_dir or tempfile.mkdtemp(prefix="jqtrade-demo-")
+    with resources.as_file(resources.files("jqtrade.templates").joinpath("demo_strategy.py")) as code:
+        spec = TaskSpec(
+            name="demo", code=code, simulate=parse_simulate(args.date), runtime_dir=runtime_dir,
+            broker="sim", sim_dir=Path(runtime_dir) / "onequant", debug=args.debug,
+        )
+        return run_task(spec)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(raw)
+    args.raw_argv = raw
     debug = bool(getattr(args, "debug", False) or getattr(args, "task_debug", False))
     handler: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "handler", None)
     if handler is None:

@@ -38,13 +38,20 @@ class Clock(Protocol):
 
 
 class LiveClock:
-    """Wall-clock time, waiting on a ``threading.Event`` in slices of at most one second."""
+    """Wall-clock time, waiting in slices of at most one second.
+
+    The wait blocks on a bare lock that :meth:`wake` releases. Unlike ``threading.Event.set``,
+    which takes an internal lock, releasing a lock never blocks, so a signal handler that
+    interrupts the waiting thread itself can wake it without risking a deadlock.
+    """
 
     is_simulated = False
 
     def __init__(self, max_slice: float = MAX_WAIT_SLICE) -> None:
-        self._event = threading.Event()
         self._max_slice = max_slice
+        self._woken = False
+        self._gate = threading.Lock()
+        self._gate.acquire()  # held while no wake is pending
 
     def now(self) -> pendulum.DateTime:
         return pendulum.from_timestamp(time.time(), tz=MARKET_TZ)
@@ -52,15 +59,23 @@ class LiveClock:
     def wait_until(self, deadline: pendulum.DateTime) -> bool:
         target = deadline.timestamp()
         while True:
+            if self._woken:
+                self._woken = False
+                self._gate.acquire(blocking=False)
+                return False
             remaining = target - time.time()
             if remaining <= 0:
                 return True
-            if self._event.wait(min(remaining, self._max_slice)):
-                self._event.clear()
+            if self._gate.acquire(timeout=min(remaining, self._max_slice)):
+                self._woken = False
                 return False
 
     def wake(self) -> None:
-        self._event.set()
+        self._woken = True
+        try:
+            self._gate.release()
+        except RuntimeError:  # already released: a wake is pending
+            pass
 
 
 class SimClock:
@@ -85,6 +100,8 @@ class SimClock:
 
     def advance(self, seconds: float) -> None:
         """Let simulated time pass, e.g. to model a slow callback in a test."""
+        if not seconds >= 0:
+            raise ValueError(f"SimClock only moves forward; cannot advance by {seconds!r} seconds")
         self._now = self._now.add(microseconds=int(seconds * 1_000_000))
 
     def wake(self) -> None:

@@ -23,7 +23,9 @@
      │    └── GateLockTimeoutError (TimeoutError)  文件锁超时
      └── TaskError
           ├── TaskAlreadyRunningError             同名任务已在运行
-          └── TaskNotFoundError (LookupError)     找不到要停止的任务
+          ├── TaskNotFoundError (LookupError)     找不到要停止的任务
+          ├── TaskNameError (ValueError)          任务名称为空、过长或含无法编码的字符
+          └── TaskStateError (RuntimeError)       任务状态的非法转换
 
 Leaves also subclass the matching built-in so that ``except ValueError`` in user code keeps
 working. Each class builds its message in ``__init__`` so that raising sites stay short.
@@ -204,3 +206,24 @@ class TaskAlreadyRunningError(TaskError):
 class TaskNotFoundError(TaskError, LookupError):
     def __init__(self, what: str) -> None:
         super().__init__(f"找不到运行中的任务：{what}")
+
+
+class TaskNameError(TaskError, ValueError):
+    def __init__(self, name: object, reason: str) -> None:
+        super().__init__(
+            f"任务名称 {name!r} 不合法：{reason}。任务名称须为 1 到 64 个字符（可以用中文）"
+        )
+        self.name = name
+
+
+class TaskStateError(TaskError, RuntimeError):
+    """A task lifecycle step that the state table does not allow."""
+
+    def __init__(self, name: str, current: str, requested: str, allowed: Iterable[str]) -> None:
+        allowed = sorted(allowed)
+        allowed_text = "、".join(allowed) if allowed else "无（已是终止状态）"
+        super().__init__(
+            f"任务 {name!r} 的状态不能从 {current} 变为 {requested}；可以变为：{allowed_text}"
+        )
+        self.current = current
+        self.requested = requested

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderStatus
 from jqtrade.context import Context
-from jqtrade.errors import AccountError
+from jqtrade.errors import AccountError, GateError
 from jqtrade.strategy import Strategy
 
 #: Hooks a legacy script may define at module level, mapped to the Strategy hook they fill.
@@ -86,7 +86,7 @@ def _forgiving(method: Callable[..., Any], log: Any) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
-        except AccountError as exc:
+        except (AccountError, GateError) as exc:
             log.error("%s 失败：%s", method.__name__, exc)
             return None
 

@@ -9,26 +9,23 @@ if the wall clock steps back.
 
 from __future__ import annotations
 
+import datetime
 import heapq
 import itertools
 import logging
 from collections.abc import Sequence
-from typing import Callable, Optional, Protocol
+from typing import Callable, Optional
 
 import attrs
 import pendulum
 
 from jqtrade.clock import MARKET_TZ, Clock
+from jqtrade.schedule import Rule
 
 logger = logging.getLogger("jqtrade.loop")
 
 _EPSILON = pendulum.duration(microseconds=1)
-
-
-class Rule(Protocol):
-    description: str
-
-    def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime: ...
+_EPOCH = pendulum.datetime(1970, 1, 1, tz="UTC")
 
 
 @attrs.frozen
@@ -45,10 +42,10 @@ class IntervalRule:
     description: str = ""
 
     def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
-        t = t.in_tz(MARKET_TZ)
-        step = self.seconds
-        ts = t.timestamp()
-        candidate = pendulum.from_timestamp((ts // step + 1) * step, tz=MARKET_TZ)
+        step = round(self.seconds * 1_000_000)  # exact integer microseconds: no float drift
+        delta = t - _EPOCH
+        now_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        candidate = (_EPOCH + datetime.timedelta(microseconds=(now_us // step + 1) * step)).in_tz(MARKET_TZ)
         if not self.periods and self.calendar is None:
             return candidate
         for _ in range(4000):  # bounded: at most a few years of closed days
@@ -127,8 +124,10 @@ class EventLoop:
     def jobs(self) -> list[Job]:
         return list(self._jobs)
 
-    def next_job(self) -> Optional[Job]:
-        return self._heap[0][3] if self._heap else None
+    def next_user_job(self) -> Optional[Job]:
+        """The user job that fires next (for ``get_tasks``)."""
+        pending = [entry for entry in self._heap if not entry[3].internal]
+        return min(pending)[3] if pending else None
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -160,7 +159,10 @@ class EventLoop:
         live = not self.clock.is_simulated
         while self._stop_reason is None:
             if not self._heap:
-                if until is not None or not live:
+                if until is not None:
+                    self.clock.wait_until(until)  # end where a run with jobs would end
+                    return
+                if not live:
                     return
                 self.clock.wait_until(self.clock.now().add(seconds=self.poll_interval))
                 self._poll_watchers()
@@ -187,18 +189,19 @@ class EventLoop:
                 return
             job = heapq.heappop(self._heap)[3]
             grace = self.grace if job.grace is None else job.grace
-            late = (now - slot).total_seconds()
-            if late <= grace:
+            # One cut-off instant decides both "run late" and which slots to skip, so the two
+            # can never disagree about a slot right at the edge of the grace window.
+            limit = now.subtract(microseconds=int(grace * 1e6))
+            if slot >= limit:
                 self._run(job, slot)
                 nxt = job.rule.next_after(slot)
             else:
-                nxt = self._skip_missed(job, slot, now, grace)
+                nxt = self._skip_missed(job, slot, limit, grace)
             self._push(job, nxt)
             now = self.clock.now()
 
-    def _skip_missed(self, job: Job, slot: pendulum.DateTime, now: pendulum.DateTime, grace: float) -> pendulum.DateTime:
-        first, count, nxt = slot, 0, slot
-        limit = now.subtract(microseconds=int(grace * 1e6))
+    def _skip_missed(self, job: Job, slot: pendulum.DateTime, limit: pendulum.DateTime, grace: float) -> pendulum.DateTime:
+        first, last, count, nxt = slot, slot, 0, slot
         while nxt < limit:
             count += 1
             last = nxt

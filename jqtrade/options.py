@@ -7,6 +7,7 @@ from ``attrs.fields(Options)`` so they cannot drift from the code.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
@@ -47,6 +48,8 @@ def _number(name: str, *, minimum: float = 0.0, allow_zero: bool = False) -> Cal
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OptionValueError(name, value, "应为数字（单位：秒）")
+        if not math.isfinite(value):
+            raise OptionValueError(name, value, "应为有限的数字（单位：秒），不能是 nan 或 inf")
         if value < minimum or (value == minimum and not allow_zero):
             bound = f"≥ {minimum:g}" if allow_zero else f"> {minimum:g}"
             raise OptionValueError(name, value, f"应 {bound}")
@@ -118,7 +121,7 @@ def _retry(value: Any) -> dict[str, float]:
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise OptionValueError("sync_retry_kwargs", value, "max_attempts 应为 ≥ 1 的整数")
     interval = out["attempt_internal"]
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 <= interval < math.inf:
         raise OptionValueError("sync_retry_kwargs", value, "attempt_internal 应为 ≥ 0 的秒数")
     return {"max_attempts": attempts, "attempt_internal": float(interval)}
 

@@ -7,7 +7,9 @@ hook exactly once.
 
 from __future__ import annotations
 
+import datetime
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -19,7 +21,10 @@ from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
 from jqtrade.errors import AccountDisabledError, ScheduleArgumentError
-from jqtrade.loop import EventLoop, Job
+from jqtrade.account.account import Account
+from jqtrade.gates import load_gate
+from jqtrade.gates.base import AbsTradeGate
+from jqtrade.loop import EventLoop, IntervalRule, Job
 from jqtrade.options import Options
 from jqtrade.schedule import daily_rule, monthly_rule, parse_time_expression, weekly_rule
 from jqtrade.strategy import Strategy
@@ -38,6 +43,13 @@ class _PendingJob:
     grace: Optional[float]
 
 
+def _padded(periods: Any) -> tuple[tuple[datetime.time, datetime.time], ...]:
+    """Market hours widened by 30 minutes each side: when a simulated day needs syncing."""
+    start = datetime.datetime.combine(datetime.date(2000, 1, 3), periods[0][0]) - datetime.timedelta(minutes=30)
+    end = datetime.datetime.combine(datetime.date(2000, 1, 3), periods[-1][1]) + datetime.timedelta(minutes=30)
+    return ((start.time(), min(end, datetime.datetime(2000, 1, 3, 23, 59, 59)).time()),)
+
+
 def _callable_name(func: Callable[..., Any]) -> str:
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
 
@@ -52,19 +64,25 @@ class Runtime:
         clock: Clock,
         options: Optional[Options] = None,
         calendar: Optional[TradingCalendar] = None,
-        account_factory: Optional[Callable[[Runtime], Any]] = None,
+        gate_factory: Optional[Callable[[Options], AbsTradeGate]] = None,
+        task_name: str = "default",
+        overrides: Optional[Mapping[str, Any]] = None,
+        broker_poll: Optional[Callable[[pendulum.DateTime], None]] = None,
     ) -> None:
         self.strategy = strategy
         self.clock = clock
         self.options = options or Options()
         self.calendar = calendar or TradingCalendar.builtin(
-            extra_closures=self.options.extra_holidays, runtime_dir=self._runtime_dir_or_none()
+            extra_closures=self.options.extra_holidays, runtime_dir=self.runtime_dir
         )
         self._calendar_given = calendar is not None
         self.context = Context(self)
         self.loop = EventLoop(clock)
-        self.account: Any = None
-        self._account_factory = account_factory
+        self.account: Optional[Account] = None
+        self.task_name = task_name
+        self._overrides = dict(overrides or {})
+        self._broker_poll = broker_poll
+        self._gate_factory = gate_factory or (lambda options: load_gate(options.trade_gate))
         self._pending: list[_PendingJob] = []
         self.initializing = False
         self._finished = False
@@ -73,29 +91,80 @@ class Runtime:
 
     # -- phase 1: process_initialize --------------------------------------------------------
 
-    def initialize(self) -> None:
+    def initialize_schedule_only(self) -> None:
+        """Run ``process_initialize`` and build the jobs, without starting the account."""
+        self.initialize(account=False)
+
+    def initialize(self, *, account: bool = True) -> None:
         """Run ``process_initialize``, then turn what it registered into loop jobs."""
         self.initializing = True
         try:
             self.strategy.process_initialize(self.context)
         finally:
             self.initializing = False
+        if self._overrides:
+            self.options = self.options.evolve(self._overrides)
         opts = self.options
         if not self._calendar_given and (opts.extra_holidays or opts.runtime_dir != "~/jqtrade"):
             self.calendar = TradingCalendar.builtin(
-                extra_closures=opts.extra_holidays, runtime_dir=self._runtime_dir_or_none()
+                extra_closures=opts.extra_holidays, runtime_dir=self.runtime_dir
             )
         self.loop.grace = opts.misfire_grace_time
         self.loop.stop_on_error = opts.on_callback_error == "stop"
+        if opts.account_enabled and account:
+            self._start_account()
         for pending in self._pending:
             self.jobs.append(self.loop.add_job(self._make_job(pending)))
-        if opts.account_enabled and self._account_factory is not None:
-            self.account = self._account_factory(self)
+
+    def _start_account(self) -> None:
+        opts = self.options
+        gate = self._gate_factory(opts)
+        gate.setup(opts.as_dict(), clock=self.clock)
+        self.account = Account(
+            gate=gate,
+            clock=self.clock,
+            options=opts,
+            runtime_dir=self.runtime_dir,
+            task_name=self.task_name,
+            notify=self._notify,
+        )
+        self.account.start()
+        account = self.account
+        order_every, balance_every, period = opts.order_sync_interval, opts.sync_interval, opts.sync_period
+        if self.clock.is_simulated:
+            # Simulated days jump from event to event; sub-second polling would only burn CPU.
+            order_every, balance_every = max(order_every, 5.0), max(balance_every, 30.0)
+            period = period or _padded(opts.market_period)
+        if self._broker_poll is not None:  # an embedded simulated broker acts just before each sync
+            self.loop.add_job(Job(
+                name="模拟券商", rule=IntervalRule(order_every if self.clock.is_simulated else 0.2, period, None),
+                internal=True, grace=1e9, callback=self._broker_poll,
+            ))
+        if opts.sync_order:
+            self.loop.add_job(Job(
+                name="同步订单", rule=IntervalRule(order_every, period, None), internal=True, grace=1e9,
+                callback=lambda slot: account.sync_orders(),
+            ))
+        if opts.sync_balance:
+            self.loop.add_job(Job(
+                name="同步资金持仓", rule=IntervalRule(balance_every, period, None), internal=True, grace=1e9,
+                callback=lambda slot: account.sync_balance(),
+            ))
+
+    def _notify(self, hook: str, value: Any) -> None:
+        """Run a user hook (on_order_update / on_trade) like any user callback."""
+        try:
+            getattr(self.strategy, hook)(self.context, value)
+        except Exception as exc:  # noqa: BLE001 - one failing user callback never stops the task
+            logger.exception("用户回调 %s 运行出错", hook)
+            if self.options.on_callback_error == "stop":
+                self.loop.failed = exc
+                self.loop.request_stop("callback_error")
 
     def schedule(self, kind: str, func: Callable[[Context], Any], expression: str, n: Optional[int], *, name: Optional[str], grace: Optional[float]) -> None:
         if not callable(func):
             raise ScheduleArgumentError("func", func, "应为函数或方法，签名为 func(context)")
-        if grace is not None and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0):
+        if grace is not None and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or not 0 <= grace < math.inf):
             raise ScheduleArgumentError("grace", grace, "应为 ≥ 0 的秒数")
         parse_time_expression(expression)  # syntax errors surface at the call site
         if kind != "daily":
@@ -161,5 +230,3 @@ class Runtime:
     def runtime_dir(self) -> Path:
         return Path(self.options.runtime_dir).expanduser()
 
-    def _runtime_dir_or_none(self) -> Optional[Path]:
-        return Path(self.options.runtime_dir).expanduser()

@@ -17,8 +17,8 @@ import datetime
 import difflib
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
-from typing import Callable, Optional, Protocol, Union, runtime_checkable
+from collections.abc import Iterable, Sequence
+from typing import Callable, Protocol, Union, runtime_checkable
 
 import attrs
 import pendulum
@@ -55,9 +55,7 @@ _NAMED_OFFSETS = {"before_open": ("open", -30 * 60), "after_close": ("close", 30
 _KEYWORDS = ("open", "close", "before_open", "after_close", "every_minute")
 
 _CLOCK_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_OFFSET_RE = re.compile(
-    r"(open|close)\s*([+-])\s*(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?"
-)
+_OFFSET_RE = re.compile(r"(open|close)\s*([+-])\s*(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
 #: Offsets beyond a day can never resolve inside the day; this also keeps int() away from
 #: absurdly long digit strings.
 _MAX_OFFSET_DIGITS = 6
@@ -90,7 +88,7 @@ def _format_time(t: datetime.time) -> str:
     return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
 
 
-def _parse_clock(text: str) -> tuple[Optional[datetime.time], str]:
+def _parse_clock(text: str) -> tuple[datetime.time | None, str]:
     """Parse "H:MM[:SS]"; return (time, "") or (None, reason)."""
     match = _CLOCK_RE.fullmatch(text)
     if match is None:
@@ -124,10 +122,14 @@ def _period_time(value: object, key: str, raw: object) -> datetime.time:
             return parsed
         why = f"（{reason}）" if reason else ""
         raise OptionValueError(
-            key, raw, f"时间 {value!r} 不合法{why}，应为 'HH:MM:SS' 或 'HH:MM'，如 {_PERIOD_EXAMPLE}"
+            key,
+            raw,
+            f"时间 {value!r} 不合法{why}，应为 'HH:MM:SS' 或 'HH:MM'，如 {_PERIOD_EXAMPLE}",
         )
     raise OptionValueError(
-        key, raw, f"时间 {value!r} 应为 'HH:MM:SS'/'HH:MM' 字符串或 datetime.time，如 {_PERIOD_EXAMPLE}"
+        key,
+        raw,
+        f"时间 {value!r} 应为 'HH:MM:SS'/'HH:MM' 字符串或 datetime.time，如 {_PERIOD_EXAMPLE}",
     )
 
 
@@ -139,14 +141,18 @@ def parse_market_period(value: object) -> MarketPeriod:
     """
     key = "market_period"
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise OptionValueError(key, value, f"应为 (开始, 结束) 时间对组成的列表，如 {_PERIOD_EXAMPLE}")
+        raise OptionValueError(
+            key, value, f"应为 (开始, 结束) 时间对组成的列表，如 {_PERIOD_EXAMPLE}"
+        )
     if len(value) == 0:
         raise OptionValueError(key, value, f"至少需要一个交易时段，如 {_PERIOD_EXAMPLE}")
     periods: list[tuple[datetime.time, datetime.time]] = []
     for index, pair in enumerate(value, start=1):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise OptionValueError(
-                key, value, f"第 {index} 个时段 {pair!r} 应为 (开始, 结束) 两个时间，如 {_PERIOD_EXAMPLE}"
+                key,
+                value,
+                f"第 {index} 个时段 {pair!r} 应为 (开始, 结束) 两个时间，如 {_PERIOD_EXAMPLE}",
             )
         start = _period_time(pair[0], key, value)
         end = _period_time(pair[1], key, value)
@@ -183,7 +189,7 @@ class TimeExpression:
 
     text: str
     kind: str = attrs.field(default="clock", validator=attrs.validators.in_(_KINDS))
-    clock: Optional[datetime.time] = None
+    clock: datetime.time | None = None
     anchor: str = ""
     offset: int = 0
 
@@ -295,6 +301,10 @@ class Rule(Protocol):
         """First firing strictly after ``t``, in the market time zone."""
 
 
+def _to_times(value: Iterable[datetime.time]) -> tuple[datetime.time, ...]:
+    return tuple(value)
+
+
 def _check_times(instance: object, attribute: attrs.Attribute, value: tuple) -> None:  # type: ignore[type-arg]
     if not value:
         raise ValueError("a rule needs at least one time of day")
@@ -321,7 +331,7 @@ def _next_firing(
     calendar: CalendarLike,
     times: tuple[datetime.time, ...],
     t: datetime.datetime,
-    target_in_period: Callable[[datetime.date], Optional[datetime.date]],
+    target_in_period: Callable[[datetime.date], datetime.date | None],
     period_end: Callable[[datetime.date], datetime.date],
 ) -> pendulum.DateTime:
     """Shared walk: the firing day of t's period if still ahead, else of the next period."""
@@ -343,7 +353,7 @@ def _next_firing(
     return _at(target, times[0])
 
 
-def _nth(days: list[datetime.date], n: int) -> Optional[datetime.date]:
+def _nth(days: list[datetime.date], n: int) -> datetime.date | None:
     """The nth day (1-based, negative from the end), clamped to the days there are."""
     if not days:
         return None
@@ -366,11 +376,11 @@ class DailyRule:
     """Fires at each time on every trading day."""
 
     calendar: CalendarLike
-    times: tuple[datetime.time, ...] = attrs.field(converter=tuple, validator=_check_times)
+    times: tuple[datetime.time, ...] = attrs.field(converter=_to_times, validator=_check_times)
     description: str = ""
 
     def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
-        def target(day: datetime.date) -> Optional[datetime.date]:
+        def target(day: datetime.date) -> datetime.date | None:
             return day if self.calendar.is_trading_day(day) else None
 
         return _next_firing(self.calendar, self.times, t, target, lambda day: day)
@@ -403,11 +413,11 @@ class WeeklyRule:
 
     calendar: CalendarLike
     weekday: int = attrs.field(validator=_check_ordinal(5))
-    times: tuple[datetime.time, ...] = attrs.field(converter=tuple, validator=_check_times)
+    times: tuple[datetime.time, ...] = attrs.field(converter=_to_times, validator=_check_times)
     description: str = ""
 
     def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
-        def target(day: datetime.date) -> Optional[datetime.date]:
+        def target(day: datetime.date) -> datetime.date | None:
             return _nth(self.calendar.week_trading_days(day), self.weekday)
 
         return _next_firing(self.calendar, self.times, t, target, _week_end)
@@ -422,11 +432,11 @@ class MonthlyRule:
 
     calendar: CalendarLike
     monthday: int = attrs.field(validator=_check_ordinal(31))
-    times: tuple[datetime.time, ...] = attrs.field(converter=tuple, validator=_check_times)
+    times: tuple[datetime.time, ...] = attrs.field(converter=_to_times, validator=_check_times)
     description: str = ""
 
     def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
-        def target(day: datetime.date) -> Optional[datetime.date]:
+        def target(day: datetime.date) -> datetime.date | None:
             return _nth(self.calendar.month_trading_days(day), self.monthday)
 
         return _next_firing(self.calendar, self.times, t, target, _month_end)
@@ -439,7 +449,9 @@ def _ordinal_text(n: int) -> str:
     return f"第{n}个交易日" if n > 0 else f"倒数第{-n}个交易日"
 
 
-def daily_rule(calendar: CalendarLike, expression: ExpressionInput, market_period: object) -> DailyRule:
+def daily_rule(
+    calendar: CalendarLike, expression: ExpressionInput, market_period: object
+) -> DailyRule:
     parsed = parse_time_expression(expression)
     times = parsed.resolve(market_period)
     return DailyRule(calendar, times, f"每个交易日 {parsed.canonical}")
@@ -460,7 +472,9 @@ def monthly_rule(
     _validate_ordinal("monthday", monthday, 31)
     parsed = parse_time_expression(expression)
     times = parsed.resolve(market_period)
-    return MonthlyRule(calendar, monthday, times, f"每月{_ordinal_text(monthday)} {parsed.canonical}")
+    return MonthlyRule(
+        calendar, monthday, times, f"每月{_ordinal_text(monthday)} {parsed.canonical}"
+    )
 
 
 def firings_on(rule: Rule, day: datetime.date) -> list[pendulum.DateTime]:

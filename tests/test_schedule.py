@@ -51,7 +51,9 @@ pad = st.sampled_from(["", " ", "\t", "  \n"])
 
 
 @st.composite
-def market_periods(draw: st.DrawFn, max_gap: int = 86399) -> tuple[tuple[datetime.time, datetime.time], ...]:
+def market_periods(
+    draw: st.DrawFn, max_gap: int = 86399
+) -> tuple[tuple[datetime.time, datetime.time], ...]:
     """Up to three sorted, non-overlapping periods; each boundary at most max_gap after the last."""
     count = draw(st.integers(1, 3))
     step = min(max_gap, 86399 // (2 * count))
@@ -98,7 +100,9 @@ def expected_every_minute(periods) -> tuple[datetime.time, ...]:
 
 def test_default_market_period() -> None:
     assert DEFAULT_MARKET_PERIOD == ((T(9, 30), T(11, 30)), (T(13, 0), T(15, 0)))
-    assert parse_market_period([("09:30:00", "11:30:00"), ("13:00", "15:00")]) == DEFAULT_MARKET_PERIOD
+    assert (
+        parse_market_period([("09:30:00", "11:30:00"), ("13:00", "15:00")]) == DEFAULT_MARKET_PERIOD
+    )
     assert parse_market_period(DEFAULT_MARKET_PERIOD) == DEFAULT_MARKET_PERIOD
     assert parse_market_period([[" 9:30", T(11, 30)]]) == ((T(9, 30), T(11, 30)),)
     # touching periods are not overlapping
@@ -177,8 +181,27 @@ def test_every_minute_partial_minutes() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["25:00", "09:60", "09:30:60", "opne", "open-", "close+1x", "", "  ", None, 930, "open-10h",
-     "every minute", "open+30m1h", "09：30", "9", "9:5", "09:30:00:00", "before_open+5m", "close+1000000000h"],
+    [
+        "25:00",
+        "09:60",
+        "09:30:60",
+        "opne",
+        "open-",
+        "close+1x",
+        "",
+        "  ",
+        None,
+        930,
+        "open-10h",
+        "every minute",
+        "open+30m1h",
+        "09：30",
+        "9",
+        "9:5",
+        "09:30:00:00",
+        "before_open+5m",
+        "close+1000000000h",
+    ],
 )
 def test_bad_expressions(bad: object) -> None:
     with pytest.raises(TimeExpressionError) as info:
@@ -233,8 +256,12 @@ def test_offset_round_trip(item: tuple[str, str, int], periods) -> None:
 @given(market_periods())
 def test_named_expressions_follow_period(periods) -> None:
     opened, closed = secs(periods[0][0]), secs(periods[-1][1])
-    for text, value in [("open", opened), ("close", closed), ("before_open", opened - 1800),
-                        ("after_close", closed + 1800)]:
+    for text, value in [
+        ("open", opened),
+        ("close", closed),
+        ("before_open", opened - 1800),
+        ("after_close", closed + 1800),
+    ]:
         if 0 <= value < 86400:
             assert parse_time_expression(text).resolve(periods) == (from_secs(value),)
         else:
@@ -250,7 +277,10 @@ def test_named_expressions_follow_period(periods) -> None:
 
 near_grammar = st.one_of(
     st.text(max_size=20),
-    st.from_regex(r"\s?(open|close|OPEN|opne|every_minute|before_open)?[+\- ]{0,2}([0-9]{0,3}[hmsx]?){0,4}\s?", fullmatch=True),
+    st.from_regex(
+        r"\s?(open|close|OPEN|opne|every_minute|before_open)?[+\- ]{0,2}([0-9]{0,3}[hmsx]?){0,4}\s?",
+        fullmatch=True,
+    ),
     st.from_regex(r"[0-9]{0,3}(:[0-9]{0,3}){0,3}", fullmatch=True),
 )
 
@@ -294,7 +324,9 @@ def build(kind: str, n: int, expression: str, periods=DEFAULT_MARKET_PERIOD) -> 
     return monthly_rule(CAL, n, expression, periods)
 
 
-def iterate(rule: Rule, start: pendulum.DateTime, until: pendulum.DateTime) -> list[pendulum.DateTime]:
+def iterate(
+    rule: Rule, start: pendulum.DateTime, until: pendulum.DateTime
+) -> list[pendulum.DateTime]:
     out = []
     cursor = start
     while True:
@@ -309,8 +341,19 @@ starts = st.datetimes(
 )
 zones = st.sampled_from(["Asia/Shanghai", "UTC", "America/New_York", "Europe/London", "Asia/Tokyo"])
 expressions = st.one_of(
-    st.sampled_from(["open", "close", "before_open", "after_close", "09:00", "0:00", "23:59:59",
-                     "open+1m", "close-1s"]),
+    st.sampled_from(
+        [
+            "open",
+            "close",
+            "before_open",
+            "after_close",
+            "09:00",
+            "0:00",
+            "23:59:59",
+            "open+1m",
+            "close-1s",
+        ]
+    ),
     clock_texts().map(lambda item: item[0]),
 )
 rule_specs = st.one_of(
@@ -328,7 +371,9 @@ def check_against_model(rule: Rule, kind: str, n: int, start: pendulum.DateTime,
     margin = datetime.timedelta(days=40)
     expected = [
         at(day, t.hour, t.minute, t.second)
-        for day in model_days(kind, n, local.date() - margin, until.in_tz(MARKET_TZ).date() + margin)
+        for day in model_days(
+            kind, n, local.date() - margin, until.in_tz(MARKET_TZ).date() + margin
+        )
         for t in times
     ]
     expected = [e for e in expected if start < e <= until]
@@ -401,15 +446,30 @@ def test_weekly_around_national_day_2024() -> None:
     # 2024-09-30 (Mon) is the only trading day of its week; 10-07 (Mon) is closed too.
     first, last = D(2024, 9, 23), D(2024, 10, 13)
     assert firing_days(weekly_rule(CAL, 1, "open", DEFAULT_MARKET_PERIOD), first, last) == [
-        D(2024, 9, 23), D(2024, 9, 30), D(2024, 10, 8)]
+        D(2024, 9, 23),
+        D(2024, 9, 30),
+        D(2024, 10, 8),
+    ]
     assert firing_days(weekly_rule(CAL, -1, "open", DEFAULT_MARKET_PERIOD), first, last) == [
-        D(2024, 9, 27), D(2024, 9, 30), D(2024, 10, 11)]
+        D(2024, 9, 27),
+        D(2024, 9, 30),
+        D(2024, 10, 11),
+    ]
     assert firing_days(weekly_rule(CAL, 5, "open", DEFAULT_MARKET_PERIOD), first, last) == [
-        D(2024, 9, 27), D(2024, 9, 30), D(2024, 10, 11)]
+        D(2024, 9, 27),
+        D(2024, 9, 30),
+        D(2024, 10, 11),
+    ]
     assert firing_days(weekly_rule(CAL, -5, "open", DEFAULT_MARKET_PERIOD), first, last) == [
-        D(2024, 9, 23), D(2024, 9, 30), D(2024, 10, 8)]
+        D(2024, 9, 23),
+        D(2024, 9, 30),
+        D(2024, 10, 8),
+    ]
     assert firing_days(weekly_rule(CAL, 2, "close", DEFAULT_MARKET_PERIOD), first, last) == [
-        D(2024, 9, 24), D(2024, 9, 30), D(2024, 10, 9)]
+        D(2024, 9, 24),
+        D(2024, 9, 30),
+        D(2024, 10, 9),
+    ]
 
 
 def test_weekly_spring_festival_2024() -> None:
@@ -424,13 +484,22 @@ def test_weekly_spring_festival_2024() -> None:
 def test_monthly_known_months() -> None:
     rule = monthly_rule(CAL, 1, "open", DEFAULT_MARKET_PERIOD)
     assert firing_days(rule, D(2024, 9, 1), D(2024, 11, 30)) == [
-        D(2024, 9, 2), D(2024, 10, 8), D(2024, 11, 1)]
+        D(2024, 9, 2),
+        D(2024, 10, 8),
+        D(2024, 11, 1),
+    ]
     rule = monthly_rule(CAL, 31, "close", DEFAULT_MARKET_PERIOD)
     assert firing_days(rule, D(2024, 1, 1), D(2024, 3, 31)) == [
-        D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 29)]
+        D(2024, 1, 31),
+        D(2024, 2, 29),
+        D(2024, 3, 29),
+    ]
     rule = monthly_rule(CAL, -31, "close", DEFAULT_MARKET_PERIOD)
     assert firing_days(rule, D(2024, 1, 1), D(2024, 3, 31)) == [
-        D(2024, 1, 2), D(2024, 2, 1), D(2024, 3, 1)]
+        D(2024, 1, 2),
+        D(2024, 2, 1),
+        D(2024, 3, 1),
+    ]
     rule = monthly_rule(CAL, 15, "open", DEFAULT_MARKET_PERIOD)
     # February 2024 has 15 trading days: the 15th is the last one.
     assert len(CAL.month_trading_days(D(2024, 2, 1))) == 15
@@ -440,17 +509,32 @@ def test_monthly_known_months() -> None:
 def test_daily_skips_holidays_and_weekends() -> None:
     rule = daily_rule(CAL, "open", DEFAULT_MARKET_PERIOD)
     assert rule.next_after(at(D(2024, 9, 30), 9, 30)) == at(D(2024, 10, 8), 9, 30)
-    assert rule.next_after(at(D(2024, 10, 12), 8)) == at(D(2024, 10, 14), 9, 30)  # make-up Sat closed
-    new_york = pendulum.datetime(2024, 9, 29, 21, 29, 59, tz="America/New_York")  # 09:29:59 Shanghai
+    assert rule.next_after(at(D(2024, 10, 12), 8)) == at(
+        D(2024, 10, 14), 9, 30
+    )  # make-up Sat closed
+    new_york = pendulum.datetime(
+        2024, 9, 29, 21, 29, 59, tz="America/New_York"
+    )  # 09:29:59 Shanghai
     assert rule.next_after(new_york) == at(D(2024, 9, 30), 9, 30)
 
 
 def test_descriptions() -> None:
     assert daily_rule(CAL, "9:00", DEFAULT_MARKET_PERIOD).description == "每个交易日 09:00:00"
-    assert weekly_rule(CAL, 1, " OPEN ", DEFAULT_MARKET_PERIOD).description == "每周第1个交易日 open"
-    assert weekly_rule(CAL, -2, "close-5m", DEFAULT_MARKET_PERIOD).description == "每周倒数第2个交易日 close-5m"
-    assert monthly_rule(CAL, 3, "every_minute", DEFAULT_MARKET_PERIOD).description == "每月第3个交易日 every_minute"
-    for rule in (daily_rule(CAL, "open", DEFAULT_MARKET_PERIOD), weekly_rule(CAL, 1, "open", DEFAULT_MARKET_PERIOD)):
+    assert (
+        weekly_rule(CAL, 1, " OPEN ", DEFAULT_MARKET_PERIOD).description == "每周第1个交易日 open"
+    )
+    assert (
+        weekly_rule(CAL, -2, "close-5m", DEFAULT_MARKET_PERIOD).description
+        == "每周倒数第2个交易日 close-5m"
+    )
+    assert (
+        monthly_rule(CAL, 3, "every_minute", DEFAULT_MARKET_PERIOD).description
+        == "每月第3个交易日 every_minute"
+    )
+    for rule in (
+        daily_rule(CAL, "open", DEFAULT_MARKET_PERIOD),
+        weekly_rule(CAL, 1, "open", DEFAULT_MARKET_PERIOD),
+    ):
         assert isinstance(rule, Rule)
 
 

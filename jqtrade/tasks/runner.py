@@ -7,9 +7,10 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import attrs
 import pendulum
@@ -20,6 +21,7 @@ from jqtrade.loader import load_strategy
 from jqtrade.logs import configure_logging
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
+from jqtrade.tasks.registry import TaskHandle, TaskRecord, TaskRegistry
 
 task_logger = logging.getLogger("jqtrade.task")
 
@@ -37,6 +39,10 @@ class TaskSpec:
     simulate: Optional[tuple[datetime.date, datetime.date]] = None
     strategy_class: Optional[str] = None
     runtime_dir: Optional[str] = None
+    broker: Optional[str] = None  # "sim": an embedded simulated OneQuant
+    sim_dir: Optional[Path] = None
+    sim_cash: float = 1_000_000.0
+    summary: bool = False
 
 
 def parse_env(text: Optional[str]) -> tuple[tuple[str, str], ...]:
@@ -116,23 +122,78 @@ def run_task(spec: TaskSpec) -> int:
     if spec.runtime_dir is not None:
         base = base.evolve({"runtime_dir": spec.runtime_dir})
     clock = make_clock(spec)
+    registry = TaskRegistry(Path(base.runtime_dir).expanduser())
+    handle = registry.acquire(
+        TaskRecord(
+            name=spec.name,
+            pid=os.getpid(),
+            strategy_file=str(spec.code.expanduser().resolve()),
+            log_file=str(spec.out.expanduser().resolve()) if spec.out else None,
+            start_time=LiveClock().now().isoformat(),
+            gate="-",
+            control_path=str(registry.control_path(spec.name)),
+            state="starting",
+            simulated=spec.simulate is not None,
+        )
+    )
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
+    final_state = "failed"
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
-        runtime = Runtime(strategy, clock=clock, options=base)
+        broker = _embedded_broker(spec, clock) if spec.broker == "sim" else None
+        runtime = Runtime(
+            strategy,
+            clock=clock,
+            options=base,
+            task_name=spec.name,
+            overrides=broker.overrides if broker else None,
+            broker_poll=broker.poll if broker else None,
+        )
         runtime.initialize()
-        return _run(runtime, spec)
+        status = _run(runtime, spec, handle)
+        final_state = "stopped" if status == 0 else "failed"
+        if spec.summary or broker is not None:
+            from jqtrade.tasks.summary import print_summary
+
+            print_summary(runtime, simulated_broker=broker is not None, simulated_clock=spec.simulate is not None)
+        return status
     finally:
-        logging.shutdown() if stream is not None else None
+        handle.release(final_state)
         if stream is not None:
+            logging.shutdown()
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             stream.close()
 
 
-def _run(runtime: Runtime, spec: TaskSpec) -> int:
+@attrs.frozen
+class _EmbeddedBroker:
+    overrides: Mapping[str, Any]
+    poll: Callable[[pendulum.DateTime], None]
+
+
+def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
+    """A simulated OneQuant on a folder, played on the task's own loop (so it follows the clock)."""
+    from jqtrade.gates.sim import SimulatedOneQuant
+
+    folder = spec.sim_dir or Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
+    account_no = "SIM0001"
+    simulated = spec.simulate is not None
+    sim = SimulatedOneQuant(
+        folder, account_no, cash=spec.sim_cash, encoding="gbk",
+        latency=0.0 if simulated else 1.0, snapshot_interval=30.0 if simulated else 3.0,
+    )
+    task_logger.warning("使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no)
+    overrides = {"trade_gate": "onequant", "order_dir": str(folder), "account_no": account_no, "file_encoding": "gbk"}
+    return _EmbeddedBroker(overrides, sim.poll)
+
+
+def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
     mode = "模拟时钟" if spec.simulate else "实时时钟"
     task_logger.info("任务 %s 已启动（%s，策略 %s，定时任务 %d 个）", spec.name, mode, spec.code, len(runtime.jobs))
     previous = _install_signal_handlers(runtime)
+    gate = runtime.account.gate.name if runtime.account is not None else "-"
+    handle.update(state="running", gate=gate)
+    runtime.loop.add_watcher(_control_watcher(runtime, handle))
     try:
         until = None
         if spec.simulate is not None:
@@ -142,10 +203,34 @@ def _run(runtime: Runtime, spec: TaskSpec) -> int:
     finally:
         _restore_signal_handlers(previous)
         reason = runtime.loop.stop_reason or ("simulation_end" if spec.simulate else "stop")
+        if handle.record.state in ("starting", "running"):
+            handle.update(state="stopping")
         task_logger.info("任务 %s 正在停止（原因：%s），运行停止回调", spec.name, reason)
         runtime.finish()
         task_logger.info("任务 %s 已停止", spec.name)
     return 1 if runtime.loop.failed is not None else 0
+
+
+def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]:
+    """Poll the stop-request file (the same path on every OS) and refresh the task record."""
+    control = handle.control
+    shown: dict[str, Any] = {"job": None, "sync": None}
+
+    def watch() -> None:
+        reason = control.poll()
+        if reason is not None:
+            task_logger.info("收到停止请求（%s）", reason)
+            runtime.request_stop(reason)
+        job = runtime.loop.next_user_job()
+        next_job = f"{job.next_fire.format('YYYY-MM-DD HH:mm:ss')} {job.name}" if job and job.next_fire else None
+        account = runtime.account
+        last_sync = account.portfolio.last_sync_time if account is not None else None
+        stale_sync = last_sync is not None and (shown["sync"] is None or (last_sync - shown["sync"]).total_seconds() >= 60)
+        if next_job != shown["job"] or stale_sync:  # rewrite the record only when it tells something new
+            shown["job"], shown["sync"] = next_job, last_sync if stale_sync else shown["sync"]
+            handle.update(next_job=next_job, last_sync=shown["sync"].isoformat() if shown["sync"] else None)
+
+    return watch
 
 
 def _install_signal_handlers(runtime: Runtime) -> dict[int, Any]:

@@ -1,0 +1,249 @@
+"""Benchmarks of the OneQuant DMA file layer and gate; prints a table with the targets.
+
+    python bench/bench_onequant.py            # everything
+    python bench/bench_onequant.py --quick    # fewer repetitions
+
+Targets are those of the OneQuant issue, measured on the development machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pendulum
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jqtrade.account.models import LimitOrderStyle, OrderAction, OrderRequest  # noqa: E402
+from jqtrade.clock import MARKET_TZ, SimClock  # noqa: E402
+from jqtrade.gates.onequant import OneQuantTradeGate  # noqa: E402
+from jqtrade.gates.onequant_files import (  # noqa: E402
+    ALGO_ORDER_HEADER,
+    ASSET_INFO_HEADER,
+    ORDER_UPDATE_HEADER,
+    POSITION_INFO_HEADER,
+    DayFiles,
+    LockedAppender,
+    encode_rows,
+)
+
+DAY = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
+ACCOUNT = "1234567"
+
+
+def order_update_rows(count: int, lines_per_order: int = 3, start: int = 0) -> list[list[str]]:
+    """Realistic lines: each order goes 7 -> 0 -> 2 (or 7 -> 8 -> 4), Chinese text on some."""
+    statuses = ["7", "0", "2"] if lines_per_order == 3 else ["2"]
+    rows = []
+    for i in range(start, start + count):
+        n = i // lines_per_order
+        status = statuses[i % lines_per_order]
+        if n % 10 == 9 and status == "2":
+            status = "4"
+        filled = "100" if status == "2" else "0"
+        rows.append([
+            f"{93000 + (i // 50) % 5000:06d}.{i % 1000000:06d}", "20240603", f"{93000 + (n // 10) % 5000:06d}",
+            "UM0", ACCOUNT, f"{600000 + n % 800:06d}.SH", "1" if n % 2 else "2", status, "100", "10.23", "0",
+            filled, "10.2300" if filled != "0" else "0", "1023.00" if filled != "0" else "0.00",
+            "100" if status == "4" else "0", str(1_000_000 + n), str(1_000_000 + n),
+            f"20240603{n:09d}", "已报，等待成交" if status == "0" else ("撤单成功" if status == "4" else ""), "",
+        ])
+    return rows
+
+
+def write_file(path: Path, header: list[str], rows: list[list[str]], encoding: str, *, end_marker: bool = False) -> None:
+    lines = [header, *rows]
+    if end_marker:
+        lines.append([""] * len(header))
+    path.write_bytes(encode_rows(lines, encoding))
+
+
+def make_gate(directory: Path, encoding: str) -> tuple[OneQuantTradeGate, SimClock]:
+    clock = SimClock(DAY)
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": ACCOUNT, "order_dir": str(directory), "file_encoding": encoding}, clock=clock)
+    return gate, clock
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_append(repeat: int) -> dict[str, float]:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fsync in (False, True):
+            appender = LockedAppender(Path(tmp) / f"algoOrder_{fsync}.csv", ALGO_ORDER_HEADER, "gbk", fsync=fsync)
+            row = ["100000.000000", "x", "UM0", ACCOUNT, "600000.SH", "1", "100", "DMA", "AT", "0", "10.5", "10.5"]
+            times = []
+            for i in range(repeat if not fsync else max(repeat // 10, 50)):
+                row[1] = str(i)
+                start = time.perf_counter()
+                appender.append([row])
+                times.append(time.perf_counter() - start)
+            out[f"append_fsync_{fsync}_p50"] = pct(times, 0.5)
+            out[f"append_fsync_{fsync}_p99"] = pct(times, 0.99)
+        gate, clock = make_gate(Path(tmp), "gbk")
+        times = []
+        for i in range(repeat):
+            request = OrderRequest(
+                order_id=f"20240603{i:09d}", code="600000.XSHG", action=OrderAction.open, amount=100,
+                style=LimitOrderStyle(10.5),
+            )
+            start = time.perf_counter()
+            gate.order(request)
+            times.append(time.perf_counter() - start)
+        out["gate_order_p50"] = pct(times, 0.5)
+        out["gate_order_p99"] = pct(times, 0.99)
+    return out
+
+
+def bench_incremental(repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        files = DayFiles(directory, DAY.date())
+        write_file(files.order_update, ORDER_UPDATE_HEADER, order_update_rows(100_000), "gbk")
+        gate, clock = make_gate(directory, "gbk")
+        gate.sync_orders()
+        times, idle = [], []
+        start_index = 100_000
+        for _ in range(repeat):
+            with open(files.order_update, "ab") as handle:
+                handle.write(encode_rows(order_update_rows(10, start=start_index), "gbk"))
+            start_index += 10
+            start = time.perf_counter()
+            reports = gate.sync_orders()
+            times.append(time.perf_counter() - start)
+            assert reports, "10 new lines must give reports"
+            start = time.perf_counter()
+            gate.sync_orders()
+            idle.append(time.perf_counter() - start)
+        return {
+            "sync10_median": statistics.median(times),
+            "sync10_max": max(times),
+            "sync_idle_median": statistics.median(idle),
+        }
+
+
+def bench_first_read(encoding: str, lines_per_order: int, repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        files = DayFiles(directory, DAY.date())
+        write_file(files.order_update, ORDER_UPDATE_HEADER, order_update_rows(100_000, lines_per_order), encoding)
+        times = []
+        count = 0
+        for _ in range(repeat):
+            gate, _ = make_gate(directory, encoding)
+            gc.collect()
+            start = time.perf_counter()
+            reports = gate.sync_orders()
+            times.append(time.perf_counter() - start)
+            count = len(reports)
+            del reports, gate
+        return {"first_read_median": statistics.median(times), "first_read_min": min(times), "reports": count}
+
+
+def bench_snapshot(repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        files = DayFiles(directory, DAY.date())
+        asset = [["100000.000000", "UM0", ACCOUNT, "", "CNY", "1000000.00", "900000.00", "800000.00", "100000.00", "100000.00"]]
+        write_file(files.asset_info, ASSET_INFO_HEADER, asset, "gbk", end_marker=True)
+        positions = [
+            ["100000.000000", "UM0", ACCOUNT, "SH", f"{600000 + i:06d}.SH", "浦发银行", "1000", "800", "0",
+             "10.123", "10.50", "10500.00"]
+            for i in range(5000)
+        ]
+        write_file(files.position_info, POSITION_INFO_HEADER, positions, "gbk", end_marker=True)
+        gate, _ = make_gate(directory, "gbk")
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            balance = gate.sync_balance()
+            times.append(time.perf_counter() - start)
+        assert len(balance["positions"]) == 5000
+        return {"snapshot5000_median": statistics.median(times), "snapshot5000_max": max(times)}
+
+
+def rss_child(encoding: str, lines_per_order: int) -> None:
+    """Run in a fresh interpreter: read 100,000 lines through the gate, keep the reports, print RSS."""
+    import psutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        files = DayFiles(directory, DAY.date())
+        write_file(files.order_update, ORDER_UPDATE_HEADER, order_update_rows(100_000, lines_per_order), encoding)
+        gc.collect()
+        before = psutil.Process().memory_info().rss
+        gate, _ = make_gate(directory, encoding)
+        reports = gate.sync_orders()
+        after = psutil.Process().memory_info().rss
+        print(json.dumps({"rss_before": before, "rss_after": after, "reports": len(reports)}))
+
+
+def bench_rss(encoding: str, lines_per_order: int) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--rss-child", encoding, str(lines_per_order)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rss-child", nargs=2)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child[0], int(args.rss_child[1]))
+        return 0
+    repeat = 5 if args.quick else 9
+
+    from rich.console import Console
+    from rich.table import Table
+
+    ms = 1000.0
+    rows: list[tuple[str, str, str]] = []
+    append = bench_append(500 if args.quick else 3000)
+    rows.append(("locked append (no fsync) p50 / p99", f"{append['append_fsync_False_p50'] * ms:.3f} / {append['append_fsync_False_p99'] * ms:.3f} ms", "p99 ≤ 0.2 ms"))
+    rows.append(("locked append + fsync p50 / p99", f"{append['append_fsync_True_p50'] * ms:.3f} / {append['append_fsync_True_p99'] * ms:.3f} ms", "(not default)"))
+    rows.append(("gate.order() p50 / p99", f"{append['gate_order_p50'] * ms:.3f} / {append['gate_order_p99'] * ms:.3f} ms", "-"))
+    inc = bench_incremental(20 if args.quick else 50)
+    rows.append(("sync 10 new lines after 100,000", f"{inc['sync10_median'] * ms:.3f} ms (max {inc['sync10_max'] * ms:.3f})", "≤ 1 ms"))
+    rows.append(("sync with nothing new (stat only)", f"{inc['sync_idle_median'] * ms:.4f} ms", "-"))
+    for encoding, target in (("utf-8", "≤ 300 ms"), ("gbk", "≤ 450 ms")):
+        for per_order in (3, 1):
+            first = bench_first_read(encoding, per_order, repeat)
+            label = f"first read 100,000 lines {encoding} ({per_order} line/order, {first['reports']} reports)"
+            rows.append((label, f"{first['first_read_median'] * ms:.1f} ms (min {first['first_read_min'] * ms:.1f})", target))
+    snap = bench_snapshot(repeat * 3)
+    rows.append(("positionInfo 5,000 lines (sync_balance)", f"{snap['snapshot5000_median'] * ms:.2f} ms (max {snap['snapshot5000_max'] * ms:.2f})", "≤ 10 ms"))
+    for per_order in (3, 1):
+        rss = bench_rss("gbk", per_order)
+        rows.append((
+            f"RSS after reading 100,000 lines gbk ({per_order} line/order, reports kept)",
+            f"{rss['rss_after'] / 2**20:.1f} MB (before {rss['rss_before'] / 2**20:.1f} MB)",
+            "≤ 80 MB",
+        ))
+
+    table = Table(title="OneQuant DMA file layer")
+    table.add_column("measure")
+    table.add_column("result", justify="right")
+    table.add_column("target")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

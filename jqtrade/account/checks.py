@@ -1,0 +1,282 @@
+"""Pre-trade checks: refuse an order before it reaches the broker, saying why in Chinese.
+
+Each refusal raises :class:`jqtrade.errors.OrderRejectedError` with a stable ``reason`` code
+(listed in :data:`REASONS`) and a message naming the value and the rule.
+
+Structural checks (code format, side, amount type, style, price sign) always run: without them
+there is no order to send. The market-rule checks in :data:`DISABLEABLE_CHECKS` can be turned
+off one by one when the broker does the checking.
+
+Odd-lot sells (main boards, ChiNext, funds; lot 100): an amount that is not a multiple of 100
+is accepted only when its odd part equals the odd part of the closeable amount, i.e.
+``amount % 100 == closeable_amount % 100``: the order sells the whole odd remainder in one
+go, with any number of round lots (selling everything closeable is the common case).
+STAR (688/689): a sell below 200 shares is accepted only when it sells all closeable shares.
+Both rules need a known position; with ``position=None`` (not synced yet) the broker decides.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Optional, Union
+
+import attrs
+
+from jqtrade.account.codes import Board, board_of, normalize_code, tick_size
+from jqtrade.account.models import (
+    LimitOrderStyle,
+    MarketOrderStyle,
+    OrderAction,
+    OrderSide,
+    OrderStyle,
+)
+from jqtrade.account.portfolio import Position
+from jqtrade.errors import OptionValueError, OrderRejectedError
+
+#: reason code -> what it guards (shown in docs and in option validation errors).
+REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "bad_code": "证券代码格式",
+        "short_not_supported": "不支持做空（side='short'）",
+        "bad_side": "side 只能是 'long'",
+        "bad_amount": "数量必须是非零整数",
+        "bad_style": "下单方式只能是 LimitOrderStyle 或 MarketOrderStyle",
+        "bad_price": "限价必须是有限的非负数",
+        "unsupported_security": "只支持沪深主板、创业板、科创板股票和场内基金",
+        "bad_lot": "买入数量须符合最小交易单位",
+        "odd_lot_sell": "零股须一次性卖出",
+        "bad_tick": "限价须是最小价格变动单位的整数倍",
+        "not_enough_closeable": "卖出数量不能超过可卖数量（T+1）",
+        "not_enough_cash": "买入金额不能超过可用资金",
+    }
+)
+
+#: Checks a user may turn off because the broker checks the same thing.
+DISABLEABLE_CHECKS = frozenset(
+    {
+        "unsupported_security",
+        "bad_lot",
+        "odd_lot_sell",
+        "bad_tick",
+        "not_enough_closeable",
+        "not_enough_cash",
+    }
+)
+
+ROUND_LOT = 100
+STAR_MIN_BUY = 200
+
+
+def validate_disabled_checks(
+    names: Iterable[str], option: str = "disabled_checks"
+) -> frozenset[str]:
+    """Turn a user's list of check names into a set, refusing unknown or always-on names."""
+    if isinstance(names, str):
+        names = [names]
+    result = frozenset(names)
+    unknown = sorted(name for name in result if name not in DISABLEABLE_CHECKS)
+    if unknown:
+        raise OptionValueError(
+            option, unknown, f"可以关闭的检查只有：{', '.join(sorted(DISABLEABLE_CHECKS))}"
+        )
+    return result
+
+
+@attrs.frozen(kw_only=True)
+class CheckedOrder:
+    """An order that passed the checks: normalised code, buy/sell action, positive amount."""
+
+    code: str
+    action: OrderAction
+    amount: int
+    style: OrderStyle
+    side: OrderSide = OrderSide.long
+
+
+def _refuse(reason: str, message: str) -> OrderRejectedError:
+    return OrderRejectedError(reason, message)
+
+
+def _check_side(side: object) -> OrderSide:
+    if isinstance(side, str):
+        value = side.strip().lower()
+        if value == "long":
+            return OrderSide.long
+        if value == "short":
+            raise _refuse(
+                "short_not_supported",
+                f"side={side!r}：不支持做空，A 股现货只能 side='long'（正数买入，负数卖出）",
+            )
+    raise _refuse("bad_side", f"side={side!r} 不合法：只能是 'long'（正数买入，负数卖出）")
+
+
+def _check_amount(amount: object) -> int:
+    if isinstance(amount, bool):
+        raise _refuse("bad_amount", f"数量 {amount!r} 不合法：必须是非零整数，不能是布尔值")
+    try:
+        number = operator.index(amount)  # type: ignore[arg-type]  # int, numpy integers
+    except TypeError:
+        if not isinstance(amount, numbers.Real):
+            raise _refuse(
+                "bad_amount",
+                f"数量 {amount!r} 不合法：必须是非零整数（股数），实际类型 {type(amount).__name__}",
+            ) from None
+        value = float(amount)
+        if not math.isfinite(value) or not value.is_integer():
+            raise _refuse(
+                "bad_amount", f"数量 {amount!r} 不合法：必须是整数股，不能有小数"
+            ) from None
+        number = int(value)
+    if number == 0:
+        raise _refuse("bad_amount", "数量 0 不合法：正数表示买入，负数表示卖出，不能为 0")
+    return number
+
+
+def _check_style(style: object) -> OrderStyle:
+    if style is None:
+        return MarketOrderStyle()
+    if isinstance(style, (LimitOrderStyle, MarketOrderStyle)):
+        return style
+    hint = f"，限价请写 LimitOrderStyle({style!r})" if isinstance(style, (int, float)) else ""
+    raise _refuse(
+        "bad_style",
+        f"下单方式 {style!r} 不合法：只能是 LimitOrderStyle(价格) 或 MarketOrderStyle(){hint}",
+    )
+
+
+def _limit_price(style: OrderStyle) -> Optional[Decimal]:
+    """The exact limit price, or ``None`` for market orders; refuses NaN, inf, negatives."""
+    if not isinstance(style, LimitOrderStyle):
+        return None
+    price = style.price
+    if not math.isfinite(price) or price < 0:
+        raise _refuse(
+            "bad_price", f"限价 {price!r} 不合法：必须大于 0（或为 0 表示按对手方最优价）"
+        )
+    try:
+        return Decimal(repr(price))
+    except InvalidOperation:  # pragma: no cover - finite floats always convert
+        raise _refuse("bad_price", f"限价 {price!r} 不合法") from None
+
+
+def _fmt(value: Union[Decimal, float]) -> str:
+    return f"{value:,.2f}"
+
+
+def check_order(
+    code: object,
+    amount: object,
+    style: object = None,
+    side: object = "long",
+    *,
+    position: Optional[Position] = None,
+    available_cash: Optional[float] = None,
+    reference_price: Optional[float] = None,
+    disabled: frozenset[str] = frozenset(),
+) -> CheckedOrder:
+    """Check one order; return it normalised or raise :class:`OrderRejectedError`.
+
+    ``amount`` > 0 buys, < 0 sells. ``style=None`` means ``MarketOrderStyle()``.
+    ``position`` (the current position of ``code``, ``Position.empty`` when not held) and
+    ``available_cash`` enable the T+1 and cash checks; ``None`` means unknown, check skipped.
+    The cash check uses the limit price, or ``reference_price`` for market and price-0
+    orders (skipped without one); fees are not included (the broker refuses if they do not
+    fit). ``disabled`` names checks from :data:`DISABLEABLE_CHECKS` to skip.
+    """
+    norm_code = normalize_code(code)
+    order_side = _check_side(side)
+    signed = _check_amount(amount)
+    order_style = _check_style(style)
+    price = _limit_price(order_style)
+    action = OrderAction.open if signed > 0 else OrderAction.close
+    qty = abs(signed)
+    board = board_of(norm_code)
+
+    def on(name: str) -> bool:
+        return name not in disabled
+
+    known_rules = board is not Board.other
+    if not known_rules and on("unsupported_security"):
+        hint = (
+            "；上交所 000 开头的是指数，深交所股票请用 .XSHE 后缀（如平安银行 000001.XSHE）"
+            if norm_code.startswith("000") and norm_code.endswith(".XSHG")
+            else ""
+        )
+        raise _refuse(
+            "unsupported_security",
+            f"{norm_code} 不是 jqtrade 认识的可交易品种（只支持沪深主板、创业板、科创板股票和场内基金{hint}；"
+            f"债券、B 股等请确认代码无误后关闭 unsupported_security 检查，由券商判断）",
+        )
+
+    if price is not None and price > 0 and known_rules and on("bad_tick"):
+        tick = tick_size(norm_code)
+        if price % tick != 0:
+            kind = "基金" if board is Board.fund else "股票"
+            raise _refuse(
+                "bad_tick",
+                f"限价 {price} 不合法：{norm_code} 是{kind}，价格须为 {tick} 的整数倍",
+            )
+
+    if action is OrderAction.open:
+        if known_rules and on("bad_lot"):
+            if board is Board.star:
+                if qty < STAR_MIN_BUY:
+                    raise _refuse(
+                        "bad_lot",
+                        f"买入 {norm_code} 的数量 {qty} 不合法：科创板买入至少 {STAR_MIN_BUY} 股，超出部分可按 1 股递增",
+                    )
+            elif qty % ROUND_LOT != 0:
+                raise _refuse(
+                    "bad_lot",
+                    f"买入 {norm_code} 的数量 {qty} 不合法：{board.label}买入须为 {ROUND_LOT} 股的整数倍",
+                )
+        if available_cash is not None and on("not_enough_cash"):
+            unit = (
+                price
+                if price
+                else (Decimal(repr(float(reference_price))) if reference_price else None)
+            )
+            if unit is not None:
+                cost = unit * qty
+                cash = Decimal(repr(float(available_cash)))
+                if cost > cash:
+                    raise _refuse(
+                        "not_enough_cash",
+                        f"买入 {norm_code} {qty} 股约需 {_fmt(cost)} 元（{qty} × {unit}），"
+                        f"超过可用资金 {_fmt(cash)} 元",
+                    )
+    else:
+        if position is not None and on("not_enough_closeable"):
+            closeable = position.closeable_amount
+            if qty > closeable:
+                raise _refuse(
+                    "not_enough_closeable",
+                    f"卖出 {norm_code} 的数量 {qty} 超过可卖数量 {closeable}（持仓 {position.total_amount} 股，"
+                    f"当天买入的股票下一个交易日才能卖出）",
+                )
+        if position is not None and known_rules and on("odd_lot_sell"):
+            closeable = position.closeable_amount
+            if board is Board.star:
+                if qty < STAR_MIN_BUY and qty != closeable:
+                    raise _refuse(
+                        "odd_lot_sell",
+                        f"卖出 {norm_code} 的数量 {qty} 不合法：科创板卖出少于 {STAR_MIN_BUY} 股时须一次性卖出"
+                        f"全部可卖的 {closeable} 股",
+                    )
+            elif qty % ROUND_LOT != closeable % ROUND_LOT and qty % ROUND_LOT != 0:
+                odd = closeable % ROUND_LOT
+                allowed = (
+                    f"零股部分须为 {odd} 股（可卖 {closeable} 股中不足 {ROUND_LOT} 股的部分须一次性卖出）"
+                    if odd
+                    else f"可卖 {closeable} 股没有零股，卖出数量须为 {ROUND_LOT} 股的整数倍"
+                )
+                raise _refuse("odd_lot_sell", f"卖出 {norm_code} 的数量 {qty} 不合法：{allowed}")
+
+    return CheckedOrder(
+        code=norm_code, action=action, amount=qty, style=order_style, side=order_side
+    )

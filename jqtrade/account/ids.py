@@ -1,0 +1,99 @@
+"""Order ids unique within a trading day, across restarts and across processes.
+
+The OneQuant protocol identifies an order by the client's ``custBatchNo`` for the whole day,
+for every program sharing the account folder. Ids here are decimal strings from a per-day
+counter file: a process reserves a block of ids at a time under an exclusive file lock, so
+most ``allocate()`` calls touch no file at all. Ids are increasing within a process; ids of
+different processes interleave by block. A block reserved and not used is simply skipped.
+
+The counter is written to a temporary file, fsynced and moved over the old one, so a crash
+never leaves a torn counter; an unreadable counter raises instead of starting again at 1.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+
+import portalocker
+
+from jqtrade.account.journal import fsync_directory
+from jqtrade.errors import JournalError
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+class OrderIdAllocator:
+    """Hands out ids ``"1"``, ``"2"``, ... for one trading day, shared through ``directory``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        trading_day: _dt.date,
+        block: int = 100,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        if block < 1:
+            raise ValueError(f"block 必须 >= 1，实际是 {block}")
+        self.directory = Path(directory)
+        self.trading_day = trading_day
+        self.block = block
+        self.lock_timeout = lock_timeout
+        stem = f"order_ids_{trading_day:%Y%m%d}"
+        self.counter_path = self.directory / f"{stem}.counter"
+        self.lock_path = self.directory / f"{stem}.lock"
+        self._next = 0
+        self._end = 0  # ids in [_next, _end) are reserved for this process
+
+    def allocate(self) -> str:
+        if self._next >= self._end:
+            self._reserve()
+        value = self._next
+        self._next += 1
+        return str(value)
+
+    def _reserve(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with portalocker.Lock(
+                self.lock_path,
+                mode="a",
+                timeout=self.lock_timeout,
+                check_interval=0.005,
+                flags=portalocker.LOCK_EX | portalocker.LOCK_NB,
+            ):
+                last = self._read_counter()
+                self._write_counter(last + self.block)
+        except portalocker.LockException as exc:
+            raise JournalError(
+                f"等待订单号文件锁超时（{self.lock_timeout} 秒）：{self.lock_path}，"
+                f"可能有其他程序长时间占用该文件"
+            ) from exc
+        except OSError as exc:
+            raise JournalError(f"无法分配订单号（{self.counter_path}）：{exc}") from exc
+        self._next, self._end = last + 1, last + 1 + self.block
+
+    def _read_counter(self) -> int:
+        try:
+            text = self.counter_path.read_bytes().decode("ascii").strip()
+        except FileNotFoundError:
+            return 0
+        except UnicodeDecodeError:
+            text = "?"
+        if not text.isdigit():
+            raise JournalError(
+                f"订单号计数文件 {self.counter_path} 内容损坏（{text[:40]!r}）。为避免重复的订单号，"
+                f"jqtrade 不会从头计数：请确认今天已下的最大订单号，把比它大的数字写入该文件后重启"
+            )
+        return int(text)
+
+    def _write_counter(self, value: int) -> None:
+        tmp = self.counter_path.with_name(self.counter_path.name + f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(f"{value}\n".encode("ascii"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.counter_path)
+        fsync_directory(self.directory)

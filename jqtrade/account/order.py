@@ -1,0 +1,644 @@
+"""The live order and its state machine, plus the frozen values a user reads.
+
+An :class:`Order` changes only through :meth:`Order.apply_report` (what the broker says) and the
+two local transitions :meth:`Order.mark_canceling` and :meth:`Order.mark_rejected`. Every status
+change goes through one table, :data:`TRANSITIONS`. Broker reports that would move an order
+backwards are ignored and logged, never applied: a gate may return stale or repeated lines.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Optional, Union
+
+import attrs
+import pendulum
+
+from jqtrade.account.codes import normalize_code
+from jqtrade.account.models import (
+    FINAL_STATUSES,
+    LimitOrderStyle,
+    OrderAction,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderStyle,
+)
+from jqtrade.errors import IllegalOrderTransitionError, OrderNotFoundError, UnknownOrderStatusError
+
+logger = logging.getLogger("jqtrade.account")
+
+_S = OrderStatus
+
+#: status -> statuses it may move to. A status listed in its own set may repeat with more
+#: filled quantity (``filling`` -> ``filling``). Reports may skip states (a poll can see
+#: ``new`` and next ``filled``), so jumps forward are legal; nothing leads back.
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
+    {
+        _S.new: frozenset(
+            {
+                _S.open,
+                _S.filling,
+                _S.filled,
+                _S.canceling,
+                _S.partly_canceled,
+                _S.canceled,
+                _S.rejected,
+            }
+        ),
+        _S.open: frozenset(
+            {_S.filling, _S.filled, _S.canceling, _S.partly_canceled, _S.canceled, _S.rejected}
+        ),
+        _S.filling: frozenset({_S.filling, _S.filled, _S.canceling, _S.partly_canceled}),
+        _S.canceling: frozenset(
+            {_S.canceling, _S.filled, _S.partly_canceled, _S.canceled, _S.rejected}
+        ),
+        _S.filled: frozenset(),
+        _S.partly_canceled: frozenset(),
+        _S.canceled: frozenset(),
+        _S.rejected: frozenset(),
+    }
+)
+
+_STATUS_LABELS = {
+    _S.new: "待报",
+    _S.open: "已报",
+    _S.filling: "部分成交",
+    _S.filled: "已成交",
+    _S.canceling: "撤单中",
+    _S.partly_canceled: "部成部撤",
+    _S.canceled: "已撤",
+    _S.rejected: "废单",
+}
+
+StatusLike = Union[OrderStatus, str]
+
+
+def can_transition(current: StatusLike, target: StatusLike) -> bool:
+    """Whether the state table allows ``current`` -> ``target``."""
+    return parse_status(target) in TRANSITIONS[parse_status(current)]
+
+
+def parse_status(value: object) -> OrderStatus:
+    """``OrderStatus`` or its name (any case) -> ``OrderStatus``; else ``UnknownOrderStatusError``."""
+    if isinstance(value, OrderStatus):
+        return value
+    if isinstance(value, str):
+        try:
+            return OrderStatus(value.strip().lower())
+        except ValueError:
+            pass
+    raise UnknownOrderStatusError(value, [s.value for s in OrderStatus])
+
+
+def _fmt_price(value: float) -> str:
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:.3f}"
+
+
+def _fmt_style(style: OrderStyle) -> str:
+    if isinstance(style, LimitOrderStyle):
+        return "对手方最优价" if style.price == 0 else f"限价 {_fmt_price(style.price)}"
+    return "市价"
+
+
+def _fmt_time(value: Optional[pendulum.DateTime]) -> str:
+    return value.format("HH:mm:ss") if value is not None else "-"
+
+
+# --- values a user reads -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Trade:
+    """New filled quantity of one order, handed to ``on_trade``.
+
+    ``price`` is the price of this increment, from the change in cumulative deal balance, so
+    it differs from the order's running ``avg_price`` when fills happen at several prices.
+    """
+
+    order_id: str
+    code: str
+    action: OrderAction
+    amount: int
+    price: float
+    time: Optional[pendulum.DateTime] = None
+
+    @property
+    def is_buy(self) -> bool:
+        return self.action is OrderAction.open
+
+    def __str__(self) -> str:
+        side = "买入" if self.is_buy else "卖出"
+        return (
+            f"成交(订单 {self.order_id} {side} {self.code} {self.amount} 股 "
+            f"@ {_fmt_price(self.price)}, {_fmt_time(self.time)})"
+        )
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class OrderSnapshot:
+    """An order as it was when read: what ``get_orders`` and ``on_order_update`` hand out."""
+
+    order_id: str
+    code: str
+    status: OrderStatus
+    side: OrderSide
+    action: OrderAction
+    style: OrderStyle
+    order_price: Optional[float]
+    amount: int
+    filled_amount: int
+    canceled_amount: int
+    avg_price: float
+    deal_balance: float
+    commission: float
+    err_msg: str
+    create_time: Optional[pendulum.DateTime]
+    entrust_time: Optional[pendulum.DateTime]
+    broker_order_id: Optional[str] = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_buy(self) -> bool:
+        return self.action is OrderAction.open
+
+    @property
+    def unfilled_amount(self) -> int:
+        return self.amount - self.filled_amount - self.canceled_amount
+
+    def __str__(self) -> str:
+        side = "买入" if self.is_buy else "卖出"
+        text = (
+            f"订单(id={self.order_id} {side} {self.code} {self.amount} 股 {_fmt_style(self.style)}"
+            f", 状态 {self.status.value}/{_STATUS_LABELS[self.status]}"
+        )
+        if self.filled_amount:
+            text += f", 已成交 {self.filled_amount} 股 均价 {_fmt_price(self.avg_price)}"
+        if self.canceled_amount:
+            text += f", 已撤 {self.canceled_amount} 股"
+        if self.err_msg:
+            text += f", 原因: {self.err_msg}"
+        return text + ")"
+
+    __repr__ = __str__
+
+
+@attrs.frozen(kw_only=True)
+class OrderChange:
+    """What one applied report or local transition changed; ``None`` is returned instead when
+    nothing did. The caller fires ``on_order_update`` (status or fill changed) and
+    ``on_trade`` (``trade`` is set when the filled quantity grew)."""
+
+    order_id: str
+    previous_status: OrderStatus
+    status: OrderStatus
+    previous_filled: int
+    filled_amount: int
+    trade: Optional[Trade] = None
+
+    @property
+    def status_changed(self) -> bool:
+        return self.previous_status is not self.status
+
+    @property
+    def filled_delta(self) -> int:
+        return self.filled_amount - self.previous_filled
+
+
+# --- report parsing ------------------------------------------------------------------------
+
+
+class _Ignored(Exception):
+    """A report that must not be applied; the message says why (in Chinese, for the log)."""
+
+
+class _Stale(_Ignored):
+    """A report older than what we know (e.g. a gate re-reading its file after a restart):
+    expected now and then, so it is logged at INFO rather than WARNING."""
+
+
+def _as_int(report: Mapping[str, Any], key: str, default: int) -> int:
+    value = report.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise _Ignored(f"{key}={value!r} 不是整数")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError):
+            raise _Ignored(f"{key}={value!r} 不是整数") from None
+        if not as_float.is_integer():
+            raise _Ignored(f"{key}={value!r} 不是整数") from None
+        number = int(as_float)
+    if number < 0:
+        raise _Ignored(f"{key}={value!r} 为负数")
+    return number
+
+
+def _as_money(report: Mapping[str, Any], key: str) -> Optional[Decimal]:
+    """A non-negative amount as an exact decimal, or ``None`` when absent."""
+    value = report.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise _Ignored(f"{key}={value!r} 不是数字")
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _Ignored(f"{key}={value!r} 不是数字") from None
+    if not number.is_finite():
+        raise _Ignored(f"{key}={value!r} 不是有限数字")
+    if number < 0:
+        raise _Ignored(f"{key}={value!r} 为负数")
+    return number
+
+
+def _as_time(value: object) -> Optional[pendulum.DateTime]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, pendulum.DateTime):
+        return value
+    if isinstance(value, _dt.datetime):
+        return pendulum.instance(value)
+    if isinstance(value, str):
+        try:
+            parsed = pendulum.parse(value)
+        except (ValueError, TypeError):
+            return None
+        return parsed if isinstance(parsed, pendulum.DateTime) else None
+    return None
+
+
+def _derive(
+    reported: OrderStatus, filled: int, canceled: int, amount: int
+) -> tuple[OrderStatus, int]:
+    """The status (and canceled quantity) that the reported quantities support.
+
+    Quantities win over the status word where they are unambiguous: everything filled is
+    ``filled``; a final cancel is ``partly_canceled`` when anything was filled, else
+    ``canceled``, and its canceled quantity is the rest of the order.
+    """
+    if reported is _S.rejected:
+        if filled > 0:
+            raise _Ignored(f"状态为 rejected 但已成交 {filled} 股")
+        return _S.rejected, canceled
+    if filled == amount:
+        return _S.filled, canceled
+    if reported is _S.filled:
+        raise _Ignored(f"状态为 filled 但只成交了 {filled}/{amount} 股")
+    if reported in (_S.canceled, _S.partly_canceled):
+        rest = amount - filled
+        return (_S.partly_canceled if filled > 0 else _S.canceled), rest
+    if canceled > 0 and filled + canceled == amount:
+        return (_S.partly_canceled if filled > 0 else _S.canceled), canceled
+    if reported is _S.canceling:
+        return _S.canceling, canceled
+    if filled > 0:
+        return _S.filling, canceled
+    if reported is _S.new:
+        return _S.new, canceled
+    return _S.open, canceled
+
+
+# --- the live order ------------------------------------------------------------------------
+
+
+_FROZEN = attrs.setters.frozen
+
+
+@attrs.define(kw_only=True, eq=False, on_setattr=_FROZEN)
+class Order:
+    """One order of this task. Fields are read-only from outside: state changes only through
+    the methods below, each checked against :data:`TRANSITIONS`."""
+
+    order_id: str
+    code: str
+    action: OrderAction
+    amount: int
+    style: OrderStyle
+    side: OrderSide = OrderSide.long
+    create_time: Optional[pendulum.DateTime] = None
+    status: OrderStatus = OrderStatus.new
+    filled_amount: int = 0
+    canceled_amount: int = 0
+    avg_price: float = 0.0
+    deal_balance: float = 0.0
+    commission: float = 0.0
+    err_msg: str = ""
+    entrust_time: Optional[pendulum.DateTime] = None
+    broker_order_id: Optional[str] = None
+
+    @classmethod
+    def from_request(cls, request: OrderRequest) -> Order:
+        return cls(
+            order_id=request.order_id,
+            code=request.code,
+            action=request.action,
+            amount=request.amount,
+            style=request.style,
+            side=request.side,
+            create_time=request.create_time,
+        )
+
+    # -- reading --
+
+    @property
+    def price(self) -> Optional[float]:
+        """The limit price; ``None`` for a market order (0 means best counterparty price)."""
+        return self.style.price if isinstance(self.style, LimitOrderStyle) else None
+
+    order_price = price
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_buy(self) -> bool:
+        return self.action is OrderAction.open
+
+    def snapshot(self) -> OrderSnapshot:
+        return OrderSnapshot(
+            order_id=self.order_id,
+            code=self.code,
+            status=self.status,
+            side=self.side,
+            action=self.action,
+            style=self.style,
+            order_price=self.price,
+            amount=self.amount,
+            filled_amount=self.filled_amount,
+            canceled_amount=self.canceled_amount,
+            avg_price=self.avg_price,
+            deal_balance=self.deal_balance,
+            commission=self.commission,
+            err_msg=self.err_msg,
+            create_time=self.create_time,
+            entrust_time=self.entrust_time,
+            broker_order_id=self.broker_order_id,
+        )
+
+    # -- changing --
+
+    def _set(self, **changes: Any) -> None:
+        for name, value in changes.items():
+            object.__setattr__(self, name, value)
+
+    def _change(
+        self, previous: OrderStatus, previous_filled: int, trade: Optional[Trade]
+    ) -> OrderChange:
+        return OrderChange(
+            order_id=self.order_id,
+            previous_status=previous,
+            status=self.status,
+            previous_filled=previous_filled,
+            filled_amount=self.filled_amount,
+            trade=trade,
+        )
+
+    def mark_canceling(self) -> Optional[OrderChange]:
+        """A cancel was requested. ``None`` if already canceling; raises on a final order."""
+        if self.status is _S.canceling:
+            return None
+        if _S.canceling not in TRANSITIONS[self.status]:
+            raise IllegalOrderTransitionError(self.order_id, self.status.value, "撤单")
+        previous = self.status
+        self._set(status=_S.canceling)
+        return self._change(previous, self.filled_amount, None)
+
+    def mark_rejected(self, reason: str) -> OrderChange:
+        """The order never reached the broker (send failed, or interrupted by a restart)."""
+        if self.status is not _S.new:
+            raise IllegalOrderTransitionError(self.order_id, self.status.value, "标记为废单")
+        self._set(status=_S.rejected, err_msg=reason)
+        return self._change(_S.new, self.filled_amount, None)
+
+    def apply_report(
+        self, report: Mapping[str, Any], *, at: Optional[pendulum.DateTime] = None
+    ) -> Optional[OrderChange]:
+        """Apply one ``sync_orders`` row (the whole current state of this order).
+
+        Returns what changed in status or filled quantity, or ``None``. Reports that would
+        move the order backwards, or that contradict themselves, are logged and ignored.
+        Fields that only inform (commission, broker id, entrust time, message) are taken from
+        any report that is not ignored. ``at`` stamps the resulting :class:`Trade`.
+        """
+        try:
+            return self._apply(report, at)
+        except _Stale as why:
+            logger.info("忽略订单 %s 的过时回报：%s（回报：%r）", self.order_id, why, report)
+        except _Ignored as why:
+            logger.warning("忽略订单 %s 的回报：%s（回报：%r）", self.order_id, why, report)
+        return None
+
+    def _apply(
+        self, report: Mapping[str, Any], at: Optional[pendulum.DateTime]
+    ) -> Optional[OrderChange]:
+        if not isinstance(report, Mapping):
+            raise _Ignored("回报不是字典")
+        report_id = report.get("order_id")
+        if report_id not in (None, "") and str(report_id) != self.order_id:
+            raise _Ignored(f"回报的订单号 {report_id!r} 与本订单不符")
+        if "status" not in report:
+            raise _Ignored("缺少 status")
+        try:
+            reported = parse_status(report["status"])
+        except UnknownOrderStatusError:
+            raise _Ignored(f"未知状态 {report['status']!r}") from None
+
+        filled = _as_int(report, "filled_amount", self.filled_amount)
+        canceled = _as_int(report, "canceled_amount", self.canceled_amount)
+        deal_balance = _as_money(report, "deal_balance")
+        avg_price = _as_money(report, "avg_price")
+        commission = _as_money(report, "commission")
+
+        if filled < self.filled_amount:
+            raise _Stale(f"成交数量从 {self.filled_amount} 减少到 {filled}")
+        if filled + canceled > self.amount:
+            raise _Ignored(f"成交 {filled} + 撤单 {canceled} 超过委托数量 {self.amount}")
+        target, canceled = _derive(reported, filled, canceled, self.amount)
+        if canceled < self.canceled_amount:
+            raise _Stale(f"撤单数量从 {self.canceled_amount} 减少到 {canceled}")
+        if self.status is _S.canceling and target in (_S.new, _S.open, _S.filling):
+            # The broker has not processed the cancel yet (or refused it): stay canceling,
+            # keep taking fills. A refused cancel can be sent again.
+            target = _S.canceling
+
+        quantities_changed = filled != self.filled_amount or canceled != self.canceled_amount
+        if target is self.status and not quantities_changed:
+            self._apply_info(report, commission)
+            return None
+        if target not in TRANSITIONS[self.status]:
+            raise _Stale(f"状态不能从 {self.status.value} 变为 {target.value}")
+
+        # Fill value: cumulative deal balance, derived from avg price when missing.
+        if deal_balance is None or (deal_balance == 0 and filled > 0):
+            deal_balance = avg_price * filled if avg_price else None
+        if avg_price is None or (avg_price == 0 and filled > 0):
+            avg_price = deal_balance / filled if deal_balance and filled else None
+
+        trade = None
+        delta = filled - self.filled_amount
+        if delta > 0:
+            trade = self._trade(delta, deal_balance, avg_price, at)
+
+        previous, previous_filled = self.status, self.filled_amount
+        self._set(status=target, filled_amount=filled, canceled_amount=canceled)
+        if deal_balance is not None:
+            self._set(deal_balance=float(deal_balance))
+        if avg_price is not None:
+            self._set(avg_price=round(float(avg_price), 6))
+        self._apply_info(report, commission)
+        return self._change(previous, previous_filled, trade)
+
+    def _trade(
+        self,
+        delta: int,
+        deal_balance: Optional[Decimal],
+        avg_price: Optional[Decimal],
+        at: Optional[pendulum.DateTime],
+    ) -> Trade:
+        price: Optional[Decimal] = None
+        if deal_balance is not None:
+            price = (deal_balance - Decimal(str(self.deal_balance))) / delta
+            if price <= 0:
+                price = None
+        if price is None:
+            price = avg_price if avg_price else Decimal(0)
+        return Trade(
+            order_id=self.order_id,
+            code=self.code,
+            action=self.action,
+            amount=delta,
+            price=round(float(price), 4),
+            time=at,
+        )
+
+    def _apply_info(self, report: Mapping[str, Any], commission: Optional[Decimal]) -> None:
+        if commission is not None:
+            self._set(commission=float(commission))
+        broker_id = report.get("broker_order_id")
+        if broker_id not in (None, ""):
+            self._set(broker_order_id=str(broker_id))
+        entrust = _as_time(report.get("entrust_time"))
+        if entrust is not None:
+            self._set(entrust_time=entrust)
+        message = report.get("err_msg")
+        if isinstance(message, str) and message:
+            self._set(err_msg=message)
+
+
+# --- what get_orders() returns -------------------------------------------------------------
+
+
+def _status_set(status: object) -> frozenset[OrderStatus]:
+    if isinstance(status, (str, OrderStatus)):
+        return frozenset({parse_status(status)})
+    if isinstance(status, Iterable):
+        return frozenset(parse_status(item) for item in status)
+    return frozenset({parse_status(status)})
+
+
+class OrdersView:
+    """Today's orders, read-only.
+
+    Iterating gives :class:`OrderSnapshot` objects (``for o in get_orders(): o.status``), and
+    it is also a mapping from order id to snapshot (``.items()``, ``.values()``, ``.keys()``,
+    ``[order_id]``, ``order_id in view``) so that both styles of older scripts keep working.
+    Order ids may be given as ``str`` or ``int``.
+    """
+
+    __slots__ = ("_orders",)
+
+    def __init__(self, snapshots: Iterable[OrderSnapshot] = ()) -> None:
+        self._orders: dict[str, OrderSnapshot] = {s.order_id: s for s in snapshots}
+
+    def select(
+        self,
+        order_id: Optional[Union[str, int]] = None,
+        code: Optional[str] = None,
+        status: Union[StatusLike, Iterable[StatusLike], None] = None,
+    ) -> OrdersView:
+        """Orders matching every filter given (AND); ``status`` may be one status or several."""
+        wanted = _status_set(status) if status is not None else None
+        wanted_code = normalize_code(code) if code is not None else None
+        wanted_id = str(order_id) if order_id is not None else None
+        return OrdersView(
+            s
+            for s in self._orders.values()
+            if (wanted_id is None or s.order_id == wanted_id)
+            and (wanted_code is None or s.code == wanted_code)
+            and (wanted is None or s.status in wanted)
+        )
+
+    def __iter__(self) -> Iterator[OrderSnapshot]:
+        return iter(list(self._orders.values()))
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def __bool__(self) -> bool:
+        return bool(self._orders)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, OrderSnapshot):
+            return self._orders.get(item.order_id) == item
+        if isinstance(item, (str, int)) and not isinstance(item, bool):
+            return str(item) in self._orders
+        return False
+
+    def __getitem__(self, order_id: Union[str, int]) -> OrderSnapshot:
+        try:
+            return self._orders[str(order_id)]
+        except KeyError:
+            raise OrderNotFoundError(order_id) from None
+
+    def get(
+        self, order_id: Union[str, int], default: Optional[OrderSnapshot] = None
+    ) -> Optional[OrderSnapshot]:
+        return self._orders.get(str(order_id), default)
+
+    def keys(self) -> list[str]:
+        return list(self._orders)
+
+    def values(self) -> list[OrderSnapshot]:
+        return list(self._orders.values())
+
+    def items(self) -> list[tuple[str, OrderSnapshot]]:
+        return list(self._orders.items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OrdersView):
+            return self._orders == other._orders
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if not self._orders:
+            return "OrdersView(无订单)"
+        lines = "\n  ".join(str(s) for s in self._orders.values())
+        return f"OrdersView({len(self._orders)} 个订单:\n  {lines})"
+
+
+__all__ = [
+    "TRANSITIONS",
+    "Order",
+    "OrderChange",
+    "OrderSnapshot",
+    "OrdersView",
+    "Trade",
+    "can_transition",
+    "parse_status",
+]

@@ -1,0 +1,289 @@
+"""Positions and the portfolio: frozen snapshots built from the gate's ``sync_balance`` dict.
+
+A new snapshot replaces the old one after each successful sync; a failed sync keeps the last
+good snapshot and marks it stale (:meth:`Portfolio.mark_stale`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Optional
+
+import attrs
+import pendulum
+
+from jqtrade.account.codes import normalize_code
+from jqtrade.account.models import OrderSide
+from jqtrade.errors import GateError, OrderRejectedError
+
+logger = logging.getLogger("jqtrade.account")
+
+NOT_SYNCED_REASON = "尚未从券商同步资金和持仓"
+
+
+def _to_int(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} 不是整数")
+    try:
+        return operator.index(value)
+    except TypeError:
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"{name}={value!r} 不是整数") from None
+        return int(number)
+
+
+def _to_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{name}={value!r} 不是数字")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name}={value!r} 不是有限数字")
+    return number
+
+
+@attrs.frozen(kw_only=True)
+class Position:
+    """One holding as last reported by the broker (long side only)."""
+
+    code: str
+    total_amount: int = 0
+    closeable_amount: int = 0
+    avg_cost: float = 0.0
+    last_price: float = 0.0
+    position_value: float = 0.0
+    side: OrderSide = OrderSide.long
+
+    @classmethod
+    def empty(cls, code: str) -> Position:
+        """The zero position a lookup of a code not held returns."""
+        return cls(code=code)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Position:
+        """Build from a ``sync_balance`` position row; ``ValueError`` if it is unusable."""
+        if not isinstance(row, Mapping):
+            raise ValueError(f"持仓行不是字典：{row!r}")
+        try:
+            code = normalize_code(row.get("code"))
+        except OrderRejectedError as exc:
+            raise ValueError(exc.message) from None
+        total = _to_int(row.get("total_amount"), "total_amount")
+        closeable = _to_int(row.get("closeable_amount", total), "closeable_amount")
+        if total < 0 or closeable < 0:
+            raise ValueError(f"持仓数量为负：total_amount={total}, closeable_amount={closeable}")
+        if closeable > total:
+            raise ValueError(f"可卖数量 {closeable} 大于持仓数量 {total}")
+        avg_cost = _to_float(row.get("avg_cost", 0.0), "avg_cost")
+        last_price = _to_float(row.get("last_price", 0.0), "last_price")
+        value = row.get("position_value")
+        position_value = (
+            _to_float(value, "position_value") if value is not None else last_price * total
+        )
+        return cls(
+            code=code,
+            total_amount=total,
+            closeable_amount=closeable,
+            avg_cost=avg_cost,
+            last_price=last_price,
+            position_value=position_value,
+        )
+
+    @property
+    def security(self) -> str:
+        return self.code
+
+    @property
+    def available_amount(self) -> int:
+        return self.closeable_amount
+
+    @property
+    def acc_avg_cost(self) -> float:
+        return self.avg_cost
+
+    @property
+    def price(self) -> float:
+        return self.last_price
+
+    @property
+    def value(self) -> float:
+        return self.position_value
+
+    @property
+    def locked_amount(self) -> int:
+        """Held but not sellable now (bought today, or frozen by a working sell order)."""
+        return self.total_amount - self.closeable_amount
+
+    def __str__(self) -> str:
+        return (
+            f"持仓({self.code} 持有 {self.total_amount} 股, 可卖 {self.closeable_amount} 股, "
+            f"成本 {self.avg_cost:.3f}, 现价 {self.last_price:.3f}, 市值 {self.position_value:.2f})"
+        )
+
+
+def _merge(first: Position, second: Position) -> Position:
+    total = first.total_amount + second.total_amount
+    cost = (
+        (
+            Decimal(str(first.avg_cost)) * first.total_amount
+            + Decimal(str(second.avg_cost)) * second.total_amount
+        )
+        / total
+        if total
+        else Decimal(0)
+    )
+    return attrs.evolve(
+        first,
+        total_amount=total,
+        closeable_amount=first.closeable_amount + second.closeable_amount,
+        avg_cost=round(float(cost), 6),
+        last_price=second.last_price or first.last_price,
+        position_value=float(
+            Decimal(str(first.position_value)) + Decimal(str(second.position_value))
+        ),
+    )
+
+
+class Positions(Mapping[str, Position]):
+    """Read-only mapping code -> :class:`Position` of the codes held.
+
+    ``positions["600000.XSHG"]`` of a code not held gives an empty position (zeros) instead of
+    a ``KeyError``, yet ``in`` is False for it and iteration lists held codes only. Lookups
+    accept ``.SH``/``.SZ`` too. ``get`` keeps dict semantics (``default`` when not held).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, positions: Iterable[Position] = ()) -> None:
+        items: dict[str, Position] = {}
+        for position in positions:
+            held = items.get(position.code)
+            items[position.code] = _merge(held, position) if held else position
+        self._items = items
+
+    @staticmethod
+    def _key(code: object) -> Optional[str]:
+        try:
+            return normalize_code(code)
+        except OrderRejectedError:
+            return None
+
+    def __getitem__(self, code: str) -> Position:
+        key = normalize_code(code)  # a malformed code is an error, not an empty position
+        return self._items.get(key) or Position.empty(key)
+
+    def get(self, code: str, default: Any = None) -> Any:  # type: ignore[override]
+        key = self._key(code)
+        return self._items.get(key, default) if key else default
+
+    def __contains__(self, code: object) -> bool:
+        key = self._key(code)
+        return key is not None and key in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        if not self._items:
+            return "Positions(无持仓)"
+        body = ", ".join(
+            f"{p.code}: {p.total_amount}股(可卖{p.closeable_amount})" for p in self._items.values()
+        )
+        return f"Positions({body})"
+
+
+@attrs.frozen(kw_only=True)
+class Portfolio:
+    """Cash and positions as of ``last_sync_time``; ``is_stale`` when the latest sync failed."""
+
+    total_value: float = 0.0
+    available_cash: float = 0.0
+    locked_cash: float = 0.0
+    long_positions: Positions = attrs.field(factory=Positions)
+    short_positions: Positions = attrs.field(factory=Positions)
+    last_sync_time: Optional[pendulum.DateTime] = None
+    stale_reason: Optional[str] = None
+
+    @classmethod
+    def empty(cls) -> Portfolio:
+        """Before the first successful sync: zeros, and stale with a reason saying so."""
+        return cls(stale_reason=NOT_SYNCED_REASON)
+
+    @classmethod
+    def from_balance(cls, balance: Mapping[str, Any], sync_time: pendulum.DateTime) -> Portfolio:
+        """Build from the ``sync_balance`` dict. Bad position rows are logged and skipped;
+        an unusable cash part raises :class:`GateError` (the caller keeps the old snapshot)."""
+        if not isinstance(balance, Mapping):
+            raise GateError(f"sync_balance 返回的不是字典：{balance!r}")
+        cash = balance.get("cash")
+        if not isinstance(cash, Mapping):
+            raise GateError(f"sync_balance 返回的资金部分缺失或格式不对：{cash!r}")
+        try:
+            total = _to_float(cash.get("total_value"), "total_value")
+            available = _to_float(cash.get("available_cash"), "available_cash")
+            locked = _to_float(cash.get("locked_cash", 0.0), "locked_cash")
+        except (TypeError, ValueError) as exc:
+            raise GateError(
+                f"sync_balance 返回的资金数据不对：{exc}（资金：{dict(cash)!r}）"
+            ) from None
+
+        rows = balance.get("positions") or []
+        positions = []
+        if not isinstance(rows, (list, tuple)):
+            logger.warning("sync_balance 返回的持仓不是列表，已忽略：%r", rows)
+            rows = []
+        for row in rows:
+            try:
+                position = Position.from_row(row)
+            except (TypeError, ValueError) as exc:
+                logger.warning("跳过无法识别的持仓行：%s（%r）", exc, row)
+                continue
+            if position.total_amount > 0:
+                positions.append(position)
+        return cls(
+            total_value=total,
+            available_cash=available,
+            locked_cash=locked,
+            long_positions=Positions(positions),
+            last_sync_time=sync_time,
+        )
+
+    def mark_stale(self, reason: str) -> Portfolio:
+        """The same numbers, flagged: the latest sync failed for ``reason``."""
+        return attrs.evolve(self, stale_reason=reason)
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_reason is not None
+
+    @property
+    def total_assert(self) -> float:
+        """Spelling kept from jqtrade 1.x scripts."""
+        return self.total_value
+
+    @property
+    def positions(self) -> Positions:
+        return self.long_positions
+
+    @property
+    def positions_value(self) -> float:
+        return float(
+            sum((Decimal(str(p.position_value)) for p in self.long_positions.values()), Decimal(0))
+        )
+
+    def __str__(self) -> str:
+        when = (
+            self.last_sync_time.format("YYYY-MM-DD HH:mm:ss") if self.last_sync_time else "未同步"
+        )
+        stale = f", 已过期: {self.stale_reason}" if self.stale_reason else ""
+        return (
+            f"账户(总资产 {self.total_value:.2f}, 可用 {self.available_cash:.2f}, "
+            f"冻结 {self.locked_cash:.2f}, 持仓 {len(self.long_positions)} 只, 同步于 {when}{stale})"
+        )

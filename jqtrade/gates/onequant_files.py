@@ -1,0 +1,846 @@
+"""The OneQuant DMA file layer: file names, CSV codec, locked appends, incremental reads.
+
+Everything that knows bytes, encodings and locks lives here, so that the gate
+(:mod:`jqtrade.gates.onequant`) and the simulated broker (:mod:`jqtrade.gates.sim`) only see
+rows and dicts. The protocol is described in ``docs`` and in the gate's docstring; the rules
+that shaped this module:
+
+* appended files are read in binary from the end of the last *complete* line, so a line that
+  is still being written is never seen half;
+* every line is decoded and parsed on its own, so one bad line never blocks the lines after it;
+* snapshot files (``assetInfo``/``positionInfo``) are rewritten in place by OneQuant and are
+  only trusted when their end marker (a line of commas) is present.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import attrs
+import pendulum
+import portalocker
+
+from jqtrade.account.models import OrderAction, OrderStatus
+from jqtrade.clock import MARKET_TZ
+from jqtrade.errors import GateError, GateLockTimeoutError
+
+log = logging.getLogger("jqtrade.gates.onequant")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# --- file names and headers ----------------------------------------------------------------
+
+ALGO_ORDER = "algoOrder"
+ALGO_ORDER_STOP = "algoOrderStop"
+EXEC_RESULT = "execResult"
+ORDER_UPDATE = "orderUpdate"
+TRADE_UPDATE = "tradeUpdate"
+ASSET_INFO = "assetInfo"
+POSITION_INFO = "positionInfo"
+
+FILE_KINDS = (ALGO_ORDER, ALGO_ORDER_STOP, EXEC_RESULT, ORDER_UPDATE, TRADE_UPDATE, ASSET_INFO, POSITION_INFO)
+
+ALGO_ORDER_HEADER = (
+    "updTime,custBatchNo,acctType,acct,symbol,tradeSide,targetQty,algoId,"
+    "priceType,ticks,highLimitPrice,lowLimitPrice"
+).split(",")
+ALGO_ORDER_STOP_HEADER = ["updTime", "custBatchNo"]
+EXEC_RESULT_HEADER = "updTime,resultType,custBatchNo,status,errorCode,errorMsg".split(",")
+ORDER_UPDATE_HEADER = (
+    "updTime,orderDate,orderTime,acctType,acct,symbol,tradeSide,status,orderQty,orderPrice,"
+    "orderType,filledQty,avgPrice,filledAmt,cancelQty,orderNo,corrId,custBatchNo,text,cliOrderId"
+).split(",")
+#: tradeUpdate's real columns are not documented; these are the simulator's.
+TRADE_UPDATE_HEADER = (
+    "updTime,acctType,acct,symbol,tradeSide,filledQty,filledPrice,filledAmt,orderNo,tradeNo,custBatchNo"
+).split(",")
+#: The snapshot files have more columns than the gate reads; it reads by name only.
+ASSET_INFO_HEADER = (
+    "updTime,acctType,acct,exchange,currency,totalAsset,currentBalance,enabledBalance,"
+    "frozenBalance,mktValue"
+).split(",")
+POSITION_INFO_HEADER = (
+    "updTime,acctType,acct,exchange,symbol,symbolName,currentQty,enabledQty,frozenQty,"
+    "costPrice,lastPrice,mktValue"
+).split(",")
+
+#: OneQuant ``status`` codes of ``orderUpdate`` -> jqtrade order states.
+STATUS_CODES: dict[str, OrderStatus] = {
+    "7": OrderStatus.new,
+    "0": OrderStatus.open,
+    "1": OrderStatus.filling,
+    "2": OrderStatus.filled,
+    "8": OrderStatus.canceling,
+    "3": OrderStatus.partly_canceled,
+    "4": OrderStatus.canceled,
+    "5": OrderStatus.rejected,
+}
+FINAL_STATUS_CODES = frozenset({"2", "3", "4", "5"})
+
+SIDE_CODES = {"1": OrderAction.open, "2": OrderAction.close}
+
+
+def file_name(kind: str, day: datetime.date) -> str:
+    """``file_name("algoOrder", date(2024, 6, 3))`` -> ``"algoOrder_20240603.csv"``."""
+    if kind not in FILE_KINDS:
+        raise ValueError(f"未知的文件种类 {kind!r}，可选：{', '.join(FILE_KINDS)}")
+    return f"{kind}_{day.strftime('%Y%m%d')}.csv"
+
+
+@attrs.frozen
+class DayFiles:
+    """The seven files of one trading date in one folder."""
+
+    directory: Path = attrs.field(converter=Path)
+    day: datetime.date
+
+    def path(self, kind: str) -> Path:
+        return self.directory / file_name(kind, self.day)
+
+    @property
+    def algo_order(self) -> Path:
+        return self.path(ALGO_ORDER)
+
+    @property
+    def algo_order_stop(self) -> Path:
+        return self.path(ALGO_ORDER_STOP)
+
+    @property
+    def exec_result(self) -> Path:
+        return self.path(EXEC_RESULT)
+
+    @property
+    def order_update(self) -> Path:
+        return self.path(ORDER_UPDATE)
+
+    @property
+    def trade_update(self) -> Path:
+        return self.path(TRADE_UPDATE)
+
+    @property
+    def asset_info(self) -> Path:
+        return self.path(ASSET_INFO)
+
+    @property
+    def position_info(self) -> Path:
+        return self.path(POSITION_INFO)
+
+
+# --- security codes ------------------------------------------------------------------------
+
+_TO_BROKER = {"XSHG": "SH", "XSHE": "SZ", "SH": "SH", "SZ": "SZ"}
+_FROM_BROKER = {"SH": "XSHG", "SZ": "XSHE", "XSHG": "XSHG", "XSHE": "XSHE"}
+_symbol_cache: dict[str, Optional[str]] = {}
+
+
+def code_to_symbol(code: str) -> str:
+    """``600000.XSHG`` -> ``600000.SH``; raises ``ValueError`` for other exchanges."""
+    digits, _, suffix = code.strip().partition(".")
+    broker = _TO_BROKER.get(suffix.upper())
+    if broker is None or len(digits) != 6 or not digits.isdigit():
+        raise ValueError(f"证券代码 {code!r} 无法转换为 OneQuant 代码（只支持 .XSHG/.XSHE，即 .SH/.SZ）")
+    return f"{digits}.{broker}"
+
+
+def symbol_to_code(symbol: str) -> Optional[str]:
+    """``600000.SH`` -> ``600000.XSHG``; ``None`` for a symbol jqtrade cannot trade."""
+    cached = _symbol_cache.get(symbol)
+    if cached is not None or symbol in _symbol_cache:
+        return cached
+    digits, _, suffix = symbol.strip().partition(".")
+    exchange = _FROM_BROKER.get(suffix.upper())
+    code = f"{digits}.{exchange}" if exchange and len(digits) == 6 and digits.isdigit() else None
+    if len(_symbol_cache) < 100_000:
+        _symbol_cache[symbol] = code
+    return code
+
+
+# --- writing -------------------------------------------------------------------------------
+
+_NEEDS_QUOTING = frozenset(',"\r\n')
+
+
+def encode_rows(rows: Sequence[Sequence[str]], encoding: str) -> bytes:
+    """CSV lines ending in ``\\n`` on every OS; fields are quoted only when they must be."""
+    plain: list[str] = []
+    for row in rows:
+        if any(not _NEEDS_QUOTING.isdisjoint(field) for field in row):
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(row)
+            plain.append(buffer.getvalue())
+        else:
+            plain.append(",".join(row) + "\n")
+    return "".join(plain).encode(encoding)
+
+
+class LockedAppender:
+    """Appends whole lines to a shared CSV file under an exclusive portalocker lock.
+
+    The file is opened per append (so a file deleted or replaced by OneQuant is picked up and
+    no handle is held between orders, which matters on Windows), locked, given its header if it
+    is empty *under the lock*, written, flushed and only then unlocked: another writer never
+    sees or interleaves with a partial line. ``fsync`` is off by default: readers of the file
+    (OneQuant, the simulator) see flushed data through the OS cache at once, and the order is
+    also journaled by the account module; an fsync per order costs milliseconds on many disks
+    for protection only against a power cut in the few seconds before the OS writes back.
+
+    The lock wait is a real-time wait (another process holds the file), so it uses the
+    monotonic clock rather than the market clock.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        header: Sequence[str],
+        encoding: str,
+        lock_timeout: float = 5.0,
+        poll_interval: float = 0.05,
+        *,
+        fsync: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.header = list(header)
+        self.encoding = encoding
+        self.lock_timeout = lock_timeout
+        self.poll_interval = poll_interval
+        self.fsync = fsync
+        self._header_bytes = encode_rows([self.header], encoding)
+
+    def append(self, rows: Sequence[Sequence[str]]) -> None:
+        """Append ``rows``; raise ``GateLockTimeoutError`` or ``GateError`` if they were not written."""
+        data = encode_rows(rows, self.encoding)
+        try:
+            handle = open(self.path, "ab")  # noqa: SIM115 - closed in the finally below
+        except OSError as exc:
+            raise GateError(f"无法打开文件 {self.path} 写入：{exc}") from exc
+        try:
+            self._lock(handle)
+            try:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    handle.write(self._header_bytes)
+                handle.write(data)
+                handle.flush()
+                if self.fsync:
+                    os.fsync(handle.fileno())
+            finally:
+                portalocker.unlock(handle)
+        except OSError as exc:
+            raise GateError(f"写入文件 {self.path} 失败：{exc}") from exc
+        finally:
+            handle.close()
+
+    def _lock(self, handle: Any) -> None:
+        flags = portalocker.LOCK_EX | portalocker.LOCK_NB
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                portalocker.lock(handle, flags)
+                return
+            except portalocker.AlreadyLocked:
+                if time.monotonic() >= deadline:
+                    raise GateLockTimeoutError(str(self.path), self.lock_timeout) from None
+                time.sleep(self.poll_interval)
+            except portalocker.LockException as exc:
+                raise GateError(f"无法给文件 {self.path} 加锁：{exc}") from exc
+
+
+# --- reading appended files ----------------------------------------------------------------
+
+
+def split_fields(line: str) -> Optional[list[str]]:
+    """One decoded CSV line -> fields, or ``None`` if its quoting is broken."""
+    if '"' not in line:
+        return line.split(",")
+    try:
+        rows = list(csv.reader([line], strict=True))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _is_blank(line: str) -> bool:
+    """An empty line or a line of only commas (the snapshot end marker) carries no row."""
+    return not line.strip(", \t")
+
+
+class AppendedFileReader:
+    """Incremental reader of a CSV file that another program appends to.
+
+    Reads in binary from ``offset`` (the end of the last complete line), so the cost of a read
+    depends on what is new, not on the file size. The header is the first line of the file
+    (``default_header`` is used if that line is not a header, e.g. garbled). If the file
+    shrinks or is replaced, reading starts again from the beginning.
+
+    ``on_decode_error``: ``"replace"`` (default) decodes a line that is not valid in
+    ``encoding`` with replacement characters, logs it, and still applies it if all its fields
+    parse (the fields the gate needs are ASCII; only a text column is lost, and a wrong
+    ``file_encoding`` then does not freeze every rejected order); ``"skip"`` drops the line.
+
+    The iterators commit the offset after each chunk has been fully consumed; a consumer that
+    stops early sees the rest of that chunk again on the next read.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        encoding: str,
+        *,
+        default_header: Optional[Sequence[str]] = None,
+        on_decode_error: str = "replace",
+        chunk_size: int = 1 << 20,
+    ) -> None:
+        if on_decode_error not in ("replace", "skip"):
+            raise ValueError(f"on_decode_error 应为 'replace' 或 'skip'，实际是 {on_decode_error!r}")
+        self.path = Path(path)
+        self.encoding = encoding
+        self.default_header = list(default_header) if default_header is not None else None
+        self.on_decode_error = on_decode_error
+        self.chunk_size = chunk_size
+        self.bad_lines = 0
+        self.missing = False
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything read: the next read starts at byte 0."""
+        self.offset = 0
+        self.header: Optional[list[str]] = None
+        self.columns: dict[str, int] = {}
+        self.header_line: Optional[str] = None
+        self._identity: Optional[tuple[int, int]] = None
+        self._seen: Optional[tuple[int, int]] = None
+        self._decode_warned = False
+
+    # -- cheap change check ---------------------------------------------------------------
+
+    def changed(self) -> bool:
+        """True if the file may have new data since the last read (one ``os.stat``)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return not self.missing
+        except OSError:
+            return True
+        if self._identity is not None and (st.st_dev, st.st_ino) != self._identity:
+            return True
+        return self._seen != (st.st_size, st.st_mtime_ns)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def iter_batches(self) -> Iterator[list[str]]:
+        """New complete data lines, decoded, in batches (one per chunk read); header consumed."""
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            self.missing = True
+            return
+        except OSError as exc:  # e.g. a writer's mandatory byte-range lock on Windows
+            log.debug("暂时无法读取 %s：%s，下次再读", self.path, exc)
+            return
+        self.missing = False
+        with handle:
+            st = os.fstat(handle.fileno())
+            identity = (st.st_dev, st.st_ino)
+            if self._identity is not None and identity != self._identity:
+                log.info("文件 %s 已被替换，从头重新读取", self.path)
+                self.reset()
+            elif st.st_size < self.offset:
+                log.info("文件 %s 变短了（%d < %d 字节），从头重新读取", self.path, st.st_size, self.offset)
+                self.reset()
+            self._identity = identity
+            stamp = st.st_mtime_ns
+            handle.seek(self.offset)
+            tail = b""
+            while True:
+                try:
+                    data = handle.read(self.chunk_size)
+                except OSError as exc:
+                    log.debug("读取 %s 中断：%s，下次再读", self.path, exc)
+                    break
+                if not data:
+                    break
+                buffer = tail + data if tail else data
+                cut = buffer.rfind(b"\n")
+                if cut < 0:
+                    tail = buffer
+                    continue
+                complete = buffer[: cut + 1]
+                tail = buffer[cut + 1 :]
+                lines = self._decode(complete)
+                if self.offset == 0 and lines:
+                    lines = self._take_header(lines)
+                if lines:
+                    yield lines
+                self.offset += len(complete)
+            self._seen = (self.offset + len(tail), stamp)
+
+    def iter_lines(self) -> Iterator[str]:
+        for batch in self.iter_batches():
+            yield from batch
+
+    def iter_records(self) -> Iterator[list[str]]:
+        """New rows as field lists in header order (see :attr:`columns`); bad lines skipped."""
+        for batch in self.iter_batches():
+            width = len(self.header or ())
+            for line in batch:
+                fields = self.fields(line, width)
+                if fields is not None:
+                    yield fields
+
+    def iter_rows(self) -> Iterator[dict[str, str]]:
+        """New rows as dicts keyed by header name; bad lines logged and skipped."""
+        for fields in self.iter_records():
+            yield dict(zip(self.header or (), fields))
+
+    def read_rows(self) -> list[dict[str, str]]:
+        return list(self.iter_rows())
+
+    def fields(self, line: str, width: int) -> Optional[list[str]]:
+        """Split one data line and check it against the header width; log and count if bad."""
+        if _is_blank(line) or line == self.header_line:
+            return None
+        fields = split_fields(line)
+        if fields is not None and len(fields) != width:
+            if len(fields) > width and not any(fields[width:]):
+                fields = fields[:width]  # trailing empty columns
+            else:
+                fields = None
+        if fields is None:
+            self.bad_line(line, f"字段数应为 {width}")
+        return fields
+
+    def bad_line(self, line: str, why: str) -> None:
+        self.bad_lines += 1
+        log.warning("跳过 %s 中无法解析的一行（%s）：%.200r", self.path.name, why, line)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _decode(self, complete: bytes) -> list[str]:
+        try:
+            text = complete.decode(self.encoding)
+        except UnicodeDecodeError:
+            lines = []
+            for raw in complete.split(b"\n")[:-1]:
+                line = self._decode_line(raw)
+                if line is not None:
+                    lines.append(line)
+            return lines
+        lines = text.split("\n")
+        lines.pop()  # the empty string after the final "\n"
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        return lines
+
+    def _decode_line(self, raw: bytes) -> Optional[str]:
+        try:
+            return raw.decode(self.encoding).rstrip("\r")
+        except UnicodeDecodeError:
+            pass
+        if not self._decode_warned:
+            self._decode_warned = True
+            log.warning(
+                "%s 中有按 %s 无法解码的行：请确认 file_encoding 与 OneQuant 写文件的编码一致"
+                "（中文 Windows 上一般是 'gbk'）。%s",
+                self.path.name, self.encoding,
+                "这类行会按替换字符解码，字段能解析时照常使用" if self.on_decode_error == "replace" else "这类行会被跳过",
+            )
+        if self.on_decode_error == "skip":
+            self.bad_line(raw.decode(self.encoding, "replace"), f"无法按 {self.encoding} 解码")
+            return None
+        log.debug("%s 中一行按 %s 解码失败，已用替换字符解码：%.200r", self.path.name, self.encoding, raw)
+        return raw.decode(self.encoding, "replace").rstrip("\r")
+
+    def _take_header(self, lines: list[str]) -> list[str]:
+        first = lines[0].lstrip("\ufeff")
+        fields = split_fields(first) or []
+        names = [name.strip() for name in fields]
+        default = self.default_header
+        if default is not None and not set(default) <= set(names):
+            log.warning("%s 的第一行不是预期的表头，按协议表头读取：%.200r", self.path.name, first)
+            names = default
+            rest = lines
+        else:
+            rest = lines[1:]
+            self.header_line = lines[0]
+        self.header = names
+        self.columns = {name: index for index, name in enumerate(names)}
+        return rest
+
+
+# --- reading snapshots ---------------------------------------------------------------------
+
+
+#: Encodings in which bytes below 0x80 are always ASCII characters: commas, quotes and line
+#: ends never occur inside a multi-byte character, so the ASCII fields of a line can be found
+#: without decoding its other bytes.
+ASCII_SAFE_ENCODINGS = frozenset(
+    {"gbk", "gb2312", "gb18030", "utf-8", "ascii", "iso8859-1", "big5", "cp950"}
+)
+
+
+def read_snapshot_fields(
+    path: PathLike, encoding: str, *, ascii_fields_only: bool = False
+) -> Optional[tuple[list[str], list[list[str]]]]:
+    """(header, rows as field lists) of a snapshot file, or ``None`` if it is not complete.
+
+    Complete means an end-marker line (only commas) is present; rows after it are ignored.
+    Raises ``FileNotFoundError`` (or another ``OSError``) when the file cannot be read. Lines
+    with the wrong field count are logged and skipped.
+
+    ``ascii_fields_only``: the caller only uses ASCII fields (account, symbol, numbers); with
+    an ASCII-safe encoding the bytes are then mapped one-to-one (latin-1) instead of decoded,
+    which is several times faster for GBK. Non-ASCII fields come back garbled.
+    """
+    data = Path(path).read_bytes()
+    if not data:
+        return None
+    name = codecs.lookup(encoding).name
+    if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    if ascii_fields_only and name in ASCII_SAFE_ENCODINGS:
+        encoding = "latin-1"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        text = data.decode(encoding, "replace")
+        log.warning("%s 中有按 %s 无法解码的字节，请确认 file_encoding 设置", Path(path).name, encoding)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    first = lines[0].lstrip("\ufeff")
+    header_fields = split_fields(first)
+    if not header_fields or _is_blank(first):
+        return None
+    header = [name.strip() for name in header_fields]
+    width = len(header)
+    rows: list[list[str]] = []
+    append = rows.append
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line[0] == "," and not line.strip(","):
+            return header, rows
+        fields = line.split(",") if '"' not in line else split_fields(line)
+        if fields is None or len(fields) != width:
+            log.warning("跳过 %s 中无法解析的一行（字段数应为 %d）：%.200r", Path(path).name, width, line)
+            continue
+        append(fields)
+    return None
+
+
+def read_snapshot(path: PathLike, encoding: str) -> Optional[list[dict[str, str]]]:
+    """Rows of a snapshot file as dicts by header name, or ``None`` if it is not complete."""
+    result = read_snapshot_fields(path, encoding)
+    if result is None:
+        return None
+    header, rows = result
+    return [dict(zip(header, fields)) for fields in rows]
+
+
+# --- row parsers ---------------------------------------------------------------------------
+
+
+class RowError(ValueError):
+    """A row that cannot be used; the message says why (Chinese, for the log)."""
+
+
+def parse_money(text: str) -> Decimal:
+    """A money or price field, exact; empty means 0. Raises ``RowError`` for anything not a number."""
+    text = text.strip()
+    if not text:
+        return Decimal(0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise RowError(f"不是数字：{text!r}") from None
+    if not value.is_finite():
+        raise RowError(f"不是有限数字：{text!r}")
+    return value
+
+
+def parse_float(text: str) -> float:
+    """A price or amount handed straight to the account (no arithmetic here); empty means 0.
+
+    ``float(text)`` is the correctly rounded value of the decimal text, the same double as
+    ``float(Decimal(text))``, at a fraction of the cost; sums are done in ``Decimal`` elsewhere.
+    """
+    if not text:
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        if text.isspace():
+            return 0.0
+        raise RowError(f"不是数字：{text!r}") from None
+    if value - value != 0:  # nan or inf
+        raise RowError(f"不是有限数字：{text!r}")
+    return value
+
+
+def parse_quantity(text: str) -> int:
+    """A share count; empty means 0; ``100.0`` is accepted, ``100.5`` and negatives are not."""
+    try:
+        value = int(text)
+    except ValueError:
+        text = text.strip()
+        if not text:
+            return 0
+        decimal = parse_money(text)
+        if decimal != decimal.to_integral_value():
+            raise RowError(f"不是整数：{text!r}") from None
+        value = int(decimal)
+    if value < 0:
+        raise RowError(f"不是非负整数：{text!r}")
+    return value
+
+
+_time_cache: dict[tuple[str, str], Optional[pendulum.DateTime]] = {}
+
+
+def parse_entrust_time(order_date: str, order_time: str) -> Optional[pendulum.DateTime]:
+    """``("20240603", "93001")`` -> 2024-06-03 09:30:01 market time; ``None`` if unusable."""
+    key = (order_date, order_time)
+    cached = _time_cache.get(key)
+    if cached is not None or key in _time_cache:
+        return cached
+    value: Optional[pendulum.DateTime] = None
+    digits = order_time.strip().split(".")[0].zfill(6)
+    day = order_date.strip()
+    if len(day) == 8 and day.isdigit() and len(digits) == 6 and digits.isdigit():
+        try:
+            # Asia/Shanghai has had no DST since 1991: the direct constructor is exact and fast.
+            value = pendulum.DateTime(
+                int(day[:4]), int(day[4:6]), int(day[6:]),
+                int(digits[:2]), int(digits[2:4]), int(digits[4:]), tzinfo=MARKET_TZ,
+            )
+        except ValueError:
+            value = None
+    if len(_time_cache) > 200_000:
+        _time_cache.clear()
+    _time_cache[key] = value
+    return value
+
+
+class OrderUpdateParser:
+    """``orderUpdate`` fields (in the file's header order) -> an order report dict.
+
+    The report has the keys ``AbsTradeGate.sync_orders`` documents. Columns other than
+    ``REQUIRED`` may be missing from the header (read as empty). Raises :class:`RowError` for
+    a row that cannot be used.
+    """
+
+    REQUIRED = ("status", "custBatchNo", "symbol", "tradeSide", "orderQty")
+
+    def __init__(self, columns: Mapping[str, int]) -> None:
+        missing = [name for name in self.REQUIRED if name not in columns]
+        if missing:
+            raise RowError(f"orderUpdate 表头缺少列：{', '.join(missing)}")
+        width = max(columns.values()) + 1 if columns else 0
+        self._pad = any(name not in columns for name in ORDER_UPDATE_HEADER)
+        index = {name: columns.get(name, width) for name in ORDER_UPDATE_HEADER}
+        self.status_index = index["status"]
+        self.key_index = index["custBatchNo"]
+        self.order_no_index = index["orderNo"]
+        self.acct_index: Optional[int] = columns.get("acct")
+        self._side = index["tradeSide"]
+        self._symbol = index["symbol"]
+        self._qty = index["orderQty"]
+        self._price = index["orderPrice"]
+        self._filled = index["filledQty"]
+        self._canceled = index["cancelQty"]
+        self._avg = index["avgPrice"]
+        self._amount = index["filledAmt"]
+        self._text = index["text"]
+        self._date = index["orderDate"]
+        self._time = index["orderTime"]
+
+    def key(self, fields: Sequence[str]) -> str:
+        """Dedup key: ``custBatchNo``, or the broker's ``orderNo`` for orders without one."""
+        key = fields[self.key_index] if self.key_index < len(fields) else ""
+        if key:
+            return key.strip()
+        if self.order_no_index < len(fields):
+            return "#" + fields[self.order_no_index]
+        return "#"
+
+    def __call__(self, fields: Sequence[str]) -> dict[str, Any]:
+        if self._pad:
+            fields = [*fields, ""]
+        status = STATUS_CODES.get(fields[self.status_index])
+        if status is None:
+            status = STATUS_CODES.get(fields[self.status_index].strip())
+            if status is None:
+                raise RowError(f"未知的订单状态代码 {fields[self.status_index]!r}")
+        action = SIDE_CODES.get(fields[self._side].strip())
+        if action is None:
+            raise RowError(f"未知的买卖方向 {fields[self._side]!r}")
+        symbol = fields[self._symbol]
+        code = symbol_to_code(symbol)
+        if code is None:
+            raise RowError(f"无法识别的证券代码 {symbol!r}")
+        order_no = fields[self.order_no_index].strip()
+        return {
+            "order_id": fields[self.key_index].strip(),
+            "broker_order_id": order_no or None,
+            "code": code,
+            "action": action,
+            "status": status,
+            "amount": parse_quantity(fields[self._qty]),
+            "price": parse_float(fields[self._price]),
+            "filled_amount": parse_quantity(fields[self._filled]),
+            "canceled_amount": parse_quantity(fields[self._canceled]),
+            "avg_price": parse_float(fields[self._avg]),
+            "deal_balance": parse_float(fields[self._amount]),
+            "commission": 0.0,
+            "err_msg": fields[self._text].strip(),
+            "entrust_time": parse_entrust_time(fields[self._date], fields[self._time]),
+        }
+
+
+_parser_cache: dict[tuple[str, ...], OrderUpdateParser] = {}
+
+
+def _row_parser(row: Mapping[str, str]) -> tuple[OrderUpdateParser, list[str]]:
+    names = tuple(row)
+    parser = _parser_cache.get(names)
+    if parser is None:
+        parser = _parser_cache.setdefault(names, OrderUpdateParser({n: i for i, n in enumerate(names)}))
+    return parser, list(row.values())
+
+
+def parse_order_update(row: Mapping[str, str]) -> Optional[dict[str, Any]]:
+    """An ``orderUpdate`` row (dict by header) -> order report dict, or ``None`` (logged)."""
+    try:
+        parser, fields = _row_parser(row)
+        return parser(fields)
+    except RowError as exc:
+        log.warning("跳过一行 orderUpdate（%s）：%.200r", exc, row)
+        return None
+
+
+@attrs.frozen
+class ExecResult:
+    """One ``execResult`` line: OneQuant's answer to an order (1) or cancel (2) instruction."""
+
+    result_type: str
+    order_id: str
+    rejected: bool
+    error_code: str
+    error_msg: str
+
+    @property
+    def is_order(self) -> bool:
+        return self.result_type == "1"
+
+    @property
+    def is_cancel(self) -> bool:
+        return self.result_type == "2"
+
+
+def parse_exec_result(row: Mapping[str, str]) -> Optional[ExecResult]:
+    """An ``execResult`` row -> :class:`ExecResult`, or ``None`` (logged)."""
+    result_type = row.get("resultType", "").strip()
+    order_id = row.get("custBatchNo", "").strip()
+    if result_type not in ("1", "2") or not order_id:
+        log.warning("跳过一行 execResult（resultType 应为 1 或 2，custBatchNo 不能为空）：%.200r", row)
+        return None
+    return ExecResult(
+        result_type=result_type,
+        order_id=order_id,
+        rejected=row.get("status", "").strip() == "1",
+        error_code=row.get("errorCode", "").strip(),
+        error_msg=row.get("errorMsg", "").strip(),
+    )
+
+
+def parse_asset_row(row: Mapping[str, str]) -> Optional[dict[str, float]]:
+    """An ``assetInfo`` row -> the ``cash`` dict of ``sync_balance``, or ``None`` (logged).
+
+    Available cash is ``enabledBalance``; locked cash is ``currentBalance - enabledBalance``
+    (computed in ``Decimal``).
+    """
+    try:
+        total = parse_money(row.get("totalAsset", ""))
+        current = parse_money(row.get("currentBalance", ""))
+        enabled = parse_money(row.get("enabledBalance", ""))
+    except RowError as exc:
+        log.warning("跳过一行 assetInfo（%s）：%.200r", exc, row)
+        return None
+    return {
+        "total_value": float(total),
+        "available_cash": float(enabled),
+        "locked_cash": float(max(current - enabled, Decimal(0))),
+    }
+
+
+class PositionParser:
+    """``positionInfo`` fields (header order) -> position dicts of ``sync_balance``."""
+
+    def __init__(self, columns: Mapping[str, int]) -> None:
+        width = max(columns.values()) + 1 if columns else 0
+        names = ("acct", "symbol", "currentQty", "enabledQty", "costPrice", "lastPrice", "mktValue")
+        self._pad = any(name not in columns for name in names)
+        index = {name: columns.get(name, width) for name in names}
+        self.acct_index = index["acct"]
+        self._symbol = index["symbol"]
+        self._total = index["currentQty"]
+        self._closeable = index["enabledQty"]
+        self._cost = index["costPrice"]
+        self._last = index["lastPrice"]
+        self._value = index["mktValue"]
+        #: Column indices for an inlined fast path, ``None`` when a column is missing.
+        self.fast_indices: Optional[tuple[int, int, int, int, int, int]] = None if self._pad else (
+            self._symbol, self._total, self._closeable, self._cost, self._last, self._value
+        )
+
+    def __call__(self, fields: Sequence[str]) -> Optional[dict[str, Any]]:
+        """A position dict; ``None`` for no position (``currentQty`` 0). Raises ``RowError``."""
+        if self._pad:
+            fields = [*fields, ""]
+        total = parse_quantity(fields[self._total])
+        if total == 0:
+            return None
+        symbol = fields[self._symbol]
+        code = symbol_to_code(symbol)
+        if code is None:
+            raise RowError(f"无法识别的证券代码 {symbol!r}")
+        return {
+            "code": code,
+            "total_amount": total,
+            "closeable_amount": min(parse_quantity(fields[self._closeable]), total),
+            "avg_cost": parse_float(fields[self._cost]),
+            "last_price": parse_float(fields[self._last]),
+            "position_value": parse_float(fields[self._value]),
+        }
+
+
+def parse_position_row(row: Mapping[str, str]) -> Optional[dict[str, Any]]:
+    """A ``positionInfo`` row -> a position dict of ``sync_balance``; ``None`` for no position
+    (``currentQty`` 0) or a bad row (logged)."""
+    parser = PositionParser({name: index for index, name in enumerate(row)})
+    try:
+        return parser(list(row.values()))
+    except RowError as exc:
+        log.warning("跳过一行 positionInfo（%s）：%.200r", exc, row)
+        return None
+
+
+def format_price(price: Union[Decimal, float]) -> str:
+    """A price for the order file: at most 3 decimals, no exponent, no trailing zeros."""
+    text = f"{Decimal(str(price)).quantize(Decimal('0.001')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_upd_time(now: datetime.datetime) -> str:
+    """``HHMMSS.ffffff`` of the market-time instant ``now``."""
+    local = now.astimezone(MARKET_TZ)
+    return local.strftime("%H%M%S.%f")

@@ -1,0 +1,192 @@
+"""Bodies of the task-management commands: get_tasks, stop_task, detached start, new, schedule."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import keyword
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+from jqtrade.clock import MARKET_TZ, LiveClock
+from jqtrade.errors import ConfigError, TaskNotFoundError
+from jqtrade.tasks.process import spawn_detached, stop_tasks
+from jqtrade.tasks.registry import TaskRecord, TaskRegistry
+
+_STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
+
+
+def runtime_path(runtime_dir: Optional[str]) -> Path:
+    return Path(runtime_dir or "~/jqtrade").expanduser()
+
+
+# -- get_tasks ----------------------------------------------------------------------------
+
+
+def _uptime(record: TaskRecord, now: datetime.datetime) -> str:
+    seconds = max(0, int((now - record.started_at).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
+    now = LiveClock().now()
+    rows = []
+    for r in records:
+        started = r.started_at.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append([
+            r.name, str(r.pid), _STATE_ZH.get(r.state, r.state) + ("(模拟)" if r.simulated else ""),
+            started, _uptime(r, now), r.strategy_file, r.log_file or "-", r.gate,
+            r.next_job or "-", (r.last_sync or "-")[:19].replace("T", " "),
+        ])
+    return rows
+
+
+HEADERS = ["名称", "PID", "状态", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
+
+
+def get_tasks(runtime_dir: Optional[str], *, as_json: bool) -> int:
+    records = TaskRegistry(runtime_path(runtime_dir)).list()
+    if as_json:
+        print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
+        return 0
+    if not records:
+        print("当前没有运行中的任务")
+        return 0
+    rows = _rows(records)
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="运行中的任务", title_justify="left")
+        for header in HEADERS:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+    else:
+        widths = [max(_width(x) for x in col) for col in zip(HEADERS, *rows)]
+        for row in [HEADERS, *rows]:
+            print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+# -- stop_task ----------------------------------------------------------------------------
+
+
+def stop_task(
+    runtime_dir: Optional[str], *, name: Optional[str], pid: Optional[int], all_tasks: bool, force: bool, timeout: float
+) -> int:
+    registry = TaskRegistry(runtime_path(runtime_dir))
+    if all_tasks:
+        records = registry.list()
+        if not records:
+            print("当前没有运行中的任务")
+            return 0
+    else:
+        if name is None and pid is None:
+            raise ConfigError("请用 -n 名称、-p PID 或 --all 指定要停止的任务")
+        records = registry.find(name=name, pid=pid)
+        if not records:
+            what = " ".join(x for x in (f"名称={name}" if name else "", f"pid={pid}" if pid else "") if x)
+            raise TaskNotFoundError(what)
+    results = stop_tasks(registry, records, force=force, timeout=timeout)
+    ok = True
+    for result in results:
+        print(f"{result.name}（pid {result.pid}）：{result.detail}")
+        ok = ok and result.ok
+    return 0 if ok else 1
+
+
+# -- start_task --detach ------------------------------------------------------------------
+
+
+def start_detached(argv: Sequence[str], *, name: str, out: Optional[Path], runtime_dir: Optional[str]) -> int:
+    """Re-run ``start_task`` without ``--detach`` in a new background process."""
+    log_file = (out or runtime_path(runtime_dir) / "logs" / f"{name}.log").expanduser().resolve()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    child = [sys.executable, "-m", "jqtrade", *[a for a in argv if a not in ("-d", "--detach")]]
+    if out is None:
+        child += ["-o", str(log_file)]
+    pid = spawn_detached(child, log_file, env=dict(os.environ), cwd=Path.cwd())
+    print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
+    print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
+    return 0
+
+
+# -- new strategy -------------------------------------------------------------------------
+
+
+def new_strategy(name: str, *, legacy: bool, directory: Optional[Path]) -> int:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ConfigError(f"策略名称 {name!r} 不是合法的 Python 标识符：只能包含字母、数字、下划线，且不能以数字开头或是关键字")
+    folder = (directory or Path.cwd()).expanduser()
+    target = folder / f"{name}.py"
+    if target.exists():
+        raise ConfigError(f"文件 {target} 已存在，不会覆盖；请换一个名称或先移走该文件")
+    template = "legacy_strategy.py" if legacy else "class_strategy.py"
+    text = resources.files("jqtrade.templates").joinpath(template).read_text(encoding="utf-8")
+    class_name = "".join(part.capitalize() for part in name.split("_")) or "MyStrategy"
+    text = text.replace("TemplateStrategy", class_name if class_name.isidentifier() else "MyStrategy")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8", newline="\n")
+    print(f"已创建策略文件 {target}")
+    print(f"先在模拟时钟和模拟券商上试运行：jqtrade start_task -n {name} -c {target} --simulate 2024-06-03 --broker sim")
+    return 0
+
+
+# -- schedule preview ---------------------------------------------------------------------
+
+
+def preview_schedule(code: Path, *, date: Optional[str], days: int, runtime_dir: Optional[str], strategy_class: Optional[str]) -> int:
+    from jqtrade.calendar import TradingCalendar
+    from jqtrade.loader import load_strategy
+    from jqtrade.options import Options
+    from jqtrade.runtime import Runtime
+    from jqtrade.schedule import firings_on
+
+    live = LiveClock()
+    start = datetime.date.fromisoformat(date) if date else live.now().date()
+    if days < 1:
+        raise ConfigError(f"--days 的值 {days} 不合法：应为 ≥ 1 的整数")
+    strategy = load_strategy(code, strategy_class)
+    options = Options() if runtime_dir is None else Options().evolve({"runtime_dir": runtime_dir})
+    runtime = Runtime(strategy, clock=live, options=options, gate_factory=_no_gate)
+    runtime.initialize_schedule_only()
+    calendar: TradingCalendar = runtime.calendar
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{code} 的定时任务预览", title_justify="left")
+    for column in ("时间（北京时间）", "任务", "规则"):
+        table.add_column(column)
+    day, shown = start, 0
+    while shown < days:
+        if not calendar.is_trading_day(day):
+            if date is not None and shown == 0 and day == start:
+                console.print(f"{day} 不是交易日（周末或休市），从下一个交易日开始显示")
+            day = calendar.next_trading_day(day)
+            continue
+        firings = sorted(
+            ((t, job.seq, job) for job in runtime.jobs for t in firings_on(job.rule, day)), key=lambda x: (x[0], x[1])
+        )
+        for when, _, job in firings:
+            table.add_row(when.format("YYYY-MM-DD HH:mm:ss"), job.name, job.rule.description)
+        shown += 1
+        day = calendar.next_trading_day(day)
+    console.print(table)
+    return 0
+
+
+def _no_gate(options: Any) -> Any:
+    raise ConfigError("schedule 预览不连接交易接口")

@@ -1,0 +1,282 @@
+"""The order journal (fsynced JSON lines, replay) and the order-id allocator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+from pathlib import Path
+
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jqtrade.account.ids import OrderIdAllocator
+from jqtrade.account.journal import (
+    INTERRUPTED_MESSAGE,
+    OrderJournal,
+    RecoveredOrder,
+    safe_file_part,
+)
+from jqtrade.account.models import (
+    LimitOrderStyle,
+    MarketOrderStyle,
+    OrderAction,
+    OrderRequest,
+    OrderStatus,
+)
+from jqtrade.account.order import Order
+from jqtrade.errors import JournalError
+
+DAY = dt.date(2025, 3, 3)
+T0 = pendulum.datetime(2025, 3, 3, 9, 31, tz="Asia/Shanghai")
+
+
+def request(order_id: str, amount: int = 100, style=None) -> OrderRequest:
+    return OrderRequest(
+        order_id=order_id,
+        code="000001.XSHE",
+        action=OrderAction.open,
+        amount=amount,
+        style=style if style is not None else LimitOrderStyle(10.5),
+        create_time=T0,
+    )
+
+
+# --- journal: records and replay ---------------------------------------------------------
+
+
+def test_outcomes_after_replay(tmp_path):
+    with OrderJournal(tmp_path, "demo", DAY) as journal:
+        journal.record_intent(request("1"), at=T0)
+        journal.record_sent("1", at=T0)
+        journal.record_intent(request("2", style=MarketOrderStyle()))
+        journal.record_send_failed("2", "连接失败")
+        journal.record_intent(request("3"))  # then killed: no outcome
+    recovered = OrderJournal(tmp_path, "demo", DAY).replay()
+    assert list(recovered) == ["1", "2", "3"]
+    assert recovered["1"].outcome == "sent" and recovered["1"].request == request("1")
+    assert recovered["2"].outcome == "failed" and recovered["2"].send_error == "连接失败"
+    assert recovered["2"].request.style == MarketOrderStyle()
+    assert recovered["3"].outcome == "interrupted"
+
+    assert recovered["1"].to_order().status is OrderStatus.new
+    failed = recovered["2"].to_order()
+    assert failed.status is OrderStatus.rejected and failed.err_msg == "连接失败"
+    assert recovered["3"].to_order().status is OrderStatus.new  # the account decides
+    assert "不会自动重发" in INTERRUPTED_MESSAGE
+
+
+def test_state_and_cancel_records_restore_the_order(tmp_path):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    order = Order.from_request(request("5", amount=300))
+    journal.record_intent(request("5", amount=300))
+    journal.record_sent("5")
+    order.apply_report(
+        {
+            "status": "filling",
+            "filled_amount": 100,
+            "deal_balance": 1050.0,
+            "broker_order_id": "B5",
+            "entrust_time": T0,
+        }
+    )
+    journal.record_state(order)
+    order.mark_canceling()
+    journal.record_cancel_requested("5")
+    journal.close()
+
+    restored = OrderJournal(tmp_path, "demo", DAY).replay()["5"].to_order()
+    assert restored.status is OrderStatus.canceling
+    assert restored.filled_amount == 100 and restored.deal_balance == 1050.0
+    assert restored.broker_order_id == "B5" and restored.entrust_time == T0
+
+
+def test_state_of_snapshot_is_recorded(tmp_path):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    order = Order.from_request(request("6"))
+    journal.record_intent(request("6"))
+    order.apply_report({"status": "filled", "filled_amount": 100, "deal_balance": 1050.0})
+    journal.record_state(order.snapshot())
+    journal.close()
+    assert journal.replay()["6"].to_order().status is OrderStatus.filled
+
+
+def test_torn_last_line_is_skipped_and_next_record_stands_alone(tmp_path, caplog):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    journal.record_intent(request("1"))
+    journal.record_sent("1")
+    journal.close()
+    with open(journal.path, "ab") as handle:  # a write cut by kill -9
+        handle.write(b'{"t":"intent","id":"2","code":"000001.XS')
+    with caplog.at_level("WARNING", logger="jqtrade.account"):
+        recovered = OrderJournal(tmp_path, "demo", DAY).replay()
+    assert list(recovered) == ["1"] and caplog.records
+
+    again = OrderJournal(tmp_path, "demo", DAY)
+    again.record_intent(request("3"))
+    again.close()
+    recovered = again.replay()
+    assert list(recovered) == ["1", "3"]
+    assert recovered["3"].outcome == "interrupted"
+
+
+def test_garbage_lines_are_skipped(tmp_path, caplog):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    journal.record_intent(request("1"))
+    journal.close()
+    with open(journal.path, "ab") as handle:
+        handle.write(b"not json\n\xff\xfe\n[1,2]\n{}\n")
+        handle.write(b'{"t":"sent","id":"99"}\n')  # no intent
+        handle.write(b'{"t":"weird","id":"1"}\n')
+        handle.write(b'{"t":"intent","id":"1","code":"x"}\n')  # duplicate intent
+        handle.write(
+            b'{"t":"intent","id":"4","code":"000001.XSHE","action":"open","amount":100,"style":{"type":"?"}}\n'
+        )
+        handle.write(b'{"t":"sent","id":"1"}\n')
+    with caplog.at_level("WARNING", logger="jqtrade.account"):
+        recovered = journal.replay()
+    assert list(recovered) == ["1"] and recovered["1"].outcome == "sent"
+    assert len(caplog.records) == 8
+
+
+def test_missing_file_replays_empty(tmp_path):
+    assert OrderJournal(tmp_path / "nowhere", "demo", DAY).replay() == {}
+
+
+def test_each_record_is_on_disk_when_the_call_returns(tmp_path):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    for i in range(1, 4):
+        journal.record_intent(request(str(i)))
+        with open(journal.path, "rb") as other:  # an independent handle sees it at once
+            lines = other.read().split(b"\n")
+        assert lines[-1] == b"" and json.loads(lines[-2])["id"] == str(i)
+    journal.close()
+
+
+def test_replay_after_many_records(tmp_path):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    order_count = 300
+    for i in range(1, order_count + 1):
+        journal.record_intent(request(str(i)))
+        if i % 3:
+            journal.record_sent(str(i))
+    journal.close()
+    recovered = journal.replay()
+    assert len(recovered) == order_count
+    assert sum(r.outcome == "interrupted" for r in recovered.values()) == order_count // 3
+
+
+def test_file_is_per_task_and_day_with_safe_names(tmp_path):
+    a = OrderJournal(tmp_path, "双均线:策略/1", DAY)
+    b = OrderJournal(tmp_path, "双均线_策略_1", DAY)
+    c = OrderJournal(tmp_path, "双均线:策略/1", DAY + dt.timedelta(days=1))
+    for journal in (a, b, c):
+        journal.record_intent(request("1"))
+        journal.close()
+    assert len({a.path, b.path, c.path}) == 3
+    assert a.path.parent == tmp_path and "双均线" in a.path.name and "20250303" in a.path.name
+
+
+@pytest.mark.parametrize(
+    "name", ["CON", "aux.txt", "a<b>c", "trailing. ", "", "x" * 300, "正常名字", 'a"b|c?d*']
+)
+def test_safe_file_part(name, tmp_path):
+    part = safe_file_part(name)
+    assert part and not set(part) & set('<>:"/\\|?*') and not part.endswith((".", " "))
+    assert part.split(".")[0].upper() not in {"CON", "AUX", "PRN", "NUL"}
+    assert len(part) <= 90
+    (tmp_path / part).write_bytes(b"")  # a real, valid file name
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+@settings(max_examples=150)
+def test_safe_file_part_distinct_names_stay_distinct(a, b):
+    assert not set(safe_file_part(a)) & set('<>:"/\\|?*')
+    if a != b:
+        assert safe_file_part(a) != safe_file_part(b)
+
+
+def test_unwritable_journal_raises_journal_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    journal = OrderJournal(blocker / "sub", "demo", DAY)
+    with pytest.raises(JournalError):
+        journal.record_intent(request("1"))
+
+
+def test_recovered_order_value():
+    rec = RecoveredOrder(request=request("1"), outcome="sent")
+    assert rec.order_id == "1" and not rec.cancel_requested
+
+
+# --- order ids --------------------------------------------------------------------------------
+
+
+def test_ids_start_at_one_and_increase(tmp_path):
+    alloc = OrderIdAllocator(tmp_path, DAY, block=3)
+    assert [alloc.allocate() for _ in range(7)] == [str(i) for i in range(1, 8)]
+
+
+def test_ids_survive_restart_without_reuse(tmp_path):
+    first = OrderIdAllocator(tmp_path, DAY, block=10)
+    used = {first.allocate() for _ in range(4)}
+    second = OrderIdAllocator(
+        tmp_path, DAY, block=10
+    )  # a restart: the rest of the block is skipped
+    nxt = second.allocate()
+    assert nxt not in used and int(nxt) == 11
+
+
+def test_ids_are_per_day(tmp_path):
+    assert OrderIdAllocator(tmp_path, DAY).allocate() == "1"
+    assert OrderIdAllocator(tmp_path, DAY + dt.timedelta(days=1)).allocate() == "1"
+
+
+def test_two_allocators_in_one_process_interleave_without_duplicates(tmp_path):
+    a = OrderIdAllocator(tmp_path, DAY, block=2)
+    b = OrderIdAllocator(tmp_path, DAY, block=2)
+    ids = [x.allocate() for _ in range(10) for x in (a, b)]
+    assert len(set(ids)) == len(ids)
+    for alloc_ids in (ids[0::2], ids[1::2]):
+        assert [int(i) for i in alloc_ids] == sorted(int(i) for i in alloc_ids)
+
+
+def test_corrupt_counter_refuses_to_restart_at_one(tmp_path):
+    alloc = OrderIdAllocator(tmp_path, DAY)
+    alloc.allocate()
+    alloc.counter_path.write_bytes(b"\x00garbage")
+    with pytest.raises(JournalError) as info:
+        OrderIdAllocator(tmp_path, DAY).allocate()
+    assert str(alloc.counter_path) in str(info.value)
+
+
+def test_bad_block_refused(tmp_path):
+    with pytest.raises(ValueError):
+        OrderIdAllocator(tmp_path, DAY, block=0)
+
+
+def _allocate_many(directory: str, count: int, block: int, out: str) -> None:
+    alloc = OrderIdAllocator(Path(directory), DAY, block=block)
+    ids = [alloc.allocate() for _ in range(count)]
+    Path(out).write_text("\n".join(ids), encoding="utf-8")
+
+
+def test_processes_allocating_concurrently_never_share_an_id(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    outs = [tmp_path / f"out{i}.txt" for i in range(4)]
+    procs = [
+        ctx.Process(target=_allocate_many, args=(str(tmp_path), 300, 7, str(out))) for out in outs
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    per_process = [out.read_text(encoding="utf-8").split("\n") for out in outs]
+    all_ids = [i for ids in per_process for i in ids]
+    assert len(all_ids) == 1200 and len(set(all_ids)) == 1200
+    for ids in per_process:
+        numbers = [int(i) for i in ids]
+        assert numbers == sorted(numbers)  # monotonic within a process
