@@ -16,7 +16,7 @@ from jqtrade.legacy import LegacyStrategy
 from jqtrade.strategy import Strategy
 
 
-def load_strategy(path: "str | Path", class_name: Optional[str] = None) -> Strategy:
+def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strategy:
     """Import ``path`` and return a ready (unbound) strategy instance.
 
     The file's folder goes on ``sys.path`` so it can import its own modules. Every failure is

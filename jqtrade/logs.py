@@ -34,8 +34,8 @@ def configure_logging(clock: Clock, *, out: Optional[Path] = None, debug: bool =
     Returns the opened log stream (``None`` for the console) so the caller can close it.
     """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     stream: Optional[IO[str]] = None
     handler: logging.Handler
     if out is not None:

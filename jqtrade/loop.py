@@ -68,7 +68,7 @@ class Job:
 
     name: str
     rule: Rule
-    callback: Callable[[pendulum.DateTime], None]
+    callback: Callable[[pendulum.DateTime], object]
     grace: Optional[float] = None
     internal: bool = False
     next_fire: Optional[pendulum.DateTime] = None

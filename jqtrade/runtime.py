@@ -17,16 +17,16 @@ from typing import Any, Callable, Optional
 import attrs
 import pendulum
 
+from jqtrade.account.account import Account
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
 from jqtrade.errors import AccountDisabledError, ScheduleArgumentError
-from jqtrade.account.account import Account
 from jqtrade.gates import load_gate
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.loop import EventLoop, IntervalRule, Job
 from jqtrade.options import Options
-from jqtrade.schedule import daily_rule, monthly_rule, parse_time_expression, weekly_rule
+from jqtrade.schedule import Rule, daily_rule, monthly_rule, parse_time_expression, weekly_rule
 from jqtrade.strategy import Strategy
 
 logger = logging.getLogger("jqtrade.runtime")
@@ -179,6 +179,7 @@ class Runtime:
 
     def _make_job(self, pending: _PendingJob) -> Job:
         period = self.options.market_period
+        rule: Rule
         if pending.kind == "daily":
             rule = daily_rule(self.calendar, pending.expression, period)
         elif pending.kind == "weekly":

@@ -52,7 +52,10 @@ def restore_sys_path():
         del sys.modules[name]
 
 
-def start(strategy: Strategy, options: Options, when: pendulum.DateTime = at(D(2024, 6, 3))) -> Runtime:
+MONDAY = at(D(2024, 6, 3))
+
+
+def start(strategy: Strategy, options: Options, when: pendulum.DateTime = MONDAY) -> Runtime:
     runtime = Runtime(strategy, clock=SimClock(when), options=options)
     runtime.initialize()
     return runtime

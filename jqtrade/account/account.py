@@ -26,7 +26,7 @@ from jqtrade.account.models import (
     OrderStatus,
     OrderStyle,
 )
-from jqtrade.account.order import Order, OrderChange, OrdersView, parse_status
+from jqtrade.account.order import Order, OrderChange, OrdersView
 from jqtrade.account.portfolio import Portfolio, Position
 from jqtrade.clock import Clock
 from jqtrade.errors import GateError, OrderNotFoundError, OrderRejectedError

@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -224,7 +225,7 @@ class LockedAppender:
         except OSError as exc:
             raise GateError(f"无法打开文件 {self.path} 写入：{exc}") from exc
         try:
-            self._lock(handle)
+            self._lock(handle)  # GateLockTimeoutError is an OSError too: keep it out of the try below
             try:
                 if os.fstat(handle.fileno()).st_size == 0:
                     handle.write(self._header_bytes)
@@ -232,10 +233,10 @@ class LockedAppender:
                 handle.flush()
                 if self.fsync:
                     os.fsync(handle.fileno())
+            except OSError as exc:
+                raise GateError(f"写入文件 {self.path} 失败：{exc}") from exc
             finally:
                 portalocker.unlock(handle)
-        except OSError as exc:
-            raise GateError(f"写入文件 {self.path} 失败：{exc}") from exc
         finally:
             handle.close()
 
@@ -470,7 +471,7 @@ class AppendedFileReader:
             rest = lines
         else:
             rest = lines[1:]
-            self.header_line = lines[0]
+            self.header_line = first
         self.header = names
         self.columns = {name: index for index, name in enumerate(names)}
         return rest
@@ -524,7 +525,8 @@ def read_snapshot_fields(
     width = len(header)
     rows: list[list[str]] = []
     append = rows.append
-    for line in lines[1:]:
+    last = lines.pop()  # after the final "\n": empty, or a line still being written
+    for line in islice(lines, 1, None):
         if not line:
             continue
         if line[0] == "," and not line.strip(","):
@@ -534,6 +536,8 @@ def read_snapshot_fields(
             log.warning("跳过 %s 中无法解析的一行（字段数应为 %d）：%.200r", Path(path).name, width, line)
             continue
         append(fields)
+    if last.count(",") == width - 1 and not last.strip(","):
+        return header, rows  # an end marker without its line end, but with all its fields
     return None
 
 
@@ -613,7 +617,8 @@ def parse_entrust_time(order_date: str, order_time: str) -> Optional[pendulum.Da
     if cached is not None or key in _time_cache:
         return cached
     value: Optional[pendulum.DateTime] = None
-    digits = order_time.strip().split(".")[0].zfill(6)
+    digits = order_time.strip().split(".")[0]
+    digits = digits.zfill(6) if digits else ""
     day = order_date.strip()
     if len(day) == 8 and day.isdigit() and len(digits) == 6 and digits.isdigit():
         try:
