@@ -28,8 +28,11 @@ def restore_sys_path():
     saved_path, saved_modules = list(sys.path), set(sys.modules)
     yield
     sys.path[:] = saved_path
+    # Forget only the strategy files and their helpers, never a jqtrade module imported lazily
+    # meanwhile (a second copy of it would break isinstance checks in later tests).
     for name in set(sys.modules) - saved_modules:
-        del sys.modules[name]
+        if name.startswith(("jqtrade_strategy_", "jqt_")):
+            del sys.modules[name]
 
 
 def write(folder: Path, name: str, text: str) -> Path:

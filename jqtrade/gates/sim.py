@@ -197,6 +197,7 @@ class PriceFeed:
 
     def prev_close(self, code: str, day: datetime.date) -> Decimal:
         """The reference price of the day's limits (the first table price of the day for a CSV)."""
+        code = _as_code(code)
         if code in self._dated or code in self._daily:
             return self._from_table(code, pendulum.datetime(day.year, day.month, day.day, 9, 0, tz=MARKET_TZ))
         base = self.base_price(code)
@@ -207,6 +208,7 @@ class PriceFeed:
         return round_tick(base * drift, tick_of(code))
 
     def price(self, code: str, now: pendulum.DateTime) -> Decimal:
+        code = _as_code(code)
         now = now.in_tz(MARKET_TZ)
         if code in self._dated or code in self._daily:
             return self._from_table(code, now)

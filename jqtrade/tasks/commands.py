@@ -6,6 +6,7 @@ import datetime
 import json
 import keyword
 import os
+import re
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -135,13 +136,22 @@ def new_strategy(name: str, *, legacy: bool, directory: Optional[Path]) -> int:
         raise ConfigError(f"文件 {target} 已存在，不会覆盖；请换一个名称或先移走该文件")
     template = "legacy_strategy.py" if legacy else "class_strategy.py"
     text = resources.files("jqtrade.templates").joinpath(template).read_text(encoding="utf-8")
-    class_name = "".join(part.capitalize() for part in name.split("_")) or "MyStrategy"
-    text = text.replace("TemplateStrategy", class_name if class_name.isidentifier() else "MyStrategy")
+    text = text.replace("TemplateStrategy", _class_name(name, text))
     folder.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8", newline="\n")
     print(f"已创建策略文件 {target}")
     print(f"先在模拟时钟和模拟券商上试运行：jqtrade start_task -n {name} -c {target} --simulate 2024-06-03 --broker sim")
     return 0
+
+
+def _class_name(name: str, template: str) -> str:
+    """``my_strategy`` -> ``MyStrategy``; never a name the template already uses (an import)."""
+    class_name = "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+    if not class_name.isidentifier() or keyword.iskeyword(class_name):
+        class_name = "MyStrategy"
+    while re.search(rf"(?<!\w){re.escape(class_name)}(?!\w)", template):
+        class_name += "Strategy"
+    return class_name
 
 
 # -- schedule preview ---------------------------------------------------------------------
@@ -155,7 +165,10 @@ def preview_schedule(code: Path, *, date: Optional[str], days: int, runtime_dir:
     from jqtrade.schedule import firings_on
 
     live = LiveClock()
-    start = datetime.date.fromisoformat(date) if date else live.now().date()
+    try:
+        start = datetime.date.fromisoformat(date) if date else live.now().date()
+    except ValueError:
+        raise ConfigError(f"--date 的值 {date!r} 不合法：应为 YYYY-MM-DD 格式的日期，如 2024-06-03") from None
     if days < 1:
         raise ConfigError(f"--days 的值 {days} 不合法：应为 ≥ 1 的整数")
     strategy = load_strategy(code, strategy_class)

@@ -45,12 +45,16 @@ class TaskSpec:
     summary: bool = False
 
 
-def parse_env(text: Optional[str]) -> tuple[tuple[str, str], ...]:
-    """``'PYTHONPATH=./pkg;USER=test'`` -> pairs; a part without ``=`` is an error."""
-    if not text:
+def parse_env(texts: "Optional[str | list[str]]") -> tuple[tuple[str, str], ...]:
+    """``'PYTHONPATH=./pkg;USER=test'`` (``-e`` may repeat) -> pairs; a part without ``=`` is an error.
+
+    On Windows ``;`` also separates paths, so give several PYTHONPATH folders with several ``-e``.
+    """
+    if not texts:
         return ()
     pairs = []
-    for part in text.split(";"):
+    parts = [part for text in ([texts] if isinstance(texts, str) else texts) for part in text.split(";")]
+    for part in parts:
         part = part.strip()
         if not part:
             continue
@@ -97,13 +101,17 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def apply_env(pairs: tuple[tuple[str, str], ...]) -> None:
+    """Set the variables; PYTHONPATH entries (``os.pathsep``-separated, or one per ``-e``) also go on sys.path."""
+    paths: list[str] = []
     for key, value in pairs:
-        os.environ[key] = value
         if key == "PYTHONPATH":
-            for entry in reversed([p for p in value.split(os.pathsep if os.pathsep in value else ":") if p]):
-                full = str(Path(entry).expanduser().resolve())
-                if full not in sys.path:
-                    sys.path.insert(0, full)
+            paths += [p for p in value.split(os.pathsep) if p]
+            value = os.pathsep.join(paths)
+        os.environ[key] = value
+    for entry in reversed(paths):
+        full = str(Path(entry).expanduser().resolve())
+        if full not in sys.path:
+            sys.path.insert(0, full)
 
 
 def make_clock(spec: TaskSpec) -> Clock:
@@ -149,8 +157,12 @@ def run_task(spec: TaskSpec) -> int:
             overrides=broker.overrides if broker else None,
             broker_poll=broker.poll if broker else None,
         )
-        runtime.initialize()
-        status = _run(runtime, spec, handle)
+        previous = _install_signal_handlers(runtime)
+        try:
+            runtime.initialize()
+            status = _run(runtime, spec, handle)
+        finally:
+            _restore_signal_handlers(previous)
         final_state = "stopped" if status == 0 else "failed"
         if spec.summary or broker is not None:
             from jqtrade.tasks.summary import print_summary
@@ -190,7 +202,6 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
 def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
     mode = "模拟时钟" if spec.simulate else "实时时钟"
     task_logger.info("任务 %s 已启动（%s，策略 %s，定时任务 %d 个）", spec.name, mode, spec.code, len(runtime.jobs))
-    previous = _install_signal_handlers(runtime)
     gate = runtime.account.gate.name if runtime.account is not None else "-"
     handle.update(state="running", gate=gate)
     runtime.loop.add_watcher(_control_watcher(runtime, handle))
@@ -201,7 +212,6 @@ def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
             until = pendulum.datetime(end.year, end.month, end.day, 23, 59, 59, tz=MARKET_TZ)
         runtime.run(until)
     finally:
-        _restore_signal_handlers(previous)
         reason = runtime.loop.stop_reason or ("simulation_end" if spec.simulate else "stop")
         if handle.record.state in ("starting", "running"):
             handle.update(state="stopping")
@@ -237,6 +247,8 @@ def _install_signal_handlers(runtime: Runtime) -> dict[int, Any]:
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
+        if runtime.loop.stop_reason is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl+C interrupts a callback that hangs
         runtime.request_stop(signal.Signals(signum).name)
 
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):

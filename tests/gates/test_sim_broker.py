@@ -1,0 +1,372 @@
+"""The simulated OneQuant on its own: files in, files out, A-share rules, prices, faults."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jqtrade.clock import MARKET_TZ, LiveClock
+from jqtrade.gates.onequant_files import (
+    ALGO_ORDER_HEADER,
+    ALGO_ORDER_STOP_HEADER,
+    AppendedFileReader,
+    DayFiles,
+    LockedAppender,
+    read_snapshot,
+)
+from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, build_parser, main, price_limits
+
+T0 = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
+ACCOUNT = "123"
+
+
+class Broker:
+    """Writes instructions like a strategy would and reads the simulator's answers."""
+
+    def __init__(self, directory: Path, encoding: str = "gbk", **options: Any) -> None:
+        defaults: dict[str, Any] = {"cash": 100_000, "volatility": 0.0, "prices": {"600000.XSHG": 10.0, "688001.XSHG": 50.0}}
+        defaults.update(options)
+        self.sim = SimulatedOneQuant(directory, ACCOUNT, encoding=encoding, **defaults)
+        self.now = T0
+        self.encoding = encoding
+        self.directory = directory
+        self._readers: dict[Path, AppendedFileReader] = {}
+
+    @property
+    def files(self) -> DayFiles:
+        return DayFiles(self.directory, self.now.date())
+
+    def poll(self, seconds: float = 0.0) -> None:
+        self.now = self.now.add(microseconds=int(seconds * 1_000_000))
+        self.sim.poll(self.now)
+
+    def order(self, order_id: str, symbol: str, side: str, qty: int, price: str = "0", acct: str = ACCOUNT) -> None:
+        row = ["100000.000000", order_id, "UM0", acct, symbol, side, str(qty), "DMA", "AT", "0", price, price]
+        LockedAppender(self.files.algo_order, ALGO_ORDER_HEADER, self.encoding).append([row])
+
+    def cancel(self, order_id: str) -> None:
+        LockedAppender(self.files.algo_order_stop, ALGO_ORDER_STOP_HEADER, self.encoding).append([["1", order_id]])
+
+    def new_rows(self, kind: str) -> list[dict[str, str]]:
+        path = self.files.path(kind)
+        reader = self._readers.setdefault(path, AppendedFileReader(path, self.encoding))
+        return reader.read_rows()
+
+    def statuses(self, order_id: str, rows: list[dict[str, str]]) -> list[str]:
+        return [row["status"] for row in rows if row["custBatchNo"] == order_id]
+
+    def cash(self) -> dict[str, str]:
+        rows = read_snapshot(self.files.asset_info, self.encoding)
+        assert rows is not None
+        return next(row for row in rows if row["acct"] == ACCOUNT and not row["exchange"])
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Broker:
+    b = Broker(tmp_path, positions={"600000.XSHG": 1000})
+    b.poll()
+    return b
+
+
+# --- prices ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    minutes=st.lists(st.integers(0, 6 * 60), min_size=1, max_size=20),
+    code=st.sampled_from(["600000.XSHG", "300750.XSHE", "510300.XSHG", "688981.XSHG"]),
+)
+def test_random_walk_is_a_function_of_seed_code_and_time(seed: int, minutes: list[int], code: str) -> None:
+    start = pendulum.datetime(2024, 6, 3, 9, 15, tz=MARKET_TZ)
+    times = [start.add(minutes=m) for m in minutes]
+    first = PriceFeed(seed)
+    second = PriceFeed(seed)
+    a = [first.price(code, t) for t in times]
+    b = [second.price(code, t) for t in reversed(times)][::-1]  # asked in another order
+    assert a == b
+    low, high = price_limits(code, first.prev_close(code, start.date()))
+    tick = Decimal("0.001") if code.startswith("5") else Decimal("0.01")
+    assert all(low <= p <= high and p % tick == 0 for p in a)
+
+
+def test_volatility_zero_keeps_base_prices() -> None:
+    feed = PriceFeed(7, {"600000.XSHG": 10.0}, volatility=0)
+    assert {feed.price("600000.SH", T0.add(hours=h)) for h in range(5)} == {Decimal("10.0")}
+
+
+def test_prices_from_csv(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text(
+        "code,time,price\n600000.XSHG,09:30:00,10.00\n600000.XSHG,10:00,10.50\n"
+        "000001.SZ,2024-06-03 10:00:00,20.00\n000001.SZ,2024-06-04 10:00:00,21.00\nbad,row,x\n",
+        encoding="utf-8",
+    )
+    feed = PriceFeed(0, path)
+    assert feed.price("600000.XSHG", T0.subtract(minutes=1)) == Decimal("10.00")
+    assert feed.price("600000.XSHG", T0) == Decimal("10.50")
+    assert feed.price("600000.XSHG", T0.add(days=1)) == Decimal("10.50")  # time-of-day rows repeat daily
+    assert feed.price("000001.XSHE", T0.add(hours=1)) == Decimal("20.00")
+    assert feed.price("000001.XSHE", T0.add(days=2)) == Decimal("21.00")
+    assert feed.price("000001.XSHE", T0.subtract(days=5)) == Decimal("20.00")
+
+
+# --- order life ------------------------------------------------------------------------------
+
+
+def test_fill_goes_7_0_2_with_a_trade_line(broker: Broker) -> None:
+    broker.order("o1", "600000.SH", "1", 300, "10.5")
+    broker.poll(1)
+    assert broker.new_rows("execResult")[0]["status"] == "0"
+    updates = broker.new_rows("orderUpdate")
+    assert broker.statuses("o1", updates) == ["7", "0", "2"]
+    final = updates[-1]
+    assert (final["filledQty"], final["avgPrice"], final["filledAmt"]) == ("300", "10.0100", "3003.00")
+    trades = broker.new_rows("tradeUpdate")
+    assert [(t["custBatchNo"], t["filledQty"], t["filledPrice"]) for t in trades] == [("o1", "300", "10.01")]
+
+
+def test_latency_delays_acceptance_and_cancel(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, latency=2.0)
+    broker.order("o1", "600000.SH", "1", 100, "9.00")
+    broker.poll()
+    assert broker.statuses("o1", broker.new_rows("orderUpdate")) == ["7"]
+    broker.poll(1)
+    assert broker.new_rows("orderUpdate") == []
+    broker.poll(1)
+    assert broker.statuses("o1", broker.new_rows("orderUpdate")) == ["0"]
+    broker.cancel("o1")
+    broker.poll(1)
+    assert broker.statuses("o1", broker.new_rows("orderUpdate")) == ["8"]
+    broker.poll(2)
+    assert broker.statuses("o1", broker.new_rows("orderUpdate")) == ["4"]
+
+
+def test_cancel_before_acceptance(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, latency=5.0)
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.poll()
+    broker.cancel("o1")
+    broker.poll(1)
+    broker.poll(5)
+    assert broker.statuses("o1", broker.new_rows("orderUpdate")) == ["7", "8", "4"]
+    assert broker.sim.frozen_cash == 0
+
+
+def test_partial_fills_then_filled(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, partial_fills=True)
+    broker.order("o1", "600000.SH", "1", 1000, "10.5")
+    for _ in range(6):
+        broker.poll(1)
+    statuses = broker.statuses("o1", broker.new_rows("orderUpdate"))
+    assert statuses[:3] == ["7", "0", "1"] and statuses[-1] == "2"
+    assert sum(int(t["filledQty"]) for t in broker.new_rows("tradeUpdate")) == 1000
+
+
+def test_fills_only_in_trading_sessions(tmp_path: Path) -> None:
+    broker = Broker(tmp_path)
+    broker.now = T0.replace(hour=12)
+    broker.order("noon", "600000.SH", "1", 100, "10.5")
+    broker.poll()
+    assert broker.statuses("noon", broker.new_rows("orderUpdate")) == ["7", "0"]
+    broker.poll(3600)  # 13:00
+    assert broker.statuses("noon", broker.new_rows("orderUpdate")) == ["2"]
+    evening = Broker(tmp_path / "e", market_hours=False)
+    evening.now = T0.replace(hour=20)
+    evening.order("late", "600000.SH", "1", 100, "10.5")
+    evening.poll()
+    assert evening.statuses("late", evening.new_rows("orderUpdate"))[-1] == "2"
+
+
+# --- money and shares -----------------------------------------------------------------------
+
+
+def test_cash_is_frozen_and_released(broker: Broker) -> None:
+    broker.order("rest", "600000.SH", "1", 1000, "9.00")
+    broker.poll(1)
+    assert broker.sim.frozen_cash == Decimal("9005.00")  # amount + minimum commission
+    broker.cancel("rest")
+    broker.poll(1)
+    assert broker.sim.frozen_cash == 0 and broker.sim.cash == 100_000
+    broker.order("buy", "600000.SH", "1", 1000, "10.50")
+    broker.poll(5)
+    assert broker.sim.frozen_cash == 0
+    assert broker.sim.cash == Decimal(100_000) - Decimal("10010.00") - Decimal("5.00")
+    cash = broker.cash()
+    assert (cash["currentBalance"], cash["enabledBalance"]) == ("89985.00", "89985.00")
+
+
+def test_t_plus_one_and_initial_positions(broker: Broker) -> None:
+    broker.order("buy", "600000.SH", "1", 500, "10.5")
+    broker.poll(1)
+    broker.order("sell-too-much", "600000.SH", "2", 1500, "9.5")
+    broker.order("sell-old", "600000.SH", "2", 1000, "9.5")
+    broker.poll(1)
+    rows = broker.new_rows("orderUpdate")
+    rejected = [r for r in rows if r["custBatchNo"] == "sell-too-much"][-1]
+    assert rejected["status"] == "5" and "可卖数量不足" in rejected["text"]
+    assert broker.statuses("sell-old", rows)[-1] == "2"
+    position = broker.sim.positions["600000.XSHG"]
+    assert (position.total, position.sellable) == (500, 0)
+    broker.poll(24 * 3600)  # next day
+    assert broker.sim.positions["600000.XSHG"].sellable == 500
+
+
+@pytest.mark.parametrize(
+    ("symbol", "side", "qty", "price", "reason"),
+    [
+        ("600000.SH", "1", 150, "10.5", "100 股"),
+        ("688001.SH", "1", 150, "50.5", "至少 200 股"),
+        ("600000.SH", "1", 100, "10.555", "最小价格变动单位"),
+        ("600000.SH", "1", 100, "11.5", "涨跌停"),
+        ("600000.SH", "1", 20_000, "10.5", "可用资金不足"),
+        ("600000.SH", "2", 150, "9.5", "零股"),
+    ],
+)
+def test_broker_rejections(broker: Broker, symbol: str, side: str, qty: int, price: str, reason: str) -> None:
+    broker.order("x", symbol, side, qty, price)
+    broker.poll(1)
+    final = broker.new_rows("orderUpdate")[-1]
+    assert final["status"] == "5" and reason in final["text"]
+    assert broker.sim.frozen_cash == 0
+
+
+def test_lot_rules_that_pass(broker: Broker) -> None:
+    broker.order("star", "688001.SH", "1", 201, "50.5")
+    broker.order("odd", "600000.SH", "2", 1000, "9.5")
+    broker.poll(1)
+    rows = broker.new_rows("orderUpdate")
+    assert broker.statuses("star", rows)[-1] == "2"
+    broker.order("rest", "600000.SH", "2", 0 + 1, "9.5")  # nothing left to sell
+    broker.poll(1)
+    assert broker.new_rows("orderUpdate")[-1]["status"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"acct": "999"}, "未登录"),
+        ({"symbol": "600000"}, "证券代码"),
+        ({"side": "3"}, "买卖方向"),
+        ({"qty": 0}, "委托数量"),
+    ],
+)
+def test_instruction_rejects_go_to_exec_result(broker: Broker, kwargs: dict[str, Any], reason: str) -> None:
+    args: dict[str, Any] = {"order_id": "bad", "symbol": "600000.SH", "side": "1", "qty": 100, "price": "10"}
+    args.update(kwargs)
+    broker.order(**args)
+    broker.poll(1)
+    result = broker.new_rows("execResult")[-1]
+    assert (result["resultType"], result["status"]) == ("1", "1") and reason in result["errorMsg"]
+    assert broker.new_rows("orderUpdate") == []
+
+
+def test_duplicate_ids_and_bad_cancels(broker: Broker) -> None:
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.cancel("unknown")
+    broker.poll(1)
+    broker.cancel("o1")
+    broker.poll(1)
+    results = [(r["resultType"], r["custBatchNo"], r["status"]) for r in broker.new_rows("execResult")]
+    assert results == [("1", "o1", "0"), ("1", "o1", "1"), ("2", "unknown", "1"), ("2", "o1", "1")]
+
+
+def test_reject_rate(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, reject_rate=1.0)
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.poll()
+    final = broker.new_rows("orderUpdate")[-1]
+    assert final["status"] == "5" and "随机拒单" in final["text"]
+
+
+# --- snapshots, days, restarts --------------------------------------------------------------
+
+
+def test_snapshots_rewritten_in_place_on_their_interval(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, snapshot_interval=3.0, positions={"600000.XSHG": 100})
+    broker.poll()
+    path = broker.files.position_info
+    inode = path.stat().st_ino
+    first = path.read_bytes()
+    assert first.endswith(b",,,,,,,,,,,\n")
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.poll(1)
+    assert path.read_bytes() == first  # not yet due
+    broker.poll(2)
+    assert path.stat().st_ino == inode and path.read_bytes() != first
+    rows = read_snapshot(path, "gbk")
+    assert rows is not None and rows[0]["currentQty"] == "200" and rows[0]["enabledQty"] == "100"
+
+
+def test_day_change_expires_working_orders(broker: Broker) -> None:
+    broker.order("o1", "600000.SH", "1", 100, "9.00")
+    broker.poll(1)
+    old = broker.files
+    broker.poll(24 * 3600)
+    assert broker.sim.frozen_cash == 0 and broker.sim.orders == {}
+    rows = AppendedFileReader(old.order_update, "gbk").read_rows()
+    assert rows[-1]["status"] == "4" and "过期" in rows[-1]["text"]
+    assert broker.files.asset_info.exists() and broker.files.day != old.day
+
+
+def test_restarted_simulator_does_not_answer_twice(tmp_path: Path) -> None:
+    broker = Broker(tmp_path)
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.poll()
+    broker.order("o2", "600000.SH", "1", 100, "10.5")  # written while the simulator is down
+    again = Broker(tmp_path)
+    again.poll(1)
+    results = [r["custBatchNo"] for r in AppendedFileReader(again.files.exec_result, "gbk").read_rows()]
+    assert results == ["o1", "o2"]
+
+
+def test_fault_mode_lines_are_completed_later(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, fault_mode=True, fault_rate=0.5, seed=3)
+    saw_half_line = saw_bad_snapshot = False
+    for n in range(30):
+        broker.order(f"o{n}", "600000.SH", "1", 100, "10.5" if n % 2 else "9.0")
+        broker.poll(1)
+        saw_half_line |= not broker.files.order_update.read_bytes().endswith(b"\n")
+        saw_bad_snapshot |= read_snapshot(broker.files.asset_info, "gbk") is None
+    assert saw_half_line and saw_bad_snapshot
+    broker.sim.fault_mode = False
+    broker.poll(5)
+    data = broker.files.order_update.read_bytes()
+    assert data.endswith(b"\n")
+    rows = AppendedFileReader(broker.files.order_update, "gbk").read_rows()
+    ours = {row["custBatchNo"]: row["status"] for row in rows if row["acct"] == ACCOUNT and row["custBatchNo"].startswith("o")}
+    assert set(ours) == {f"o{n}" for n in range(30)}
+    assert "\u5176" in data.decode("gbk", "replace")  # GBK Chinese text made it through
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def test_cli_parser_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["--dir", "d", "--account", "1", "--position", "000001.XSHE=100", "--fault-mode"])
+    assert args.fault_mode and args.cash == 1_000_000 and args.encoding == "gbk"
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "模拟" in capsys.readouterr().out
+    assert main(["--dir", "d", "--account", "1", "--position", "000001.XSHE"]) == 2
+
+
+def test_run_forever_stops_on_the_event(tmp_path: Path) -> None:
+    sim = SimulatedOneQuant(tmp_path, ACCOUNT)
+    stop = threading.Event()
+    worker = threading.Thread(target=sim.run_forever, args=(LiveClock(), stop, 0.01))
+    worker.start()
+    while sim.files is None or not sim.files.asset_info.exists():
+        stop.wait(0.01)
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive()
