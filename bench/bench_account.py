@@ -113,7 +113,7 @@ def main() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=100)
     ms = 1000.0
     table = Table(title=f"Account.order() through FakeTradeGate + journal, {args.orders} orders")
     table.add_column("measure")

@@ -16,15 +16,6 @@ import attrs
 
 from jqtrade.errors import OptionValueError, UnknownOptionError
 
-#: Reason codes of pre-trade checks that ``disabled_checks`` may name.
-CHECK_REASONS = (
-    "bad_lot",
-    "odd_lot_sell",
-    "bad_tick",
-    "not_enough_closeable",
-    "not_enough_cash",
-)
-
 #: Legacy spellings accepted by ``set_options``.
 ALIASES = {"sync_internal": "sync_interval"}
 
@@ -148,11 +139,14 @@ def _holidays(value: Any) -> tuple[datetime.date, ...]:
 
 
 def _checks(value: Any) -> frozenset[str]:
+    from jqtrade.account.checks import DISABLEABLE_CHECKS
+
+    allowed = ", ".join(sorted(DISABLEABLE_CHECKS))
     if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise OptionValueError("disabled_checks", value, f"应为检查代码列表，可选：{', '.join(CHECK_REASONS)}")
-    bad = [v for v in value if v not in CHECK_REASONS]
+        raise OptionValueError("disabled_checks", value, f"应为检查代码列表，可选：{allowed}")
+    bad = [v for v in value if v not in DISABLEABLE_CHECKS]
     if bad:
-        raise OptionValueError("disabled_checks", bad, f"可选的检查代码：{', '.join(CHECK_REASONS)}")
+        raise OptionValueError("disabled_checks", bad, f"可选的检查代码：{allowed}")
     return frozenset(value)
 
 
@@ -224,7 +218,7 @@ class Options:
     )
     disabled_checks: frozenset[str] = attrs.field(
         default=frozenset(), converter=_checks,
-        metadata=_doc("account", f"关闭的下单前检查（券商会检查时可关），可选：{', '.join(CHECK_REASONS)}", "list[str]"),
+        metadata=_doc("account", "关闭的下单前检查（券商会检查时可关），可选的检查代码见“账户与订单”一章", "list[str]"),
     )
     gate_options: dict[str, Any] = attrs.field(
         factory=dict, converter=_gate_options,

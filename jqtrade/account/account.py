@@ -38,6 +38,11 @@ logger = logging.getLogger("jqtrade.account")
 UserHook = Callable[[str, Any], None]
 
 
+def _info_of(order: Order) -> tuple[Any, ...]:
+    """The fields a report may change without changing status or quantities."""
+    return (order.broker_order_id, order.err_msg, order.commission, order.entrust_time)
+
+
 class Account:
     """Orders and balances of one task, kept in sync with the broker through ``gate``."""
 
@@ -78,6 +83,7 @@ class Account:
             self.sync_orders(quiet=True)
         if self.options.sync_balance:
             self.sync_balance(quiet=True)
+        self._prefetch_ids()
 
     def close(self) -> None:
         if self._journal is not None:
@@ -99,7 +105,7 @@ class Account:
             if recovered.outcome == "interrupted" and order.status is OrderStatus.new:
                 self._pending_interrupted.add(order_id)
         if self._orders:
-            logger.warning(
+            logging.getLogger("jqtrade.task").info(
                 "从订单日志恢复了今天的 %d 个订单（其中 %d 个下单时被中断，等待券商回报确认）",
                 len(self._orders), len(self._pending_interrupted),
             )
@@ -201,6 +207,14 @@ class Account:
     def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
         if isinstance(target_amount, bool) or not isinstance(target_amount, int) or target_amount < 0:
             raise OrderRejectedError("bad_amount", f"目标持仓 {target_amount!r} 应为 ≥ 0 的整数股数")
+        if not self._balance_known:
+            # An empty portfolio here means "never synced", not "holds nothing": sizing from
+            # it would buy the whole target again on top of what is already held.
+            raise OrderRejectedError(
+                "position_unknown",
+                f"还没有从券商同步到持仓，无法计算 {code} 调整到 {target_amount} 股需要买卖多少；"
+                f"请等同步成功后再调用 order_target（可先调用 sync_balance()）",
+            )
         current = self._position(code).total_amount
         delta = target_amount - current
         if delta == 0:
@@ -271,11 +285,25 @@ class Account:
                     logger.debug("忽略不是本任务下的订单回报：%r", order_id)
                 continue
             self._pending_interrupted.discard(order_id)
+            info = _info_of(order)
             change = order.apply_report(report, at=now)
             if change is not None:
                 self._emit(change, order)
+            elif _info_of(order) != info and self._journal is not None:
+                # Broker id, message or fees changed without a status change (e.g. the id of
+                # a still "new" order, a refused cancel): keep them across a restart too.
+                self._journal.record_state(order)
         self.last_order_sync = now
         self._resolve_interrupted()
+        self._prefetch_ids()
+
+    def _prefetch_ids(self) -> None:
+        if self._ids is None:
+            return
+        try:
+            self._ids.prefetch()
+        except Exception as exc:  # noqa: BLE001 - order() will reserve itself and report a real failure
+            logger.warning("预留订单号失败（下单时会再试）：%s", exc)
 
     def _resolve_interrupted(self) -> None:
         """Interrupted intents the broker does not know after a full sync were never sent."""

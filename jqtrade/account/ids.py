@@ -46,15 +46,26 @@ class OrderIdAllocator:
         self.lock_path = self.directory / f"{stem}.lock"
         self._next = 0
         self._end = 0  # ids in [_next, _end) are reserved for this process
+        self._spare: tuple[int, int] | None = None  # a block reserved ahead by prefetch()
 
     def allocate(self) -> str:
         if self._next >= self._end:
-            self._reserve()
+            self._next, self._end = self._spare or self._reserve()
+            self._spare = None
         value = self._next
         self._next += 1
         return str(value)
 
-    def _reserve(self) -> None:
+    def prefetch(self) -> None:
+        """Reserve the next block before it is needed, so ``allocate`` stays free of file I/O.
+
+        Called from the loop between orders (after a sync); ids of a spare block that is never
+        used are simply skipped, like any unused reservation.
+        """
+        if self._spare is None and self._end - self._next < max(1, self.block // 2):
+            self._spare = self._reserve()
+
+    def _reserve(self) -> tuple[int, int]:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with portalocker.Lock(
@@ -73,7 +84,7 @@ class OrderIdAllocator:
             ) from exc
         except OSError as exc:
             raise JournalError(f"无法分配订单号（{self.counter_path}）：{exc}") from exc
-        self._next, self._end = last + 1, last + 1 + self.block
+        return last + 1, last + 1 + self.block
 
     def _read_counter(self) -> int:
         try:

@@ -353,6 +353,9 @@ class OrderJournal:
             builder.cancel_requested = True
         elif kind == "state":
             builder.last_state = {k: v for k, v in record.items() if k not in ("t", "id", "at")}
+            # A state recorded after a cancel request already shows what became of it (e.g.
+            # "open" again after a refused cancel); only a later request still counts.
+            builder.cancel_requested = False
         else:
             raise ValueError(f"未知的记录类型 {kind!r}")
 

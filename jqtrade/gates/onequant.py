@@ -205,7 +205,13 @@ class OneQuantTradeGate(AbsTradeGate):
     as filled a few seconds before the cash and position snapshot moves. That is expected.
     ``sync_orders`` returns, per call, the latest state of each order that changed (one report
     per ``custBatchNo``), including orders of other programs on the same account; jqtrade
-    ignores ids it did not place.
+    ignores ids it did not place. Lines of other fund accounts are dropped.
+
+    A line that cannot be used (bad numbers, unknown status code, wrong field count, bytes
+    that are not text in ``file_encoding``) is logged and skipped and never blocks the lines
+    after it; ``ignore_error_line=False`` only raises the log level to ERROR. ``file_encoding``
+    defaults to GBK, what OneQuant writes on Chinese Windows (the seed's "file-system encoding"
+    is UTF-8 on Python ≥ 3.6 for Windows, which would garble OneQuant's Chinese texts).
     """
 
     name = "onequant"
@@ -401,7 +407,8 @@ class OneQuantTradeGate(AbsTradeGate):
             width = len(reader.header or ())
             status_index, acct_index, key_index = parser.status_index, parser.acct_index, parser.key_index
             header_line = reader.header_line
-            latest: dict[str, dict[str, Any]] = {}
+            # newest line per order (a final state beats a later non-final one)
+            chosen: dict[str, list[str]] = {}
             for line in reversed(batch):
                 fields = line.split(",") if '"' not in line else split_fields(line)
                 if fields is None or len(fields) != width:
@@ -411,20 +418,52 @@ class OneQuantTradeGate(AbsTradeGate):
                 if acct_index is not None and fields[acct_index] != account_no and fields[acct_index].strip() not in ("", account_no):
                     continue  # another fund account logged in to the same OneQuant
                 key = fields[key_index] or parser.key(fields)
-                known = latest.get(key)
-                if known is not None and (known["status"].is_final or fields[status_index] not in FINAL_STATUS_CODES):
+                known = chosen.get(key)
+                if known is not None and (known[status_index] in FINAL_STATUS_CODES or fields[status_index] not in FINAL_STATUS_CODES):
                     continue  # an older line of an order already seen in this batch
-                try:
-                    report = parser(fields)
-                except RowError as exc:
-                    reader.bad_line(line, str(exc))
+                chosen[key] = fields
+            keys = list(chosen)
+            parsed = parser.parse_many(list(chosen.values()))
+            latest = dict(zip(keys, parsed))
+            if parser.errors:
+                self._retry_older_lines(reader, parser, batch, latest)
+            for key in reversed(keys):
+                report = latest[key]
+                if report is None:
                     continue
-                latest[key] = report
-            for key, report in reversed(latest.items()):
-                known = reports.get(key)
-                if known is None or not known["status"].is_final or report["status"].is_final:
+                known_report = reports.get(key)
+                if known_report is None or not known_report["status"].is_final or report["status"].is_final:
                     reports[key] = report
         self._note_missing(day, reader)
+
+    @staticmethod
+    def _retry_older_lines(
+        reader: AppendedFileReader, parser: OrderUpdateParser, batch: list[str], latest: dict[str, Optional[dict[str, Any]]]
+    ) -> None:
+        """The newest line of some orders was unusable: log it and fall back to their older lines."""
+        failed = set()
+        for bad, why in parser.errors:
+            reader.bad_line(",".join(bad), why)
+            failed.add(parser.key(bad))
+        parser.errors.clear()
+        tried: set[str] = set()
+        for line in reversed(batch):
+            fields = split_fields(line)
+            if fields is None or len(fields) != len(reader.header or ()):
+                continue
+            key = parser.key(fields)
+            if key not in failed:
+                continue
+            if key not in tried:
+                tried.add(key)  # the line that already failed
+                continue
+            try:
+                latest[key] = parser(fields)
+            except RowError:
+                continue
+            failed.discard(key)
+            if not failed:
+                return
 
     # -- balance sync -------------------------------------------------------------------------
 
@@ -571,6 +610,7 @@ class OneQuantTradeGate(AbsTradeGate):
     def _open_day(config: OneQuantConfig, date: datetime.date) -> _Day:
         files = DayFiles(config.order_dir, date)
         encoding = config.file_encoding
+        level = logging.WARNING if config.ignore_error_line else logging.ERROR
 
         def appender(path: Path, header: list[str]) -> LockedAppender:
             return LockedAppender(
@@ -582,8 +622,12 @@ class OneQuantTradeGate(AbsTradeGate):
             files=files,
             orders=appender(files.algo_order, ALGO_ORDER_HEADER),
             cancels=appender(files.algo_order_stop, ALGO_ORDER_STOP_HEADER),
-            exec_results=AppendedFileReader(files.exec_result, encoding, default_header=EXEC_RESULT_HEADER),
-            updates=AppendedFileReader(files.order_update, encoding, default_header=ORDER_UPDATE_HEADER),
+            exec_results=AppendedFileReader(
+                files.exec_result, encoding, default_header=EXEC_RESULT_HEADER, bad_line_level=level
+            ),
+            updates=AppendedFileReader(
+                files.order_update, encoding, default_header=ORDER_UPDATE_HEADER, bad_line_level=level
+            ),
         )
 
     def _note_missing(self, day: _Day, reader: AppendedFileReader) -> None:
@@ -591,7 +635,7 @@ class OneQuantTradeGate(AbsTradeGate):
         name = reader.path.name
         if reader.missing and name not in day.missing_logged:
             day.missing_logged.add(name)
-            log.info(
+            log.warning(
                 "文件 %s 还不存在（目录 %s）：OneQuant 未启动 DMA 算法、资金账号未登录，或今天还没有委托。继续等待",
                 name, day.files.directory,
             )

@@ -278,9 +278,10 @@ class AppendedFileReader:
     """Incremental reader of a CSV file that another program appends to.
 
     Reads in binary from ``offset`` (the end of the last complete line), so the cost of a read
-    depends on what is new, not on the file size. The header is the first line of the file
-    (``default_header`` is used if that line is not a header, e.g. garbled). If the file
-    shrinks or is replaced, reading starts again from the beginning.
+    depends on what is new, not on the file size. The header is the first line of the file,
+    read by name (a real file may have more or fewer columns than the protocol page lists);
+    ``default_header`` is used only if that line shares fewer than three names with it (a
+    garbled header). If the file shrinks or is replaced, reading starts again from the beginning.
 
     ``on_decode_error``: ``"replace"`` (default) decodes a line that is not valid in
     ``encoding`` with replacement characters, logs it, and still applies it if all its fields
@@ -288,7 +289,8 @@ class AppendedFileReader:
     ``file_encoding`` then does not freeze every rejected order); ``"skip"`` drops the line.
 
     The iterators commit the offset after each chunk has been fully consumed; a consumer that
-    stops early sees the rest of that chunk again on the next read.
+    stops early sees the rest of that chunk again on the next read. Lines that cannot be used
+    are counted in :attr:`bad_lines` and logged at ``bad_line_level``.
     """
 
     def __init__(
@@ -299,6 +301,7 @@ class AppendedFileReader:
         default_header: Optional[Sequence[str]] = None,
         on_decode_error: str = "replace",
         chunk_size: int = 1 << 20,
+        bad_line_level: int = logging.WARNING,
     ) -> None:
         if on_decode_error not in ("replace", "skip"):
             raise ValueError(f"on_decode_error 应为 'replace' 或 'skip'，实际是 {on_decode_error!r}")
@@ -307,6 +310,7 @@ class AppendedFileReader:
         self.default_header = list(default_header) if default_header is not None else None
         self.on_decode_error = on_decode_error
         self.chunk_size = chunk_size
+        self.bad_line_level = bad_line_level
         self.bad_lines = 0
         self.missing = False
         self.reset()
@@ -366,7 +370,7 @@ class AppendedFileReader:
                     data = handle.read(self.chunk_size)
                 except OSError as exc:
                     log.debug("读取 %s 中断：%s，下次再读", self.path, exc)
-                    break
+                    return  # _seen is left as it was, so changed() says "read again"
                 if not data:
                     break
                 buffer = tail + data if tail else data
@@ -421,7 +425,7 @@ class AppendedFileReader:
 
     def bad_line(self, line: str, why: str) -> None:
         self.bad_lines += 1
-        log.warning("跳过 %s 中无法解析的一行（%s）：%.200r", self.path.name, why, line)
+        log.log(self.bad_line_level, "跳过 %s 中无法解析的一行（%s）：%.200r", self.path.name, why, line)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -465,7 +469,7 @@ class AppendedFileReader:
         fields = split_fields(first) or []
         names = [name.strip() for name in fields]
         default = self.default_header
-        if default is not None and not set(default) <= set(names):
+        if default is not None and len(set(default) & set(names)) < min(3, len(default)):
             log.warning("%s 的第一行不是预期的表头，按协议表头读取：%.200r", self.path.name, first)
             names = default
             rest = lines
@@ -667,6 +671,8 @@ class OrderUpdateParser:
         self._text = index["text"]
         self._date = index["orderDate"]
         self._time = index["orderTime"]
+        #: Rows ``parse_many`` could not use, with the reason, for the caller to log.
+        self.errors: list[tuple[Sequence[str], str]] = []
 
     def key(self, fields: Sequence[str]) -> str:
         """Dedup key: ``custBatchNo``, or the broker's ``orderNo`` for orders without one."""
@@ -689,9 +695,26 @@ class OrderUpdateParser:
         if action is None:
             raise RowError(f"未知的买卖方向 {fields[self._side]!r}")
         symbol = fields[self._symbol]
-        code = symbol_to_code(symbol)
+        code = _symbol_cache.get(symbol) or symbol_to_code(symbol)
         if code is None:
             raise RowError(f"无法识别的证券代码 {symbol!r}")
+        try:  # plain numbers inline; anything else goes through the careful parsers
+            amount = int(fields[self._qty])
+            filled = int(fields[self._filled] or 0)
+            canceled = int(fields[self._canceled] or 0)
+            price = float(fields[self._price] or 0)
+            average = float(fields[self._avg] or 0)
+            deal = float(fields[self._amount] or 0)
+            plain = amount >= 0 and filled >= 0 and canceled >= 0 and not (price - price or average - average or deal - deal)
+        except ValueError:
+            plain = False
+        if not plain:
+            amount = parse_quantity(fields[self._qty])
+            filled = parse_quantity(fields[self._filled])
+            canceled = parse_quantity(fields[self._canceled])
+            price = parse_float(fields[self._price])
+            average = parse_float(fields[self._avg])
+            deal = parse_float(fields[self._amount])
         order_no = fields[self.order_no_index].strip()
         return {
             "order_id": fields[self.key_index].strip(),
@@ -699,16 +722,31 @@ class OrderUpdateParser:
             "code": code,
             "action": action,
             "status": status,
-            "amount": parse_quantity(fields[self._qty]),
-            "price": parse_float(fields[self._price]),
-            "filled_amount": parse_quantity(fields[self._filled]),
-            "canceled_amount": parse_quantity(fields[self._canceled]),
-            "avg_price": parse_float(fields[self._avg]),
-            "deal_balance": parse_float(fields[self._amount]),
+            "amount": amount,
+            "price": price,
+            "filled_amount": filled,
+            "canceled_amount": canceled,
+            "avg_price": average,
+            "deal_balance": deal,
             "commission": 0.0,
             "err_msg": fields[self._text].strip(),
             "entrust_time": parse_entrust_time(fields[self._date], fields[self._time]),
         }
+
+    def parse_many(self, rows: Sequence[Sequence[str]]) -> list[Optional[dict[str, Any]]]:
+        """Reports for ``rows``; ``None`` for a bad row, which is added to :attr:`errors`.
+
+        (A column-by-column variant measured barely faster: building the dicts dominates.)
+        """
+        out: list[Optional[dict[str, Any]]] = []
+        append = out.append
+        for fields in rows:
+            try:
+                append(self(fields))
+            except RowError as exc:
+                self.errors.append((fields, str(exc)))
+                append(None)
+        return out
 
 
 _parser_cache: dict[tuple[str, ...], OrderUpdateParser] = {}

@@ -160,6 +160,7 @@ class PriceFeed:
         self._dated: dict[str, list[tuple[str, Decimal]]] = {}
         self._daily: dict[str, list[tuple[str, Decimal]]] = {}
         self._paths: dict[tuple[str, datetime.date], list[Decimal]] = {}
+        self._keys: dict[tuple[str, str], list[str]] = {}
         if isinstance(prices, Mapping):
             for code, price in prices.items():
                 self._base[_as_code(code)] = Decimal(str(price))
@@ -186,6 +187,11 @@ class PriceFeed:
         for table in (self._dated, self._daily):
             for rows in table.values():
                 rows.sort(key=lambda item: item[0])
+        self._keys = {
+            (kind, code): [key for key, _ in rows]
+            for kind, table in (("dated", self._dated), ("daily", self._daily))
+            for code, rows in table.items()
+        }
 
     def base_price(self, code: str) -> Decimal:
         price = self._base.get(code)
@@ -235,11 +241,11 @@ class PriceFeed:
     def _from_table(self, code: str, now: pendulum.DateTime) -> Decimal:
         """Last dated row at or before ``now``; else the last time-of-day row; else the first row."""
         dated = self._dated.get(code, [])
-        index = bisect.bisect_right([key for key, _ in dated], now.format("YYYY-MM-DD HH:mm:ss"))
+        index = bisect.bisect_right(self._keys.get(("dated", code), []), now.strftime("%Y-%m-%d %H:%M:%S"))
         if index:
             return dated[index - 1][1]
         daily = self._daily.get(code, [])
-        index = bisect.bisect_right([key for key, _ in daily], now.format("HH:mm:ss"))
+        index = bisect.bisect_right(self._keys.get(("daily", code), []), now.strftime("%H:%M:%S"))
         if index:
             return daily[index - 1][1]
         return (daily or dated)[0][1]
@@ -387,6 +393,7 @@ class SimulatedOneQuant:
         self.positions: dict[str, SimPosition] = {}
         self._initial_positions = dict(positions or {})
         self.orders: dict[str, SimOrder] = {}
+        self._working: dict[str, SimOrder] = {}  # orders not final yet: all a poll has to look at
         self._reject_rng = random.Random(f"{seed}|reject")
         self._fault_rng = random.Random(f"{seed}|fault")
         self._outbox = _Outbox(encoding)
@@ -525,13 +532,14 @@ class SimulatedOneQuant:
 
     def _close_day(self, now: pendulum.DateTime) -> None:
         """Unfilled orders expire at the end of the day; report them canceled in that day's file."""
-        for order in self.orders.values():
+        for order in self._working.values():
             if order.final:
                 continue
             order.text = "当日有效委托已过期，未成交部分撤销"
             self._finish_cancel(order, now)
         self._outbox.flush(None, 0.0)
         self.orders.clear()
+        self._working.clear()
         self.frozen_cash = ZERO
 
     def _load_initial_positions(self, day: datetime.date) -> None:
@@ -569,6 +577,7 @@ class SimulatedOneQuant:
             return
         assert order is not None
         self.orders[order_id] = order
+        self._working[order_id] = order
         self._exec_result(now, "1", order_id)
         self._update(order, now)
 
@@ -640,22 +649,27 @@ class SimulatedOneQuant:
     # -- order life -----------------------------------------------------------------------
 
     def _advance(self, now: pendulum.DateTime) -> None:
-        for order in list(self.orders.values()):
+        for order in list(self._working.values()):
+            self._step_order(order, now)
             if order.final:
-                continue
-            if not order.working:
-                if now < order.accept_at:
-                    continue
-                if order.cancel_at is not None:  # canceled before the counter took it
-                    self._finish_cancel(order, now)
-                    continue
-                self._accept(order, now)
-                if not order.working:
-                    continue
-            if not self.market_hours or in_session(now):
-                self._match(order, now)
-            if not order.final and order.cancel_at is not None and now >= order.cancel_at:
+                del self._working[order.order_id]
+
+    def _step_order(self, order: SimOrder, now: pendulum.DateTime) -> None:
+        if order.final:
+            return
+        if not order.working:
+            if now < order.accept_at:
+                return
+            if order.cancel_at is not None:  # canceled before the counter took it
                 self._finish_cancel(order, now)
+                return
+            self._accept(order, now)
+            if not order.working:
+                return
+        if not self.market_hours or in_session(now):
+            self._match(order, now)
+        if not order.final and order.cancel_at is not None and now >= order.cancel_at:
+            self._finish_cancel(order, now)
 
     def _accept(self, order: SimOrder, now: pendulum.DateTime) -> None:
         code = order.code

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from jqtrade.clock import MARKET_TZ, LiveClock
-from jqtrade.errors import ConfigError, TaskNotFoundError
+from jqtrade.errors import ConfigError, TaskAlreadyRunningError, TaskNotFoundError
 from jqtrade.tasks.process import spawn_detached, stop_tasks
 from jqtrade.tasks.registry import TaskRecord, TaskRegistry
 
@@ -50,11 +50,28 @@ def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
 HEADERS = ["名称", "PID", "状态", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
 
 
+def _tolerant_stdout() -> None:
+    """A GBK pipe (Chinese Windows) cannot encode every name: print "?" rather than crash."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="replace")
+
+
+def _json_text(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return json.dumps(data, ensure_ascii=True, indent=2)  # still the same JSON for a script
+    return text
+
+
 def get_tasks(runtime_dir: Optional[str], *, as_json: bool) -> int:
     records = TaskRegistry(runtime_path(runtime_dir)).list()
     if as_json:
-        print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
+        print(_json_text([r.to_json() for r in records]))
         return 0
+    _tolerant_stdout()
     if not records:
         print("当前没有运行中的任务")
         return 0
@@ -87,6 +104,7 @@ def _width(text: str) -> int:
 def stop_task(
     runtime_dir: Optional[str], *, name: Optional[str], pid: Optional[int], all_tasks: bool, force: bool, timeout: float
 ) -> int:
+    _tolerant_stdout()
     registry = TaskRegistry(runtime_path(runtime_dir))
     if all_tasks:
         records = registry.list()
@@ -111,14 +129,44 @@ def stop_task(
 # -- start_task --detach ------------------------------------------------------------------
 
 
+#: Set for the background child: a child that still saw a detach flag must not spawn again.
+_DETACHED_ENV = "JQTRADE_DETACHED_CHILD"
+
+
+def _without_detach(argv: Sequence[str]) -> list[str]:
+    """``argv`` minus every spelling argparse takes as ``--detach``.
+
+    That is ``-d``, ``-d`` at the head of combined short flags (``-dn NAME``) and the
+    abbreviations ``--det`` .. ``--detach`` (shorter ones clash with ``--debug``).
+    """
+    kept = []
+    for arg in argv:
+        if arg.startswith("--"):
+            if len(arg) > len("--de") and "--detach".startswith(arg):
+                continue
+        elif arg.startswith("-d"):
+            rest = arg[1:].lstrip("d")
+            if not rest:
+                continue
+            arg = "-" + rest
+        kept.append(arg)
+    return kept
+
+
 def start_detached(argv: Sequence[str], *, name: str, out: Optional[Path], runtime_dir: Optional[str]) -> int:
     """Re-run ``start_task`` without ``--detach`` in a new background process."""
+    if os.environ.get(_DETACHED_ENV):
+        raise ConfigError("后台任务的子进程仍收到了 --detach 参数，已停止以免无限重复启动；请改用 -d 或 --detach 写法")
+    # The child would refuse a running name too, but only into its log while we print success.
+    running = TaskRegistry(runtime_path(runtime_dir)).find(name=name)
+    if running:
+        raise TaskAlreadyRunningError(name, running[0].pid)
     log_file = (out or runtime_path(runtime_dir) / "logs" / f"{name}.log").expanduser().resolve()
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    child = [sys.executable, "-m", "jqtrade", *[a for a in argv if a not in ("-d", "--detach")]]
+    child = [sys.executable, "-m", "jqtrade", *_without_detach(argv)]
     if out is None:
         child += ["-o", str(log_file)]
-    pid = spawn_detached(child, log_file, env=dict(os.environ), cwd=Path.cwd())
+    pid = spawn_detached(child, log_file, env={**os.environ, _DETACHED_ENV: "1"}, cwd=Path.cwd())
     print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
     print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
     return 0
@@ -137,8 +185,16 @@ def new_strategy(name: str, *, legacy: bool, directory: Optional[Path]) -> int:
     template = "legacy_strategy.py" if legacy else "class_strategy.py"
     text = resources.files("jqtrade.templates").joinpath(template).read_text(encoding="utf-8")
     text = text.replace("TemplateStrategy", _class_name(name, text))
-    folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8", newline="\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(target, "x", encoding="utf-8", newline="\n") as fh:  # "x": never overwrite
+            fh.write(text)
+    except FileExistsError:
+        if target.exists():
+            raise ConfigError(f"文件 {target} 已存在，不会覆盖；请换一个名称或先移走该文件") from None
+        raise ConfigError(f"无法创建目录 {folder}：同名的文件已存在") from None
+    except OSError as exc:
+        raise ConfigError(f"无法写入策略文件 {target}：{exc.strerror or exc}") from None
     print(f"已创建策略文件 {target}")
     print(f"先在模拟时钟和模拟券商上试运行：jqtrade start_task -n {name} -c {target} --simulate 2024-06-03 --broker sim")
     return 0

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderAction, OrderRequest, OrderStatus
+from jqtrade.account.models import (
+    LimitOrderStyle,
+    MarketOrderStyle,
+    OrderAction,
+    OrderRequest,
+    OrderStatus,
+)
 from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.errors import GateConfigError, GateError
 from jqtrade.gates.onequant import DEFAULT_ORDER_DIRS, OneQuantTradeGate
@@ -396,3 +402,27 @@ def test_random_update_streams_end_in_the_last_state(tmp_path_factory, paths, or
     for k, p in enumerate(paths):
         assert state[f"id{k}"]["status"] == expected_final[PATHS[p][-1]]
     assert set(state) <= {f"id{k}" for k in range(len(paths))}
+
+
+def test_unusable_newest_line_falls_back_to_the_older_one(tmp_path: Path) -> None:
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": "123", "order_dir": str(tmp_path)}, clock=SimClock(T0))
+    path = DayFiles(tmp_path, T0.date()).order_update
+    good = _update_line("a", "0", 1, "gbk")
+    bad = _update_line("a", "2", 2, "gbk").replace(b",1,2,100,", b",1,2,abc,", 1)
+    assert b"abc" in bad
+    only_bad = _update_line("b", "9", 3, "gbk")
+    path.write_bytes(encode_rows([ORDER_UPDATE_HEADER], "gbk") + good + bad + only_bad)
+    reports = {r["order_id"]: r for r in gate.sync_orders()}
+    assert set(reports) == {"a"} and reports["a"]["status"] == "open"
+
+
+def test_columns_are_read_by_name_whatever_their_order(tmp_path: Path) -> None:
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": "123", "order_dir": str(tmp_path), "file_encoding": "utf-8"}, clock=SimClock(T0))
+    header = ["custBatchNo", "extra", "status", "symbol", "tradeSide", "orderQty", "filledQty", "acct", "text"]
+    rows = [header, ["x1", "?", "2", "000001.SZ", "2", "300", "300", "123", "全部成交"]]
+    DayFiles(tmp_path, T0.date()).order_update.write_bytes(encode_rows(rows, "utf-8"))
+    (report,) = gate.sync_orders()
+    assert (report["order_id"], report["status"], report["code"], report["action"]) == ("x1", "filled", "000001.XSHE", "close")
+    assert (report["filled_amount"], report["err_msg"], report["price"]) == (300, "全部成交", 0.0)

@@ -342,7 +342,7 @@ def test_fault_mode_lines_are_completed_later(tmp_path: Path) -> None:
     data = broker.files.order_update.read_bytes()
     assert data.endswith(b"\n")
     rows = AppendedFileReader(broker.files.order_update, "gbk").read_rows()
-    ours = {row["custBatchNo"]: row["status"] for row in rows if row["acct"] == ACCOUNT and row["custBatchNo"].startswith("o")}
+    ours = {row["custBatchNo"]: row["status"] for row in rows if row["acct"] == ACCOUNT and row["custBatchNo"][:1] == "o" and row["custBatchNo"][1:].isdigit()}
     assert set(ours) == {f"o{n}" for n in range(30)}
     assert "\u5176" in data.decode("gbk", "replace")  # GBK Chinese text made it through
 

@@ -1,0 +1,148 @@
+"""Regenerate ``docs/reference/options.md`` from ``attrs.fields(jqtrade.options.Options)``.
+
+The options class is the single definition of every ``set_options`` key; this page is derived
+from it so that the docs cannot drift from the code. ``tests/test_docs.py`` fails when the
+checked-in page differs from what this script writes.
+
+Run from the repository root::
+
+    python tools/gen_options_doc.py            # writes docs/reference/options.md
+    python tools/gen_options_doc.py --check    # exits 1 if the page is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "reference" / "options.md"
+COMMAND = "python tools/gen_options_doc.py"
+
+#: group key in the field metadata -> section title; order here is the order on the page.
+GROUPS = {
+    "scheduler": "调度选项",
+    "account": "账户选项",
+    "gate": "OneQuant 交易接口选项",
+}
+
+HEADER = """\
+# 选项参考
+
+<!-- 本页由 {command} 根据 jqtrade.options.Options 生成，请勿手工修改。 -->
+
+`set_options(...)` 只能在 `process_initialize` 中调用，可以调用多次，后设置的值覆盖先设置的值。
+未知的选项名或不合法的值会立即抛出 `UnknownOptionError` / `OptionValueError`（都是 `ConfigError`），
+错误信息会指出选项名、收到的值和允许的取值。
+
+选项的默认值也可以写在 TOML 配置文件的 `[options]` 表中，用 `jqtrade start_task --config 文件` 传入；
+策略中的 `set_options` 优先。
+
+```python
+from jqtrade import Context, Strategy
+
+
+class MyStrategy(Strategy):
+    def process_initialize(self, context: Context) -> None:
+        self.set_options(
+            use_account=True,
+            misfire_grace_time=120,
+            disabled_checks=["not_enough_cash"],
+        )
+```
+"""
+
+ALIAS_SECTION = """\
+## 旧写法
+
+为了让旧脚本无需修改即可运行，下列旧选项名仍然可用，效果与新名称完全相同：
+
+| 旧名称 | 等同于 |
+|---|---|
+"""
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _literal(value: Any) -> str:
+    """A default as the user would write it in ``set_options`` (lists, not tuples)."""
+    if isinstance(value, str):
+        return _quote(value)
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(
+            "(" + ", ".join(_literal(v) for v in item) + ")" if isinstance(item, tuple) else _literal(item)
+            for item in value
+        )
+        return f"[{inner}]"
+    if isinstance(value, (set, frozenset)):
+        return "[" + ", ".join(_literal(v) for v in sorted(value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_quote(str(k))}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _default(field: attrs.Attribute) -> str:  # type: ignore[type-arg]
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory()  # type: ignore[union-attr]
+    if default is None:
+        return "不设置"
+    return f"`{_literal(default)}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render() -> str:
+    """The whole page, as it should be on disk."""
+    from jqtrade.options import ALIASES, Options
+
+    fields = attrs.fields(Options)
+    unknown = sorted({f.metadata.get("group") for f in fields} - set(GROUPS), key=str)
+    if unknown:
+        raise SystemExit(f"选项分组 {unknown} 没有标题：请在 {__file__} 的 GROUPS 中补上")
+
+    parts = [HEADER.format(command=COMMAND)]
+    for group, title in GROUPS.items():
+        rows = [f for f in fields if f.metadata.get("group") == group]
+        if not rows:
+            continue
+        lines = [f"## {title}", "", "| 选项 | 类型 | 默认值 | 说明 |", "|---|---|---|---|"]
+        for field in rows:
+            lines.append(
+                f"| `{field.name}` | {_cell(field.metadata['type'])} | {_default(field)} "
+                f"| {_cell(field.metadata['doc'])} |"
+            )
+        parts.append("\n".join(lines) + "\n")
+    alias_rows = "".join(f"| `{old}` | `{new}` |\n" for old, new in sorted(ALIASES.items()))
+    parts.append(ALIAS_SECTION + alias_rows)
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="生成 docs/reference/options.md")
+    parser.add_argument("--check", action="store_true", help="只检查页面是否最新，不写文件")
+    args = parser.parse_args(argv)
+    text = render()
+    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
+    if args.check:
+        if current != text:
+            print(f"{OUTPUT} 已过期，请运行 {COMMAND}", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_bytes(text.encode("utf-8"))
+    print(f"已写入 {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
