@@ -106,9 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
     sched.set_defaults(handler=_cmd_schedule)
 
-    sim = sub.add_parser("sim", help="运行模拟 OneQuant 券商（模拟交易，不是真实交易）", add_help=False)
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="传给模拟券商的参数，见 jqtrade sim -h")
-    sim.set_defaults(handler=_cmd_sim)
+    # `jqtrade sim ...` is handed whole to the simulator's own parser in main(); listed here for --help.
+    sub.add_parser("sim", help="运行模拟 OneQuant 券商（模拟交易，不是真实交易），参数见 jqtrade sim -h", add_help=False)
 
     demo = sub.add_parser("demo", help="演示：在模拟时钟和模拟券商上跑一个交易日", description="运行内置演示策略：一个模拟交易日内下单、成交、撤单，最后打印汇总表。")
     demo.add_argument("--date", default="2024-06-03", metavar="YYYY-MM-DD", help="模拟的交易日（默认 2024-06-03）")
@@ -169,12 +168,6 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     return preview_schedule(args.code, date=args.date, days=args.days, runtime_dir=args.runtime_dir, strategy_class=args.strategy_class)
 
 
-def _cmd_sim(args: argparse.Namespace) -> int:
-    from jqtrade.gates.sim import main as sim_main
-
-    return sim_main(args.sim_args)
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
     from importlib import resources
@@ -193,6 +186,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["sim"]:
+        from jqtrade.gates.sim import main as sim_main
+
+        return sim_main(raw[1:])
     args = parser.parse_args(raw)
     args.raw_argv = raw
     debug = bool(getattr(args, "debug", False) or getattr(args, "task_debug", False))

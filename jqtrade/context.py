@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import pendulum
 
-from jqtrade.errors import AccountDisabledError
-
 if TYPE_CHECKING:
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.runtime import Runtime
@@ -46,10 +44,7 @@ class Context:
     @property
     def portfolio(self) -> Portfolio:
         """账户资金和持仓的最新快照（需开启账户模块）。"""
-        account = self._runtime.account
-        if account is None:
-            raise AccountDisabledError("context.portfolio")
-        return account.portfolio
+        return self._runtime.require_account("context.portfolio").portfolio
 
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat()}>"

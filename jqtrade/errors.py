@@ -13,6 +13,7 @@
      ├── StrategyLoadError                   策略文件不存在、无法导入或找不到策略
      ├── AccountError
      │    ├── AccountDisabledError (RuntimeError) 未开启账户模块却调用交易 API
+     │    ├── AccountNotReadyError (RuntimeError) 在 process_initialize 中调用交易 API
      │    ├── OrderRejectedError (ValueError)     下单前检查不通过（带 reason 代码）
      │    ├── OrderNotFoundError (LookupError)    订单号不存在
      │    ├── UnknownOrderStatusError (ValueError) 订单状态名称不存在（如 get_orders(status=...)）
@@ -135,6 +136,15 @@ class AccountDisabledError(AccountError, RuntimeError):
         super().__init__(
             f"{api} 需要账户模块，但账户模块没有开启：请在 process_initialize 中"
             f"调用 set_options(account_no='你的资金账号') 或 set_options(use_account=True)"
+        )
+        self.api = api
+
+
+class AccountNotReadyError(AccountError, RuntimeError):
+    def __init__(self, api: str) -> None:
+        super().__init__(
+            f"{api} 不能在 process_initialize 中使用：账户模块在 process_initialize 结束后才启动并同步资金持仓，"
+            f"请在 run_daily 等定时任务中下单或查询"
         )
         self.api = api
 

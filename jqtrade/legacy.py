@@ -76,7 +76,14 @@ class LegacyStrategy(Strategy):
         }
         for api in _TRADING_APIS:
             names[api] = _forgiving(getattr(self, api), self.log)
+        names["batch_order"] = names["batch_submit_orders"]  # jqtrade 1.x spellings
+        names["batch_cancel_order"] = names["batch_cancel_orders"]
+        names["g"] = GlobalVars()  # JoinQuant scripts use g.x without defining g; `g = {}` in the script wins
         return names
+
+
+class GlobalVars(types.SimpleNamespace):
+    """JoinQuant's ``g``: a bag of attributes that lives as long as the process."""
 
 
 def _forgiving(method: Callable[..., Any], log: Any) -> Callable[..., Any]:

@@ -122,7 +122,7 @@ def _gate_path(value: Any) -> Optional[str]:
         return None
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?", value.strip()):
         return value.strip()
-    if isinstance(value, str) and value.strip() in ("onequant", "sim", "fake"):
+    if isinstance(value, str) and value.strip() in ("onequant", "fake"):
         return value.strip()
     raise OptionValueError("trade_gate", value, "应为 'onequant' 或 '包.模块:类名' 形式的字符串，如 'my_gates.broker:MyGate'")
 

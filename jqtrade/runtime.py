@@ -21,7 +21,7 @@ from jqtrade.account.account import Account
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
-from jqtrade.errors import AccountDisabledError, ScheduleArgumentError
+from jqtrade.errors import AccountDisabledError, AccountNotReadyError, ScheduleArgumentError
 from jqtrade.gates import load_gate
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.loop import EventLoop, IntervalRule, Job
@@ -222,8 +222,10 @@ class Runtime:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def require_account(self, api: str) -> Any:
+    def require_account(self, api: str) -> Account:
         if self.account is None:
+            if self.initializing and self.options.account_enabled:
+                raise AccountNotReadyError(api)
             raise AccountDisabledError(api)
         return self.account
 

@@ -92,7 +92,11 @@ def parse_blocks(page: Path) -> list[Block]:
         if match is None:
             index += 1
             continue
-        indent, fence, info = match.group("indent"), match.group("fence"), match.group("info").strip()
+        indent, fence, info = (
+            match.group("indent"),
+            match.group("fence"),
+            match.group("info").strip(),
+        )
         start = index
         body: list[str] = []
         index += 1
@@ -100,10 +104,14 @@ def parse_blocks(page: Path) -> list[Block]:
             closing = lines[index].strip()
             if closing.startswith(fence[0] * len(fence)) and not closing.strip(fence[0]):
                 break
-            body.append(lines[index][len(indent):] if lines[index].startswith(indent) else lines[index])
+            body.append(
+                lines[index][len(indent) :] if lines[index].startswith(indent) else lines[index]
+            )
             index += 1
         index += 1
-        previous = next((lines[i].strip() for i in range(start - 1, -1, -1) if lines[i].strip()), "")
+        previous = next(
+            (lines[i].strip() for i in range(start - 1, -1, -1) if lines[i].strip()), ""
+        )
         title = _TITLE.search(info)
         blocks.append(
             Block(
@@ -177,8 +185,24 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
         pytest.skip('mkdocs 或 mkdocs-material 没有安装（pip install -e ".[test]" 会安装）')
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
-        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(tmp_path / "site"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
@@ -193,8 +217,20 @@ def _strategy_command(block: Block, folder: Path, work: Path) -> list[str]:
     config = work / "config.toml"
     config.write_text(RUN_CONFIG, encoding="utf-8")
     command = [
-        sys.executable, "-m", "jqtrade", "start_task", "-n", "docs", "-c", str(script),
-        "--simulate", SIMULATE_DAY, "--runtime-dir", str(work / "runtime"), "--config", str(config),
+        sys.executable,
+        "-m",
+        "jqtrade",
+        "start_task",
+        "-n",
+        "docs",
+        "-c",
+        str(script),
+        "--simulate",
+        SIMULATE_DAY,
+        "--runtime-dir",
+        str(work / "runtime"),
+        "--config",
+        str(config),
     ]
     gate = _CUSTOM_GATE.search(block.code)
     if gate is None or not (folder / f"{gate.group(1)}.py").exists():
@@ -209,8 +245,14 @@ def _run_strategy(block: Block, root: Path) -> tuple[list[str], int, str]:
     command = _strategy_command(block, folder, work)
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(
-        command, cwd=folder, env=env, capture_output=True, text=True, encoding="utf-8",
-        errors="replace", timeout=180,
+        command,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=180,
     )
     return command, result.returncode, result.stdout + result.stderr
 
@@ -230,7 +272,9 @@ def strategy_runs(docs_workdir: Path) -> dict[str, tuple[list[str], int, str]]:
 
 
 @pytest.mark.parametrize("block", [_param(b) for b in STRATEGY_BLOCKS])
-def test_strategy_sample_runs(block: Block, strategy_runs: dict[str, tuple[list[str], int, str]]) -> None:
+def test_strategy_sample_runs(
+    block: Block, strategy_runs: dict[str, tuple[list[str], int, str]]
+) -> None:
     command, status, output = strategy_runs[block.id]
     shown = " ".join(shlex.quote(part) for part in command)
     assert status == 0, f"{block.id} 的示例运行失败（状态 {status}）：{shown}\n{output}"
@@ -252,7 +296,9 @@ def _importable(folder: Path) -> Iterator[None]:
             sys.modules.pop(name, None)
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in PYTHON_BLOCKS if b.kind == "exec" and not b.no_run])
+@pytest.mark.parametrize(
+    "block", [_param(b) for b in PYTHON_BLOCKS if b.kind == "exec" and not b.no_run]
+)
 def test_exec_sample_runs(block: Block, docs_workdir: Path) -> None:
     folder = _page_dir(docs_workdir, block.page)
     code = compile(block.code, f"{block.id}", "exec")
@@ -260,13 +306,20 @@ def test_exec_sample_runs(block: Block, docs_workdir: Path) -> None:
         exec(code, {"__name__": "docs_sample"})
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in PYTHON_BLOCKS if b.kind == "pytest" and not b.no_run])
+@pytest.mark.parametrize(
+    "block", [_param(b) for b in PYTHON_BLOCKS if b.kind == "pytest" and not b.no_run]
+)
 def test_pytest_sample_passes(block: Block, docs_workdir: Path) -> None:
     folder = _page_dir(docs_workdir, block.page)
     assert block.title is not None
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", block.title],
-        cwd=folder, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=180,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout
@@ -319,16 +372,13 @@ def test_cli_sample_is_accepted_by_the_parser(line: str) -> None:
     assert problem is None, f"命令行参数不被接受：{line}\n{problem}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jqtrade sim 的子命令用 argparse.REMAINDER 接收参数，但以 -- 开头的参数（--dir）会被顶层解析器拒绝；"
-    "修好 jqtrade/cli.py 后删除这个标记",
-)
-def test_top_level_parser_forwards_sim_options() -> None:
-    from jqtrade.cli import build_parser
+def test_top_level_cli_forwards_sim_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from jqtrade.cli import main
 
-    args = build_parser().parse_args(["sim", "--dir", "d", "--account", "1"])
-    assert args.sim_args == ["--dir", "d", "--account", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim", "-h"])
+    assert exit_info.value.code == 0
+    assert "--account" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("block", [_param(b) for b in ALL_BLOCKS if b.lang == "toml"])
@@ -363,7 +413,10 @@ def test_strategy_page_has_a_section_for_every_public_member() -> None:
 
 def test_account_page_lists_every_reason_code_and_which_can_be_disabled() -> None:
     text = _read("account.md").split("## 下单前检查", 1)[1].split("\n## ", 1)[0]
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| [^\n]*?\| *(是)? *\|$", text, re.MULTILINE)}
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^\| `(\w+)` \| [^\n]*?\| *(是)? *\|$", text, re.MULTILINE)
+    }
     for reason in REASONS:
         assert reason in rows, f"account.md 的检查表中没有 {reason}"
         try:
@@ -372,7 +425,9 @@ def test_account_page_lists_every_reason_code_and_which_can_be_disabled() -> Non
         except OptionValueError:
             can_disable = False
         shown = rows[reason] == "是"
-        assert shown == can_disable, f"account.md 中 {reason} 的“可关闭”应为 {'是' if can_disable else '空'}"
+        assert shown == can_disable, (
+            f"account.md 中 {reason} 的“可关闭”应为 {'是' if can_disable else '空'}"
+        )
 
 
 def test_account_page_state_table_matches_the_state_machine() -> None:

@@ -76,7 +76,9 @@ def _literal(value: Any) -> str:
         return _quote(value)
     if isinstance(value, (tuple, list)):
         inner = ", ".join(
-            "(" + ", ".join(_literal(v) for v in item) + ")" if isinstance(item, tuple) else _literal(item)
+            "(" + ", ".join(_literal(v) for v in item) + ")"
+            if isinstance(item, tuple)
+            else _literal(item)
             for item in value
         )
         return f"[{inner}]"

@@ -53,6 +53,10 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "bad_tick": "限价须是最小价格变动单位的整数倍",
         "not_enough_closeable": "卖出数量不能超过可卖数量（T+1）",
         "not_enough_cash": "买入金额不能超过可用资金",
+        "need_limit_price": "order_value 需要限价单的价格来计算股数",
+        "value_too_small": "order_value 的金额不足一手",
+        "position_unknown": "还没有同步到持仓，无法计算 order_target 的差额",
+        "bad_batch_entry": "批量下单的某一项格式不对",
     }
 )
 

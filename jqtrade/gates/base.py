@@ -73,6 +73,12 @@ class AbsTradeGate(abc.ABC):
 
     ``close()``
         Release files and handles; called once when the task stops.
+
+    ``has_order(order_id) -> bool | None`` (optional)
+        Whether an order with this id reached the broker. Used once after a restart for an
+        order whose process died between the journal record and the gate's answer: ``True``
+        keeps it waiting for the broker's report, ``False`` (or no such method) marks it
+        rejected after the first successful ``sync_orders`` that does not report it.
     """
 
     #: Shown in logs and ``get_tasks``.

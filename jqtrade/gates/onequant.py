@@ -182,6 +182,8 @@ class _Day:
     last_asset: Optional[_Snapshot] = None  # last complete snapshots, re-parsed when reused
     last_position: Optional[_Snapshot] = None
     missing_logged: set[str] = attrs.field(factory=set)
+    own_orders: Optional[AppendedFileReader] = None  # built on the first has_order call
+    own_ids: set[str] = attrs.field(factory=set)
 
 
 class OneQuantTradeGate(AbsTradeGate):
@@ -312,6 +314,27 @@ class OneQuantTradeGate(AbsTradeGate):
         day.cancels.append([[format_upd_time(self._clock.now()), order_id]])
         log.debug("已写入撤单 %s：%s", day.files.algo_order_stop.name, order_id)
 
+    def has_order(self, order_id: str) -> Optional[bool]:
+        """Whether ``order_id`` is in today's ``algoOrder`` file, the file OneQuant reads.
+
+        ``None`` when the file could not be read just now. Used after a restart for an order
+        whose process died while sending it; the file is indexed incrementally from then on.
+        """
+        day = self._today()
+        reader = day.own_orders
+        if reader is None:
+            reader = day.own_orders = AppendedFileReader(
+                day.files.algo_order, self.config.file_encoding, default_header=ALGO_ORDER_HEADER
+            )
+        if reader.changed():
+            account_no = self.config.account_no
+            for row in reader.iter_rows():
+                if row.get("acct", "").strip() == account_no:
+                    day.own_ids.add(row.get("custBatchNo", "").strip())
+        if not reader.complete:
+            return None
+        return order_id in day.own_ids
+
     # -- order sync ---------------------------------------------------------------------------
 
     def sync_orders(self) -> list[dict[str, Any]]:
@@ -406,15 +429,17 @@ class OneQuantTradeGate(AbsTradeGate):
                     return
             width = len(reader.header or ())
             status_index, acct_index, key_index = parser.status_index, parser.acct_index, parser.key_index
-            header_line = reader.header_line
             # newest line per order (a final state beats a later non-final one)
             chosen: dict[str, list[str]] = {}
+            header_line = reader.header_line
             for line in reversed(batch):
+                if line == header_line:
+                    continue
                 fields = line.split(",") if '"' not in line else split_fields(line)
                 if fields is None or len(fields) != width:
-                    if line and line != header_line and line.strip(", \t"):
-                        reader.bad_line(line, f"字段数应为 {width}")
-                    continue
+                    fields = reader.fields(line, width)  # the careful path: blank, header, bad
+                    if fields is None:
+                        continue
                 if acct_index is not None and fields[acct_index] != account_no and fields[acct_index].strip() not in ("", account_no):
                     continue  # another fund account logged in to the same OneQuant
                 key = fields[key_index] or parser.key(fields)

@@ -313,6 +313,8 @@ class AppendedFileReader:
         self.bad_line_level = bad_line_level
         self.bad_lines = 0
         self.missing = False
+        #: False while a read is under way or after one was cut short by an OS error.
+        self.complete = True
         self.reset()
 
     def reset(self) -> None:
@@ -343,10 +345,11 @@ class AppendedFileReader:
 
     def iter_batches(self) -> Iterator[list[str]]:
         """New complete data lines, decoded, in batches (one per chunk read); header consumed."""
+        self.complete = False
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - closed below
         except FileNotFoundError:
-            self.missing = True
+            self.missing = self.complete = True
             return
         except OSError as exc:  # e.g. a writer's mandatory byte-range lock on Windows
             log.debug("暂时无法读取 %s：%s，下次再读", self.path, exc)
@@ -387,6 +390,7 @@ class AppendedFileReader:
                     yield lines
                 self.offset += len(complete)
             self._seen = (self.offset + len(tail), stamp)
+            self.complete = True
 
     def iter_lines(self) -> Iterator[str]:
         for batch in self.iter_batches():

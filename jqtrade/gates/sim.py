@@ -26,7 +26,7 @@ import threading
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, NoReturn, Optional, Union
 
 import attrs
 import pendulum
@@ -930,10 +930,39 @@ def _positions_arg(values: list[str]) -> dict[str, int]:
     return out
 
 
+class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its English boilerplate replaced, exit status 2 on usage errors."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formatter_class=_ChineseHelp, add_help=False, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in (
+            ("the following arguments are required", "缺少必需的参数"),
+            ("unrecognized arguments", "无法识别的参数"),
+            ("expected one argument", "需要一个值"),
+            ("invalid float value", "不是数字"),
+            ("invalid int value", "不是整数"),
+            ("argument ", "参数 "),
+        ):
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}\n")
+
+
 def build_parser(prog: str = "jqtrade sim") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
-        description="模拟 OneQuant 券商（纸面交易，非真实下单）：监视文件单目录，按 OneQuant DMA 协议回写委托、成交、资金和持仓文件。",
+        description="模拟 OneQuant 券商（纸面交易，非真实下单）：监视文件单目录，按 OneQuant DMA 协议回写委托、成交、资金和持仓文件。\n"
+        "示例：jqtrade sim --dir D:\\onequant --account 123 --cash 1000000",
     )
     parser.add_argument("--dir", required=True, help="文件单目录（与策略的 order_dir 相同）")
     parser.add_argument("--account", required=True, help="模拟的资金账号（与策略的 account_no 相同）")

@@ -426,3 +426,16 @@ def test_columns_are_read_by_name_whatever_their_order(tmp_path: Path) -> None:
     (report,) = gate.sync_orders()
     assert (report["order_id"], report["status"], report["code"], report["action"]) == ("x1", "filled", "000001.XSHE", "close")
     assert (report["filled_amount"], report["err_msg"], report["price"]) == (300, "全部成交", 0.0)
+
+
+def test_has_order_answers_from_the_order_file(env: Env) -> None:
+    assert env.gate.has_order("o1") is False  # no file yet
+    env.order("o1", "600000.XSHG", 100, LimitOrderStyle(9.0))
+    assert env.gate.has_order("o1") is True
+    assert env.gate.has_order("o2") is False
+    restarted = OneQuantTradeGate()
+    restarted.setup({"account_no": "123", "order_dir": str(env.sim.directory)}, clock=env.clock)
+    assert restarted.has_order("o1") is True
+    other = OneQuantTradeGate()
+    other.setup({"account_no": "456", "order_dir": str(env.sim.directory)}, clock=env.clock)
+    assert other.has_order("o1") is False
