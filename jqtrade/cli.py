@@ -174,8 +174,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from jqtrade.tasks.runner import TaskSpec, parse_simulate, run_task
 
-    runtime_dir = args.runtime_dir or tempfile.mkdtemp(prefix="jqtrade-demo-")
-    with resources.as_file(resources.files("jqtrade.templates").joinpath("demo_strategy.py")) as code:
+    with tempfile.TemporaryDirectory(prefix="jqtrade-demo-") as scratch, resources.as_file(
+        resources.files("jqtrade.templates").joinpath("demo_strategy.py")
+    ) as code:
+        runtime_dir = args.runtime_dir or scratch
         spec = TaskSpec(
             name="demo", code=code, simulate=parse_simulate(args.date), runtime_dir=runtime_dir,
             broker="sim", sim_dir=Path(runtime_dir) / "onequant", debug=args.debug,

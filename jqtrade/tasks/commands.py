@@ -8,6 +8,7 @@ import keyword
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Optional
 
 from jqtrade.clock import MARKET_TZ, LiveClock
 from jqtrade.errors import ConfigError, TaskAlreadyRunningError, TaskNotFoundError
-from jqtrade.tasks.process import spawn_detached, stop_tasks
+from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks
 from jqtrade.tasks.registry import TaskRecord, TaskRegistry
 
 _STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
@@ -167,9 +168,29 @@ def start_detached(argv: Sequence[str], *, name: str, out: Optional[Path], runti
     if out is None:
         child += ["-o", str(log_file)]
     pid = spawn_detached(child, log_file, env={**os.environ, _DETACHED_ENV: "1"}, cwd=Path.cwd())
+    if not _wait_started(TaskRegistry(runtime_path(runtime_dir)), name, pid, log_file):
+        return 2
     print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
     print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
     return 0
+
+
+def _wait_started(registry: TaskRegistry, name: str, pid: int, log_file: Path, timeout: float = 30.0) -> bool:
+    """Report success only once the child runs its loop; show its log if it died starting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(r.pid == pid and r.state == "running" for r in registry.find(name=name)):
+            return True
+        code = detached_exit_code(pid)
+        if code is not None:
+            tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-5:]
+            print(f"错误：任务 {name} 启动失败（退出状态 {code}），日志 {log_file} 的最后几行：", file=sys.stderr)
+            for line in tail:
+                print("  " + line, file=sys.stderr)
+            return False
+        time.sleep(0.05)
+    print(f"任务 {name}（pid {pid}）{timeout:g} 秒内还没有进入运行状态，请查看日志 {log_file}", file=sys.stderr)
+    return True
 
 
 # -- new strategy -------------------------------------------------------------------------

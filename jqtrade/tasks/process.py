@@ -80,6 +80,14 @@ def spawn_detached(
     return int(child.pid)
 
 
+def detached_exit_code(pid: int) -> int | None:
+    """Exit status of a child started by :func:`spawn_detached` here, or None while it runs."""
+    for child in _detached:
+        if child.pid == pid:
+            return child.poll()
+    return None
+
+
 def kill_process(pid: int) -> bool:
     """Kill ``pid`` at once (SIGKILL; TerminateProcess on Windows).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -146,6 +147,7 @@ def run_task(spec: TaskSpec) -> int:
     )
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
     final_state = "failed"
+    broker: Optional[_EmbeddedBroker] = None
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
         broker = _embedded_broker(spec, clock) if spec.broker == "sim" else None
@@ -171,6 +173,8 @@ def run_task(spec: TaskSpec) -> int:
         return status
     finally:
         handle.release(final_state)
+        if broker is not None and broker.temporary is not None:
+            shutil.rmtree(broker.temporary, ignore_errors=True)
         if stream is not None:
             logging.shutdown()
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
@@ -181,13 +185,16 @@ def run_task(spec: TaskSpec) -> int:
 class _EmbeddedBroker:
     overrides: Mapping[str, Any]
     poll: Callable[[pendulum.DateTime], None]
+    temporary: Optional[Path] = None  # removed when the task ends
 
 
 def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
     """A simulated OneQuant on a folder, played on the task's own loop (so it follows the clock)."""
     from jqtrade.gates.sim import SimulatedOneQuant
 
-    folder = spec.sim_dir or Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
+    temporary = None if spec.sim_dir else Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
+    folder = spec.sim_dir or temporary
+    assert folder is not None
     account_no = "SIM0001"
     simulated = spec.simulate is not None
     sim = SimulatedOneQuant(
@@ -196,7 +203,7 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
     )
     task_logger.warning("使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no)
     overrides = {"trade_gate": "onequant", "order_dir": str(folder), "account_no": account_no, "file_encoding": "gbk"}
-    return _EmbeddedBroker(overrides, sim.poll)
+    return _EmbeddedBroker(overrides, sim.poll, temporary)
 
 
 def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
