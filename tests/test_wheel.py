@@ -1,15 +1,16 @@
 """The built wheel, installed into a fresh virtual environment, works without the source tree.
 
 The wheel is built from a copy of the repository (so no build/ or *.egg-info is left in the
-work tree). The venv is created with ``--system-site-packages`` so that the run-time
-dependencies (attrs, pendulum, portalocker, rich) come from the test interpreter instead of
-being downloaded; jqtrade itself is installed into the venv from the wheel and the test checks
-that the venv's copy is the one imported.
+work tree). The run-time dependencies (attrs, pendulum, portalocker, rich) are not downloaded:
+a ``.pth`` file appends the test interpreter's site-packages to the fresh venv's path (a plain
+path entry, so the work tree's editable install is not activated there); jqtrade itself is
+installed into the venv from the wheel and the test checks that the venv's copy is imported.
 """
 
 from __future__ import annotations
 
 import os
+import sysconfig
 import shutil
 import subprocess
 import sys
@@ -71,9 +72,12 @@ def test_wheel_installs_and_runs_a_new_strategy(tmp_path: Path):
     assert not any(n.startswith(("tests/", "templates/", "bench/")) for n in names)
 
     venv = tmp_path / "venv"
-    made = _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
+    made = _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     python = _venv_bin(venv, "python")
+    venv_site = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path)
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(venv_site.stdout.strip()) / "_jqtrade_test_deps.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
     installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], cwd=tmp_path)
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
