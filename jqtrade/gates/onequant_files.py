@@ -524,13 +524,22 @@ def read_snapshot_fields(
         log.warning("%s 中有按 %s 无法解码的字节，请确认 file_encoding 设置", Path(path).name, encoding)
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    first = lines[0].lstrip("\ufeff")
+    header_end = text.find("\n")
+    first = (text if header_end < 0 else text[:header_end]).lstrip("\ufeff")
     header_fields = split_fields(first)
     if not header_fields or _is_blank(first):
         return None
     header = [name.strip() for name in header_fields]
     width = len(header)
+    if header_end < 0:
+        return None
+    return _snapshot_rows(Path(path).name, text.split("\n"), header, width)
+
+
+def _snapshot_rows(
+    name: str, lines: list[str], header: list[str], width: int
+) -> Optional[tuple[list[str], list[list[str]]]]:
+    """Rows up to the end marker, or ``None`` without one; bad lines are logged and skipped."""
     rows: list[list[str]] = []
     append = rows.append
     last = lines.pop()  # after the final "\n": empty, or a line still being written
@@ -541,7 +550,7 @@ def read_snapshot_fields(
             return header, rows
         fields = line.split(",") if '"' not in line else split_fields(line)
         if fields is None or len(fields) != width:
-            log.warning("跳过 %s 中无法解析的一行（字段数应为 %d）：%.200r", Path(path).name, width, line)
+            log.warning("跳过 %s 中无法解析的一行（字段数应为 %d）：%.200r", name, width, line)
             continue
         append(fields)
     if last.count(",") == width - 1 and not last.strip(","):
