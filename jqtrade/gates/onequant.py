@@ -283,7 +283,7 @@ class OneQuantTradeGate(AbsTradeGate):
             price = "0"
             if not self._market_logged:
                 self._market_logged = True
-                log.info("市价单按对手方最优价（限价 0，AT,0,0,0）发送：OneQuant 不接受真正的市价单")
+                log.warning("市价单按对手方最优价（限价 0，AT,0,0,0）发送：OneQuant 不接受真正的市价单")
         elif isinstance(style, LimitOrderStyle):
             if not style.price >= 0:
                 raise GateError(f"限价 {style.price!r} 不合法：应 ≥ 0（0 表示对手方最优价）")
