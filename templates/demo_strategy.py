@@ -54,7 +54,8 @@ class DemoStrategy(Strategy):
 
     def after_close(self, context: Context) -> None:
         p = context.portfolio
-        self.log.info("收盘后：总资产 %.2f，持仓 %s", p.total_value, dict(p.long_positions))
+        held = "，".join(f"{code} {pos.total_amount} 股" for code, pos in p.long_positions.items())
+        self.log.info("收盘后：总资产 %.2f，持仓 %s", p.total_value, held or "无")
 
     def on_strategy_end(self, context: Context) -> None:
         self.log.info("演示结束")
