@@ -133,23 +133,36 @@ class Runtime:
         order_every, balance_every, period = opts.order_sync_interval, opts.sync_interval, opts.sync_period
         if self.clock.is_simulated:
             # Simulated days jump from event to event; sub-second polling would only burn CPU.
-            order_every, balance_every = max(order_every, 5.0), max(balance_every, 30.0)
+            # Orders every 10 s: answers within the minute of an every_minute job, and half the
+            # wake-ups of 5 s (the larger part of a simulated day's cost).
+            order_every, balance_every = max(order_every, 10.0), max(balance_every, 30.0)
             period = period or _padded(opts.market_period)
-        if self._broker_poll is not None:  # an embedded simulated broker acts just before each sync
-            self.loop.add_job(Job(
-                name="模拟券商", rule=IntervalRule(order_every if self.clock.is_simulated else 0.2, period, None),
-                internal=True, grace=1e9, callback=self._broker_poll,
-            ))
-        if opts.sync_order:
-            self.loop.add_job(Job(
-                name="同步订单", rule=IntervalRule(order_every, period, None), internal=True, grace=1e9,
-                callback=lambda slot: account.sync_orders(),
-            ))
+        cal = self.calendar  # brokers publish nothing on closed days: no sync, no warnings then
+
+        def interval(seconds: float) -> IntervalRule:
+            return IntervalRule(seconds, period, cal)
+
+        def add(name: str, seconds: float, callback: Callable[[pendulum.DateTime], object]) -> None:
+            self.loop.add_job(Job(name=name, rule=interval(seconds), internal=True, grace=1e9, callback=callback))
+
+        broker_poll = self._broker_poll
+        merged = broker_poll is not None and self.clock.is_simulated and opts.sync_order
+        if merged:
+            # The embedded simulated broker acts just before each order sync: one job for both
+            # (the same instants as two jobs, half the loop work over a simulated day).
+            def poll_and_sync(slot: pendulum.DateTime) -> None:
+                try:
+                    broker_poll(slot)
+                finally:
+                    account.sync_orders()
+
+            add("模拟券商与同步订单", order_every, poll_and_sync)
+        elif broker_poll is not None:
+            add("模拟券商", order_every if self.clock.is_simulated else 0.2, broker_poll)
+        if opts.sync_order and not merged:
+            add("同步订单", order_every, lambda slot: account.sync_orders())
         if opts.sync_balance:
-            self.loop.add_job(Job(
-                name="同步资金持仓", rule=IntervalRule(balance_every, period, None), internal=True, grace=1e9,
-                callback=lambda slot: account.sync_balance(),
-            ))
+            add("同步资金持仓", balance_every, lambda slot: account.sync_balance())
 
     def _notify(self, hook: str, value: Any) -> None:
         """Run a user hook (on_order_update / on_trade) like any user callback."""

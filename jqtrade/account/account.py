@@ -69,6 +69,8 @@ class Account:
         self._balance_known = False
         self._unknown_ids: set[str] = set()
         self._pending_interrupted: set[str] = set()
+        self._resend_cancels: set[str] = set()
+        self._failing: dict[str, str] = {}  # what -> the last failure already logged
         self.last_order_sync: Optional[pendulum.DateTime] = None
         self.day: Optional[datetime.date] = None
         self._journal: Optional[OrderJournal] = None
@@ -97,6 +99,7 @@ class Account:
         self._orders.clear()
         self._unknown_ids.clear()
         self._pending_interrupted.clear()
+        self._resend_cancels.clear()
         self._journal = OrderJournal(self.runtime_dir / "journal", self.task_name, day)
         self._ids = OrderIdAllocator(self._id_dir, day)
         for order_id, recovered in self._journal.replay().items():
@@ -104,6 +107,9 @@ class Account:
             self._orders[order_id] = order
             if recovered.outcome == "interrupted" and order.status is OrderStatus.new:
                 self._pending_interrupted.add(order_id)
+            if recovered.cancel_requested and not order.is_final:
+                # The process may have died between journaling the cancel and sending it.
+                self._resend_cancels.add(order_id)
         if self._orders:
             logging.getLogger("jqtrade.task").info(
                 "从订单日志恢复了今天的 %d 个订单（其中 %d 个下单时被中断，等待券商回报确认）",
@@ -161,6 +167,8 @@ class Account:
         return request.order_id
 
     def cancel_order(self, order_id: str) -> None:
+        # Ids restart every day: yesterday's id must not cancel today's order of that number.
+        self._check_day()
         order = self._orders.get(str(order_id))
         if order is None:
             raise OrderNotFoundError(order_id)
@@ -201,6 +209,7 @@ class Account:
         code: Optional[str] = None,
         status: Union[OrderStatus, str, None] = None,
     ) -> OrdersView:
+        self._check_day()  # today's orders only, even before the first sync of a new day
         snapshots = [o.snapshot() for o in self._orders.values()]
         return OrdersView(snapshots).select(order_id=order_id, code=code, status=status)
 
@@ -263,18 +272,32 @@ class Account:
             data = self.gate.sync_balance()
             self._portfolio = Portfolio.from_balance(data, self.clock.now())
             self._balance_known = True
+            self._recovered("balance", "资金持仓")
         except Exception as exc:  # noqa: BLE001 - keep the last good state, say it is stale
             self._portfolio = self._portfolio.mark_stale(str(exc))
-            (logger.info if quiet else logger.warning)("同步资金持仓失败，沿用上次结果：%s", exc)
+            self._failed("balance", f"同步资金持仓失败，沿用上次结果：{exc}", quiet)
         return self._portfolio
+
+    def _failed(self, what: str, message: str, quiet: bool) -> None:
+        """Log a sync failure once, not every few seconds while it lasts."""
+        if self._failing.get(what) == message:
+            logger.debug(message)
+            return
+        self._failing[what] = message
+        (logger.info if quiet else logger.warning)(message)
+
+    def _recovered(self, what: str, label: str) -> None:
+        if self._failing.pop(what, None) is not None:
+            logger.warning("同步%s已恢复正常", label)
 
     def sync_orders(self, *, quiet: bool = False) -> None:
         self._check_day()
         try:
             reports = self.gate.sync_orders()
         except Exception as exc:  # noqa: BLE001
-            (logger.info if quiet else logger.warning)("同步订单失败，沿用上次结果：%s", exc)
+            self._failed("orders", f"同步订单失败，沿用上次结果：{exc}", quiet)
             return
+        self._recovered("orders", "订单")
         now = self.clock.now()
         for report in reports:
             order_id = str(report.get("order_id") or "") if isinstance(report, Mapping) else ""
@@ -295,7 +318,25 @@ class Account:
                 self._journal.record_state(order)
         self.last_order_sync = now
         self._resolve_interrupted()
+        self._resend_recovered_cancels()
         self._prefetch_ids()
+
+    def _resend_recovered_cancels(self) -> None:
+        """Cancels journaled before a restart, for orders the broker still has working.
+
+        Gates accept a repeated cancel (contract), so sending it again is safe; not sending
+        it could leave an order working that the strategy believes is being canceled.
+        """
+        for order_id in sorted(self._resend_cancels):
+            self._resend_cancels.discard(order_id)
+            order = self._orders.get(order_id)
+            if order is None or order.is_final:
+                continue
+            try:
+                self.gate.cancel_order(order_id)
+                logger.warning("重启前请求撤销的订单 %s 仍未结束，已再次发送撤单", order_id)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("再次发送订单 %s 的撤单失败：%s", order_id, exc)
 
     def _prefetch_ids(self) -> None:
         if self._ids is None:

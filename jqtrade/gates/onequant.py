@@ -8,6 +8,8 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from itertools import chain, compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -37,6 +39,7 @@ from jqtrade.gates.onequant_files import (
     OrderUpdateParser,
     PositionParser,
     RowError,
+    SnapshotTable,
     code_to_symbol,
     format_price,
     format_upd_time,
@@ -45,9 +48,10 @@ from jqtrade.gates.onequant_files import (
     parse_exec_result,
     parse_money,
     parse_quantity,
-    read_snapshot_fields,
+    read_snapshot_table,
     split_fields,
     symbol_to_code,
+    symbols_to_codes,
 )
 
 log = logging.getLogger("jqtrade.gates.onequant")
@@ -59,6 +63,8 @@ DEFAULT_ORDER_DIRS = (
 )
 COUNTER_TYPES = ("UM0", "UF0", "AT0")
 DEFAULT_ENCODING = "gbk"
+_UPDATE_CHUNK = 1 << 17  # bytes of orderUpdate read and parsed at a time
+_COLUMN_MIN_LINES = 64  # fewer new lines parse faster line by line (measured)
 
 _BALANCE_HINT = (
     "常见原因：1) order_dir 不是 OneQuant 里 DMA 算法设置的文件单目录；"
@@ -166,7 +172,7 @@ def _resolve_order_dir(value: Any) -> Path:
     )
 
 
-_Snapshot = tuple[list[str], list[list[str]]]
+_Snapshot = SnapshotTable
 
 
 @attrs.define
@@ -341,8 +347,7 @@ class OneQuantTradeGate(AbsTradeGate):
         day = self._today()
         reports: dict[str, dict[str, Any]] = {}
         self._read_exec_results(day, reports)
-        self._read_order_updates(day, reports)
-        return list(reports.values())
+        return list(self._read_order_updates(day, reports).values())
 
     def _read_exec_results(self, day: _Day, reports: dict[str, dict[str, Any]]) -> None:
         reader = day.exec_results
@@ -413,53 +418,83 @@ class OneQuantTradeGate(AbsTradeGate):
         for order_id in wanted:
             log.debug("拒单回报中的订单 %s 不在本目录的 algoOrder 文件中，不是 jqtrade 下的单，忽略", order_id)
 
-    def _read_order_updates(self, day: _Day, reports: dict[str, dict[str, Any]]) -> None:
-        """Latest state per order; each chunk is scanned backwards so a superseded line costs a split."""
+    def _read_order_updates(self, day: _Day, reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """``reports`` updated with the latest state per order from the new ``orderUpdate`` lines.
+
+        Each batch is parsed column-wise when it is clean, else line by line. Per order the
+        last report wins, except that a final state is not replaced by a later non-final one.
+        """
         reader = day.updates
         if not reader.changed():
-            return
+            return reports
         account_no = self.config.account_no
-        for batch in reader.iter_batches():
+        key_parts: list[list[str]] = [list(reports)]
+        report_parts: list[list[dict[str, Any]]] = [list(reports.values())]
+        for text in reader.iter_texts():
             parser = day.parser
             if parser is None:
                 try:
                     parser = day.parser = OrderUpdateParser(reader.columns)
                 except RowError as exc:
                     log.error("%s 表头不对，无法读取订单状态：%s", reader.path.name, exc)
-                    return
+                    break
             width = len(reader.header or ())
-            status_index, acct_index, key_index = parser.status_index, parser.acct_index, parser.key_index
-            # newest line per order (a final state beats a later non-final one)
-            chosen: dict[str, list[str]] = {}
-            header_line = reader.header_line
-            for line in reversed(batch):
-                if line == header_line:
-                    continue
-                fields = line.split(",") if '"' not in line else split_fields(line)
-                if fields is None or len(fields) != width:
-                    fields = reader.fields(line, width)  # the careful path: blank, header, bad
-                    if fields is None:
-                        continue
-                if acct_index is not None and fields[acct_index] != account_no and fields[acct_index].strip() not in ("", account_no):
-                    continue  # another fund account logged in to the same OneQuant
-                key = fields[key_index] or parser.key(fields)
-                known = chosen.get(key)
-                if known is not None and (known[status_index] in FINAL_STATUS_CODES or fields[status_index] not in FINAL_STATUS_CODES):
-                    continue  # an older line of an order already seen in this batch
-                chosen[key] = fields
-            keys = list(chosen)
-            parsed = parser.parse_many(list(chosen.values()))
-            latest = dict(zip(keys, parsed))
-            if parser.errors:
-                self._retry_older_lines(reader, parser, batch, latest)
-            for key in reversed(keys):
-                report = latest[key]
-                if report is None:
-                    continue
-                known_report = reports.get(key)
-                if known_report is None or not known_report["status"].is_final or report["status"].is_final:
-                    reports[key] = report
+            parsed = parser.parse_text(text, width, account_no) if text.count("\n") >= _COLUMN_MIN_LINES else None
+            if parsed is None:
+                batch = text.split("\n")
+                batch.pop()  # after the last line end
+                parsed = self._parse_lines(reader, parser, batch, width, account_no)
+            key_parts.append(parsed[0])
+            report_parts.append(parsed[1])
         self._note_missing(day, reader)
+        if len(key_parts) == 1:
+            return reports
+        keys = chain.from_iterable(key_parts)
+        merged = dict(zip(keys, chain.from_iterable(report_parts)))
+        if len(merged) < sum(map(len, key_parts)):  # an order reported more than once
+            final = [report["status"].is_final for report in chain.from_iterable(report_parts)]
+            finals = zip(compress(chain.from_iterable(key_parts), final), compress(chain.from_iterable(report_parts), final))
+            merged.update(finals)
+        return merged
+
+    def _parse_lines(
+        self, reader: AppendedFileReader, parser: OrderUpdateParser, batch: list[str], width: int, account_no: str
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """The careful path of a batch: scanned backwards so a superseded line costs a split;
+        bad lines are logged and skipped, an order whose newest line is bad falls back to its
+        older lines. Returns (keys, reports) ordered by the position of each order's newest line."""
+        status_index, acct_index, key_index = parser.status_index, parser.acct_index, parser.key_index
+        # newest line per order (a final state beats a later non-final one)
+        chosen: dict[str, list[str]] = {}
+        header_line = reader.header_line
+        for line in reversed(batch):
+            if line == header_line:
+                continue
+            fields = line.split(",") if '"' not in line else split_fields(line)
+            if fields is None or len(fields) != width:
+                fields = reader.fields(line, width)  # blank, header or bad
+                if fields is None:
+                    continue
+            if acct_index is not None and fields[acct_index] != account_no and fields[acct_index].strip() not in ("", account_no):
+                continue  # another fund account logged in to the same OneQuant
+            key = fields[key_index] or parser.key(fields)
+            known = chosen.get(key)
+            if known is not None and (known[status_index] in FINAL_STATUS_CODES or fields[status_index] not in FINAL_STATUS_CODES):
+                continue  # an older line of an order already seen in this batch
+            chosen[key] = fields
+        keys = list(chosen)
+        parsed = parser.parse_many(list(chosen.values()))
+        latest = dict(zip(keys, parsed))
+        if parser.errors:
+            self._retry_older_lines(reader, parser, batch, latest)
+        used_keys: list[str] = []
+        reports: list[dict[str, Any]] = []
+        for key in reversed(keys):
+            report = latest[key]
+            if report is not None:
+                used_keys.append(key)
+                reports.append(report)
+        return used_keys, reports
 
     @staticmethod
     def _retry_older_lines(
@@ -503,7 +538,7 @@ class OneQuantTradeGate(AbsTradeGate):
                 if kind in snapshots:
                     continue
                 try:
-                    snapshot = read_snapshot_fields(path, config.file_encoding, ascii_fields_only=True)
+                    snapshot = read_snapshot_table(path, config.file_encoding, ascii_fields_only=True)
                 except FileNotFoundError:
                     problems[kind] = f"文件 {path.name} 不存在"
                     continue
@@ -535,10 +570,10 @@ class OneQuantTradeGate(AbsTradeGate):
 
     def _cash(self, day: _Day, snapshot: _Snapshot) -> dict[str, float]:
         account_no = self.config.account_no
-        header, rows = snapshot
+        header = snapshot.header
         cash: Optional[dict[str, float]] = None
         accounts: set[str] = set()
-        for fields in rows:
+        for fields in snapshot.rows():
             row = dict(zip(header, fields))
             acct = row.get("acct", "").strip()
             accounts.add(acct)
@@ -555,16 +590,22 @@ class OneQuantTradeGate(AbsTradeGate):
 
     def _positions(self, snapshot: _Snapshot) -> list[dict[str, Any]]:
         account_no = self.config.account_no
-        header, rows = snapshot
+        header = snapshot.header
         parser = PositionParser({name: index for index, name in enumerate(header)})
         acct_index = parser.acct_index
-        if not all(len(fields) > acct_index and fields[acct_index] == account_no for fields in rows):
-            rows = [f for f in rows if len(f) > acct_index and f[acct_index].strip() == account_no]
-        fast = self._positions_fast(parser, rows)
+        if acct_index >= len(header):
+            return []  # no acct column: no row can be shown to be this account's
+        accounts = snapshot.column(acct_index)
+        if accounts.count(account_no) == len(accounts):
+            fast = self._positions_fast(parser, snapshot.column)
+            rows = None if fast is not None else snapshot.rows()
+        else:  # other fund accounts logged in to the same OneQuant
+            rows = [fields for fields, acct in zip(snapshot.rows(), accounts) if acct.strip() == account_no]
+            fast = self._positions_fast(parser, lambda index: list(map(itemgetter(index), rows or ())))
         if fast is not None:
             return fast
         merged: dict[str, dict[str, Any]] = {}
-        for fields in rows:
+        for fields in rows or ():
             try:
                 position = parser(fields)
             except RowError as exc:
@@ -587,21 +628,24 @@ class OneQuantTradeGate(AbsTradeGate):
         return list(merged.values())
 
     @staticmethod
-    def _positions_fast(parser: PositionParser, rows: list[list[str]]) -> Optional[list[dict[str, Any]]]:
+    def _positions_fast(parser: PositionParser, column: Callable[[int], list[str]]) -> Optional[list[dict[str, Any]]]:
         """Column-wise parse of a clean snapshot (plain numbers, known symbols, no duplicates,
         no empty positions); ``None`` sends anything unusual to the careful row-by-row path."""
-        if parser.fast_indices is None or not rows:
-            return None if rows else []
+        if parser.fast_indices is None:
+            return None
         i_symbol, i_total, i_closeable, i_cost, i_last, i_value = parser.fast_indices
+        symbols = column(i_symbol)
+        if not symbols:
+            return []
         try:
-            totals = [int(fields[i_total]) for fields in rows]
-            closeables = [int(fields[i_closeable]) for fields in rows]
-            costs = [float(fields[i_cost]) for fields in rows]
-            lasts = [float(fields[i_last]) for fields in rows]
-            values = [float(fields[i_value]) for fields in rows]
+            totals = list(map(int, column(i_total)))
+            closeables = list(map(int, column(i_closeable)))
+            costs = list(map(float, column(i_cost)))
+            lasts = list(map(float, column(i_last)))
+            values = list(map(float, column(i_value)))
         except ValueError:
             return None
-        codes = [symbol_to_code(fields[i_symbol]) for fields in rows]
+        codes = symbols_to_codes(symbols)
         if (
             None in codes
             or len(set(codes)) != len(codes)
@@ -612,7 +656,7 @@ class OneQuantTradeGate(AbsTradeGate):
             return None
         return [
             {
-                "code": code, "total_amount": total, "closeable_amount": min(closeable, total),
+                "code": code, "total_amount": total, "closeable_amount": closeable if closeable < total else total,
                 "avg_cost": cost, "last_price": last, "position_value": value,
             }
             for code, total, closeable, cost, last, value in zip(codes, totals, closeables, costs, lasts, values)
@@ -650,8 +694,11 @@ class OneQuantTradeGate(AbsTradeGate):
             exec_results=AppendedFileReader(
                 files.exec_result, encoding, default_header=EXEC_RESULT_HEADER, bad_line_level=level
             ),
+            # Small chunks: a first read of a long file holds one chunk's fields at a time
+            # (memory), and they stay in the CPU cache (measured faster than 1 MiB chunks).
             updates=AppendedFileReader(
-                files.order_update, encoding, default_header=ORDER_UPDATE_HEADER, bad_line_level=level
+                files.order_update, encoding, default_header=ORDER_UPDATE_HEADER, bad_line_level=level,
+                chunk_size=_UPDATE_CHUNK,
             ),
         )
 

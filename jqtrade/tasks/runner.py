@@ -231,13 +231,17 @@ def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
 def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]:
     """Poll the stop-request file (the same path on every OS) and refresh the task record."""
     control = handle.control
-    shown: dict[str, Any] = {"job": None, "sync": None}
+    wall = LiveClock()  # the record is for people: refresh it at most once per real second
+    shown: dict[str, Any] = {"job": None, "sync": None, "at": 0.0}
 
     def watch() -> None:
         reason = control.poll()
         if reason is not None:
             task_logger.info("收到停止请求（%s）", reason)
             runtime.request_stop(reason)
+        if wall.now().timestamp() - shown["at"] < 1.0:
+            return
+        shown["at"] = wall.now().timestamp()
         job = runtime.loop.next_user_job()
         next_job = f"{job.next_fire.format('YYYY-MM-DD HH:mm:ss')} {job.name}" if job and job.next_fire else None
         account = runtime.account

@@ -42,7 +42,10 @@ class ManyDays(Strategy):
                     self.order(code, -100, MarketOrderStyle())
                     break
         elif now.hour == 11 and now.minute == 0:
-            self.order(CODES[0], 100, LimitOrderStyle(1.0))  # far below the market: canceled later
+            for code, position in context.portfolio.long_positions.items():
+                if position.last_price > 0:  # a buy 5 % under the market: rests until canceled at 14:00
+                    self.order(code, 100, LimitOrderStyle(round(position.last_price * 0.95, 2)))
+                    break
         elif now.hour == 14 and now.minute == 0:
             for order in self.get_orders(status="open"):
                 self.cancel_order(order.order_id)
@@ -54,8 +57,7 @@ class ManyDays(Strategy):
         orders = self.get_orders()
         self._write(
             kind="close", day=context.current_dt.date().isoformat(), fired=self.fired,
-            orders=len(orders), statuses=sorted({o.status.value for o in orders}),
-            rss=self.process.memory_info().rss,
+            orders=len(orders), final=sum(1 for o in orders if o.is_final), rss=self.process.memory_info().rss,
         )
 
     def on_strategy_end(self, context: Context) -> None:
