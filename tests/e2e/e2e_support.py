@@ -27,7 +27,7 @@ from jqtrade.gates.onequant_files import DayFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-SCRIPTS = HERE / "scripts"
+SCRIPTS = HERE.parent / "account" / "scripts"  # the seed strategy and its class twin, shared
 STRATEGIES = HERE / "strategies"
 TIMEOUT = 30.0
 
