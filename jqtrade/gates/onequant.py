@@ -43,6 +43,7 @@ from jqtrade.gates.onequant_files import (
     code_to_symbol,
     format_price,
     format_upd_time,
+    gc_paused,
     parse_asset_row,
     parse_entrust_time,
     parse_exec_result,
@@ -439,11 +440,12 @@ class OneQuantTradeGate(AbsTradeGate):
                     log.error("%s 表头不对，无法读取订单状态：%s", reader.path.name, exc)
                     break
             width = len(reader.header or ())
-            parsed = parser.parse_text(text, width, account_no) if text.count("\n") >= _COLUMN_MIN_LINES else None
-            if parsed is None:
-                batch = text.split("\n")
-                batch.pop()  # after the last line end
-                parsed = self._parse_lines(reader, parser, batch, width, account_no)
+            with gc_paused():  # one batch at a time: its temporaries die unseen, its reports are seen once
+                parsed = parser.parse_text(text, width, account_no) if text.count("\n") >= _COLUMN_MIN_LINES else None
+                if parsed is None:
+                    batch = text.split("\n")
+                    batch.pop()  # after the last line end
+                    parsed = self._parse_lines(reader, parser, batch, width, account_no)
             key_parts.append(parsed[0])
             report_parts.append(parsed[1])
         self._note_missing(day, reader)
@@ -538,7 +540,8 @@ class OneQuantTradeGate(AbsTradeGate):
                 if kind in snapshots:
                     continue
                 try:
-                    snapshot = read_snapshot_table(path, config.file_encoding, ascii_fields_only=True)
+                    with gc_paused():
+                        snapshot = read_snapshot_table(path, config.file_encoding, ascii_fields_only=True)
                 except FileNotFoundError:
                     problems[kind] = f"文件 {path.name} 不存在"
                     continue
@@ -562,8 +565,11 @@ class OneQuantTradeGate(AbsTradeGate):
                 raise GateError(f"无法读取{what}：{problem}（目录 {day.files.directory}）。{_BALANCE_HINT}")
             log.warning("%s，继续使用上次完整读取的%s数据", problem, "资金" if kind == "asset" else "持仓")
             snapshots[kind] = last
-        cash = self._cash(day, snapshots["asset"])
-        positions = self._positions(snapshots["position"])
+        with gc_paused():
+            cash = self._cash(day, snapshots["asset"])
+            positions = self._positions(snapshots["position"])
+            for snapshot in snapshots.values():
+                snapshot.compact()  # its fields die here, unseen by the garbage collector
         day.last_asset = snapshots["asset"]
         day.last_position = snapshots["position"]
         return {"cash": cash, "positions": positions}
