@@ -31,6 +31,7 @@ from typing import Any, NoReturn, Optional, Union
 import attrs
 import pendulum
 
+from jqtrade.account.codes import Board, board_of, tick_size
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
@@ -52,8 +53,6 @@ log = logging.getLogger("jqtrade.sim")
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-STOCK_TICK = Decimal("0.01")
-FUND_TICK = Decimal("0.001")
 
 #: Trading sessions in which orders can fill (continuous trading).
 SESSIONS = ((datetime.time(9, 30), datetime.time(11, 30)), (datetime.time(13, 0), datetime.time(15, 0)))
@@ -65,30 +64,13 @@ PricesArg = Union[Mapping[str, float], str, "os.PathLike[str]", None]
 # --- instrument rules ----------------------------------------------------------------------
 
 
-def _digits(code: str) -> str:
-    return code.split(".")[0]
-
-
-def is_fund(code: str) -> bool:
-    digits, exchange = code.split(".")
-    if exchange == "XSHG":
-        return digits.startswith("5")
-    return digits.startswith(("15", "16", "18"))
-
-
 def is_star(code: str) -> bool:
-    return code.endswith(".XSHG") and _digits(code).startswith(("688", "689"))
-
-
-def tick_of(code: str) -> Decimal:
-    return FUND_TICK if is_fund(code) else STOCK_TICK
+    return board_of(code) is Board.star
 
 
 def limit_pct(code: str) -> Decimal:
-    digits = _digits(code)
-    if is_star(code) or (code.endswith(".XSHE") and digits.startswith(("300", "301"))):
-        return Decimal("0.20")
-    return Decimal("0.10")
+    """Daily price limit: ±20 % on STAR and ChiNext, ±10 % elsewhere (ST not modelled)."""
+    return Decimal("0.20") if board_of(code) in (Board.star, Board.chinext) else Decimal("0.10")
 
 
 def round_tick(price: Decimal, tick: Decimal) -> Decimal:
@@ -97,7 +79,7 @@ def round_tick(price: Decimal, tick: Decimal) -> Decimal:
 
 def price_limits(code: str, prev_close: Decimal) -> tuple[Decimal, Decimal]:
     """(limit-down, limit-up) from the previous close."""
-    tick = tick_of(code)
+    tick = tick_size(code)
     pct = limit_pct(code)
     return round_tick(prev_close * (1 - pct), tick), round_tick(prev_close * (1 + pct), tick)
 
@@ -198,7 +180,7 @@ class PriceFeed:
         price = self._base.get(code)
         if price is None:
             rng = random.Random(f"{self.seed}|base|{code}")
-            price = round_tick(Decimal(str(round(rng.uniform(5, 50), 2))), tick_of(code))
+            price = round_tick(Decimal(str(round(rng.uniform(5, 50), 2))), tick_size(code))
             self._base[code] = price
         return price
 
@@ -218,7 +200,7 @@ class PriceFeed:
             return base
         rng = random.Random(f"{self.seed}|day|{code}|{day.isoformat()}")
         drift = Decimal(str(math.exp(rng.gauss(0, self.volatility * 5))))
-        return round_tick(base * drift, tick_of(code))
+        return round_tick(base * drift, tick_size(code))
 
     def price(self, code: str, now: pendulum.DateTime) -> Decimal:
         code = _as_code(code)
@@ -236,7 +218,7 @@ class PriceFeed:
     def _walk(self, code: str, day: datetime.date) -> list[Decimal]:
         prev = self.prev_close(code, day)
         low, high = price_limits(code, prev)
-        tick = tick_of(code)
+        tick = tick_size(code)
         rng = random.Random(f"{self.seed}|walk|{code}|{day.isoformat()}")
         value = float(prev)
         path = [prev]
@@ -688,7 +670,7 @@ class SimulatedOneQuant:
 
     def _accept(self, order: SimOrder, now: pendulum.DateTime) -> None:
         code = order.code
-        tick = tick_of(code)
+        tick = tick_size(code)
         prev = self.feed.prev_close(code, now.date())
         low, high = price_limits(code, prev)
         last = self.feed.price(code, now)
@@ -749,7 +731,7 @@ class SimulatedOneQuant:
 
     def _match(self, order: SimOrder, now: pendulum.DateTime) -> None:
         code = order.code
-        tick = tick_of(code)
+        tick = tick_size(code)
         low, high = price_limits(code, self.feed.prev_close(code, now.date()))
         last = self.feed.price(code, now)
         if order.is_buy:
