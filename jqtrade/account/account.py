@@ -292,6 +292,7 @@ class Account:
 
     def sync_orders(self, *, quiet: bool = False) -> None:
         self._check_day()
+        self._resend_recovered_cancels()  # first, so the reports below already reflect them
         try:
             reports = self.gate.sync_orders()
         except Exception as exc:  # noqa: BLE001
@@ -318,7 +319,6 @@ class Account:
                 self._journal.record_state(order)
         self.last_order_sync = now
         self._resolve_interrupted()
-        self._resend_recovered_cancels()
         self._prefetch_ids()
 
     def _resend_recovered_cancels(self) -> None:
@@ -330,7 +330,7 @@ class Account:
         for order_id in sorted(self._resend_cancels):
             self._resend_cancels.discard(order_id)
             order = self._orders.get(order_id)
-            if order is None or order.is_final:
+            if order is None or order.is_final or order_id in self._pending_interrupted:
                 continue
             try:
                 self.gate.cancel_order(order_id)

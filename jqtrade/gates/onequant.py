@@ -193,6 +193,17 @@ class _Day:
     own_ids: set[str] = attrs.field(factory=set)
 
 
+def _data_fields(line: str, width: int) -> Optional[list[str]]:
+    """The fields of a data line as the main pass of ``_parse_lines`` accepts them (trailing
+    empty columns cut), or ``None``; nothing is logged."""
+    fields = line.split(",") if '"' not in line else split_fields(line)
+    if fields is None or len(fields) == width:
+        return fields
+    if len(fields) > width and not any(fields[width:]) and line.strip(", \t"):
+        return fields[:width]
+    return None
+
+
 class OneQuantTradeGate(AbsTradeGate):
     """安信/国投 OneQuant DMA 文件单交易接口 (the default gate).
 
@@ -488,7 +499,7 @@ class OneQuantTradeGate(AbsTradeGate):
         parsed = parser.parse_many(list(chosen.values()))
         latest = dict(zip(keys, parsed))
         if parser.errors:
-            self._retry_older_lines(reader, parser, batch, latest)
+            self._retry_older_lines(reader, parser, batch, latest, width, account_no)
         used_keys: list[str] = []
         reports: list[dict[str, Any]] = []
         for key in reversed(keys):
@@ -500,32 +511,46 @@ class OneQuantTradeGate(AbsTradeGate):
 
     @staticmethod
     def _retry_older_lines(
-        reader: AppendedFileReader, parser: OrderUpdateParser, batch: list[str], latest: dict[str, Optional[dict[str, Any]]]
+        reader: AppendedFileReader,
+        parser: OrderUpdateParser,
+        batch: list[str],
+        latest: dict[str, Optional[dict[str, Any]]],
+        width: int,
+        account_no: str,
     ) -> None:
-        """The newest line of some orders was unusable: log it and fall back to their older lines."""
-        failed = set()
+        """The line chosen for some orders was unusable: log it and choose again among the
+        usable lines, by the main pass's rules (the same lines accepted, other fund accounts'
+        lines skipped, the newest line winning unless an older one is final). The failed line
+        is met again and fails again, quietly."""
+        status_index, acct_index, key_index = parser.status_index, parser.acct_index, parser.key_index
+        failed: set[str] = set()
         for bad, why in parser.errors:
             reader.bad_line(",".join(bad), why)
-            failed.add(parser.key(bad))
+            failed.add(bad[key_index] or parser.key(bad))
         parser.errors.clear()
-        tried: set[str] = set()
+        header_line = reader.header_line
         for line in reversed(batch):
-            fields = split_fields(line)
-            if fields is None or len(fields) != len(reader.header or ()):
+            if line == header_line:
                 continue
-            key = parser.key(fields)
+            fields = _data_fields(line, width)
+            if fields is None:
+                continue
+            if acct_index is not None and fields[acct_index] != account_no and fields[acct_index].strip() not in ("", account_no):
+                continue
+            key = fields[key_index] or parser.key(fields)
             if key not in failed:
                 continue
-            if key not in tried:
-                tried.add(key)  # the line that already failed
-                continue
+            final = fields[status_index] in FINAL_STATUS_CODES
+            if latest[key] is not None and not final:
+                continue  # a newer usable line was found; only an older final one beats it
             try:
                 latest[key] = parser(fields)
             except RowError:
                 continue
-            failed.discard(key)
-            if not failed:
-                return
+            if final:
+                failed.discard(key)
+                if not failed:
+                    return
 
     # -- balance sync -------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import chain, compress, islice, repeat
-from operator import itemgetter
+from operator import add, gt, itemgetter
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -788,20 +788,25 @@ def parse_float(text: str) -> float:
     return value
 
 
+#: More shares than any A-share company has issued: a quantity above it is a broken field.
+MAX_QUANTITY = 10**12
+
+
 def parse_quantity(text: str) -> int:
-    """A share count; empty means 0; ``100.0`` is accepted, ``100.5`` and negatives are not."""
+    """A share count; empty means 0; ``100.0`` is accepted, ``100.5``, ``1e3`` and negatives
+    are not, nor counts above :data:`MAX_QUANTITY`."""
     try:
         value = int(text)
     except ValueError:
         text = text.strip()
         if not text:
             return 0
-        decimal = parse_money(text)
-        if decimal != decimal.to_integral_value():
-            raise RowError(f"不是整数：{text!r}") from None
-        value = int(decimal)
-    if value < 0:
-        raise RowError(f"不是非负整数：{text!r}")
+        whole, dot, fraction = text.partition(".")
+        if not (whole.isdigit() and whole.isascii() and len(whole) <= 18 and (not dot or not fraction.strip("0"))):
+            raise RowError(f"不是非负整数：{text!r}") from None
+        value = int(whole)
+    if value < 0 or value > MAX_QUANTITY:
+        raise RowError(f"不是 0 到 {MAX_QUANTITY} 之间的整数：{text!r}")
     return value
 
 
@@ -948,6 +953,10 @@ class OrderUpdateParser:
             price = parse_float(fields[self._price])
             average = parse_float(fields[self._avg])
             deal = parse_float(fields[self._amount])
+        if amount > MAX_QUANTITY or filled + canceled > amount or price < 0 or average < 0 or deal < 0 or (
+            filled and status is OrderStatus.rejected
+        ):
+            raise RowError(_contradiction(amount, filled, canceled, price, average, deal, status))
         order_no = fields[self.order_no_index].strip()
         return {
             "order_id": fields[self.key_index].strip(),
@@ -1053,9 +1062,13 @@ class OrderUpdateParser:
         if (
             prices is None
             or min(chain(distinct_amounts, distinct_filled, distinct_canceled)) < 0
+            or max(distinct_amounts) > MAX_QUANTITY
             or not math.isfinite(sum(distinct_averages) + sum(distinct_deals))  # nan or inf in, nan or inf out
+            or min(chain(distinct_averages, distinct_deals)) < 0
+            or _overfilled(amounts, filled, canceled, distinct_amounts, distinct_filled, distinct_canceled)
+            or (OrderStatus.rejected in statuses and any(compress(filled, map(OrderStatus.rejected.__eq__, statuses))))
         ):
-            return None
+            return None  # the line-by-line path says which lines and why
         order_ids = list(map(str.strip, column(self.key_index)))
         order_nos = list(map(str.strip, column(self.order_no_index)))
         broker_ids: list[Optional[str]] = [no or None for no in order_nos] if "" in order_nos else order_nos  # type: ignore[assignment]
@@ -1071,6 +1084,36 @@ class OrderUpdateParser:
             order_ids, broker_ids, codes, actions, statuses, amounts, prices, filled, canceled, averages, deals, messages, entrust_times
         )
         return keys, _build_reports(columns)
+
+
+def _overfilled(
+    amounts: list[int],
+    filled: list[int],
+    canceled: list[int],
+    distinct_amounts: Iterable[int],
+    distinct_filled: Iterable[int],
+    distinct_canceled: Iterable[int],
+) -> bool:
+    """True if a line reports more filled plus canceled shares than it ordered; the per-line
+    comparison is skipped when the extremes already rule it out."""
+    most_canceled = max(distinct_canceled)
+    if max(distinct_filled) + most_canceled <= min(distinct_amounts):
+        return False
+    done = map(add, filled, canceled) if most_canceled else filled
+    return any(map(gt, done, amounts))
+
+
+def _contradiction(
+    amount: int, filled: int, canceled: int, price: float, average: float, deal: float, status: OrderStatus
+) -> str:
+    """Why a parsed ``orderUpdate`` line cannot be an order's state (for the log)."""
+    if amount > MAX_QUANTITY:
+        return f"委托数量 {amount} 超过 {MAX_QUANTITY}"
+    if filled + canceled > amount:
+        return f"成交 {filled} + 撤单 {canceled} 超过委托数量 {amount}"
+    if min(price, average, deal) < 0:
+        return f"价格或金额为负：委托价 {price}，成交均价 {average}，成交金额 {deal}"
+    return f"废单（状态 {status.value}）却有成交 {filled}"
 
 
 class _ReportRow:
@@ -1154,14 +1197,14 @@ _PRICE_CACHE_SIZE = 10_000  # a few hundred kB
 
 def _parse_prices(texts: list[str], cache: dict[str, float]) -> Optional[list[float]]:
     """Prices (empty means 0) through a cache kept across batches: each distinct text is parsed
-    once and equal prices share one object. ``None`` if one is not finite; raises
+    once and equal prices share one object. ``None`` if one is not finite or is negative; raises
     ``ValueError`` for a text that is not a number."""
     values = list(map(cache.get, texts))
     if None not in values:
         return values  # type: ignore[return-value]
     new = set(texts).difference(cache)
     parsed = dict(zip(new, map(_float_or_zero, new)))
-    if not math.isfinite(sum(parsed.values())):  # nan or inf in, nan or inf out
+    if not math.isfinite(sum(parsed.values())) or min(parsed.values()) < 0:  # nan or inf in, nan or inf out
         return None
     if len(cache) + len(parsed) > _PRICE_CACHE_SIZE:
         cache.clear()

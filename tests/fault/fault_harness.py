@@ -39,6 +39,7 @@ import attrs
 import pendulum
 
 from jqtrade.account.account import Account
+from jqtrade.account.codes import tick_size
 from jqtrade.account.journal import OrderJournal
 from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderStatus, OrderStyle
 from jqtrade.clock import MARKET_TZ, LiveClock, SimClock
@@ -54,7 +55,7 @@ from jqtrade.gates.onequant_files import (
     encode_rows,
     symbol_to_code,
 )
-from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, round_tick, tick_of
+from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, round_tick
 from jqtrade.options import Options
 from jqtrade.tasks.control import ControlChannel
 from jqtrade.tasks.registry import TaskRegistry
@@ -141,7 +142,7 @@ class PlanItem:
             return MarketOrderStyle() if self.index % 2 else LimitOrderStyle(0)
         prev = PRICES.prev_close(self.code, FLOW_DAY)
         factor = Decimal("0.95") if self.amount > 0 else Decimal("1.05")
-        return LimitOrderStyle(float(round_tick(prev * factor, tick_of(self.code))))
+        return LimitOrderStyle(float(round_tick(prev * factor, tick_size(self.code))))
 
 
 def make_plan(size: int) -> list[PlanItem]:
@@ -725,7 +726,7 @@ def run_fuzz(
         code = POOL[number % len(POOL)]
         qty = 100 * rng.randint(1, 20)
         buy = rng.random() < 0.6
-        price = round_tick(PRICES.prev_close(code, FUZZ_START.date()), tick_of(code))
+        price = round_tick(PRICES.prev_close(code, FUZZ_START.date()), tick_size(code))
         order_id = account.order(code, qty if buy else -qty, LimitOrderStyle(float(price)))
         stories.append(_Story(
             order_id, code, buy, qty, price, f"{700000 + number}", _story_states(rng, qty), exec_only=rng.random() < 0.03,

@@ -26,23 +26,17 @@ from jqtrade.account.account import Account
 from jqtrade.account.models import LimitOrderStyle, OrderAction, OrderRequest
 from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.gates.onequant import OneQuantTradeGate
-from jqtrade.gates.onequant_files import ORDER_UPDATE_HEADER, DayFiles, encode_rows
+from jqtrade.gates.onequant_files import (
+    ORDER_UPDATE_HEADER,
+    DayFiles,
+    RowError,
+    encode_rows,
+    parse_quantity,
+)
 from jqtrade.options import Options
 
 ACCOUNT = "FUZZ0001"
 T0 = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
-
-
-# Known defects the fuzz found (jqtrade/gates/onequant.py, onequant_files.py). Each focused test
-# below shows one; strict, so a fix makes them pass loudly and the marks must go.
-FALLBACK_OTHER_ACCOUNT = pytest.mark.xfail(strict=True, reason="已知缺陷：最新一行不可用时回退到旧行，回退不过滤其他资金账号的行（_retry_older_lines）")
-FALLBACK_SKIPS_NEWEST = pytest.mark.xfail(strict=True, reason="已知缺陷：回退时把最新的好行当作已失败的行跳过，报告了更旧的状态（_retry_older_lines）")
-CONTRADICTING_LINES = pytest.mark.xfail(
-    strict=True,
-    reason="已知缺陷：自相矛盾的行（负金额、超量成交、有成交的废单、1e999 这样的数量）被当作订单最新状态交出，"
-    "账户忽略它，同一批更早的好行就丢了（OrderUpdateParser / parse_quantity）",
-)
-KNOWN_GATE_BUGS = pytest.mark.xfail(strict=True, reason="以上三个已知缺陷")
 
 
 def assert_applied(result: FuzzResult) -> None:
@@ -65,7 +59,6 @@ def test_fuzzed_lines_never_crash_the_gate_or_the_account(fuzzed):
     assert all(fuzzed.kinds.get(kind, 0) > 0 for kind in NOISE_KINDS)
 
 
-@KNOWN_GATE_BUGS
 def test_every_good_line_among_all_kinds_of_noise_is_applied_once(fuzzed):
     assert_applied(fuzzed)
 
@@ -119,7 +112,6 @@ class Folder:
         return {report["order_id"]: report for report in self.gate.sync_orders()}
 
 
-@FALLBACK_OTHER_ACCOUNT
 def test_a_line_of_another_fund_account_is_never_the_fallback(tmp_path):
     """The newest line of our order is unusable; the next one down belongs to another account."""
     folder = Folder(tmp_path)
@@ -129,7 +121,6 @@ def test_a_line_of_another_fund_account_is_never_the_fallback(tmp_path):
     assert report["status"].value == "open"  # not the other account's rejection
 
 
-@FALLBACK_SKIPS_NEWEST
 def test_the_fallback_takes_the_newest_usable_line(tmp_path):
     """An unusable final line was chosen over a newer good line: the newer good line must win."""
     folder = Folder(tmp_path)
@@ -149,7 +140,6 @@ def test_the_fallback_takes_the_newest_usable_line(tmp_path):
     ],
     ids=["negative-money", "overfilled", "rejected-with-fills", "exponent-quantity"],
 )
-@CONTRADICTING_LINES
 def test_a_self_contradicting_newest_line_does_not_hide_the_good_one(tmp_path, bad):
     """The account ignores such a report, so passing it on would leave the order stuck."""
     folder = Folder(tmp_path)
@@ -165,3 +155,36 @@ def test_a_self_contradicting_newest_line_does_not_hide_the_good_one(tmp_path, b
     finally:
         account.close()
     assert (order.status.value, order.filled_amount, order.avg_price) == ("filled", 100, 10.0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        update_row("1", "2", 100, avg="-5.00"),
+        update_row("1", "4", 0)[:9] + ["-10.00"] + update_row("1", "4", 0)[10:],  # negative limit price
+        update_row("1", "2", 1000),
+        update_row("1", "5", 100),
+        update_row("1", "4", 0, qty="1e999"),
+        update_row("1", "4", 0, qty=str(10**13)),
+    ],
+    ids=["negative-money", "negative-price", "overfilled", "rejected-with-fills", "exponent-quantity", "huge-quantity"],
+)
+def test_a_self_contradicting_line_in_a_big_batch_falls_back_too(tmp_path, bad):
+    """The same lines among enough others that the batch would be parsed column by column."""
+    folder = Folder(tmp_path)
+    folder.place("1")
+    others = [update_row(f"X{i}", "0") for i in range(100)]
+    folder.write(*others[:50], update_row("1", "0"), update_row("1", "2", 100), *others[50:], bad)
+    reports = folder.reports()
+    assert (reports["1"]["status"].value, reports["1"]["filled_amount"]) == ("filled", 100)
+    assert len(reports) == 101
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E+2", "0x10", "100.5", "-100", "1" * 5000, str(10**13), "1.0e2"])
+def test_parse_quantity_takes_only_plain_share_counts(text):
+    with pytest.raises(RowError):
+        parse_quantity(text)
+
+
+def test_parse_quantity_takes_plain_counts():
+    assert [parse_quantity(t) for t in ("", " ", "100", " 100 ", "100.0", "100.", "0")] == [0, 0, 100, 100, 100, 100, 0]
