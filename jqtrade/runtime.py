@@ -147,12 +147,13 @@ class Runtime:
 
         broker_poll = self._broker_poll
         merged = broker_poll is not None and self.clock.is_simulated and opts.sync_order
-        if merged:
+        if merged and broker_poll is not None:
+            poll = broker_poll
             # The embedded simulated broker acts just before each order sync: one job for both
             # (the same instants as two jobs, half the loop work over a simulated day).
             def poll_and_sync(slot: pendulum.DateTime) -> None:
                 try:
-                    broker_poll(slot)
+                    poll(slot)
                 finally:
                     account.sync_orders()
 

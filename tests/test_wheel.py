@@ -10,10 +10,10 @@ installed into the venv from the wheel and the test checks that the venv's copy 
 from __future__ import annotations
 
 import os
-import sysconfig
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 

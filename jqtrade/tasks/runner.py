@@ -46,7 +46,7 @@ class TaskSpec:
     summary: bool = False
 
 
-def parse_env(texts: "Optional[str | list[str]]") -> tuple[tuple[str, str], ...]:
+def parse_env(texts: Optional[str | list[str]]) -> tuple[tuple[str, str], ...]:
     """``'PYTHONPATH=./pkg;USER=test'`` (``-e`` may repeat) -> pairs; a part without ``=`` is an error.
 
     On Windows ``;`` also separates paths, so give several PYTHONPATH folders with several ``-e``.
