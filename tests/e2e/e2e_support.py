@@ -13,10 +13,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pendulum
 
@@ -55,15 +54,6 @@ def jqtrade(*args: object) -> list[str]:
     return [sys.executable, "-m", "jqtrade", *map(str, args)]
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = TIMEOUT, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(step)
 
 
 # --- live clock ----------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from e2e_support import (
     skip_unless_trading_day,
     snapshot_state,
     state_of,
-    wait_for,
     write_prices,
 )
+from polling import wait_for
 
 from jqtrade.account.journal import INTERRUPTED_MESSAGE
 

@@ -14,14 +14,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pendulum
 import psutil
 import pytest
+from polling import wait_for
 
 import jqtrade
 from jqtrade.calendar import TradingCalendar
@@ -57,15 +57,6 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = TIMEOUT, step: float = 0.05) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(step)
 
 
 def gone(pid: int) -> bool:
