@@ -30,7 +30,6 @@ from jqtrade.schedule import Rule, daily_rule, monthly_rule, parse_time_expressi
 from jqtrade.strategy import Strategy
 
 logger = logging.getLogger("jqtrade.runtime")
-task_logger = logging.getLogger("jqtrade.task")
 
 
 @attrs.frozen

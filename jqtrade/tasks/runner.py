@@ -43,7 +43,6 @@ class TaskSpec:
     broker: Optional[str] = None  # "sim": an embedded simulated OneQuant
     sim_dir: Optional[Path] = None
     sim_cash: float = 1_000_000.0
-    summary: bool = False
 
 
 def parse_env(texts: Optional[str | list[str]]) -> tuple[tuple[str, str], ...]:
@@ -166,7 +165,7 @@ def run_task(spec: TaskSpec) -> int:
         finally:
             _restore_signal_handlers(previous)
         final_state = "stopped" if status == 0 else "failed"
-        if spec.summary or broker is not None:
+        if broker is not None:
             from jqtrade.tasks.summary import print_summary
 
             print_summary(runtime, simulated_broker=broker is not None, simulated_clock=spec.simulate is not None)
@@ -239,9 +238,10 @@ def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]
         if reason is not None:
             task_logger.info("收到停止请求（%s）", reason)
             runtime.request_stop(reason)
-        if wall.now().timestamp() - shown["at"] < 1.0:
+        now = wall.now().timestamp()
+        if now - shown["at"] < 1.0:
             return
-        shown["at"] = wall.now().timestamp()
+        shown["at"] = now
         job = runtime.loop.next_user_job()
         next_job = f"{job.next_fire.format('YYYY-MM-DD HH:mm:ss')} {job.name}" if job and job.next_fire else None
         account = runtime.account
