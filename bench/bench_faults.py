@@ -18,6 +18,10 @@ small sizes; see its docstring for what each fault does.
    middle of a callback that places orders.
 6. ``--days`` simulated trading days from 2024-09-20 (National Day, two month ends) with the
    embedded simulated broker: no firing on closed days, files per day, RSS at day 1 and last.
+7. truth (tests/fault/truth_faults.py): ``--truth-days`` simulated days with torn cash and
+   positions files under an ``order_target`` strategy; as many days with the order file and
+   the journal failing writes (disk full); tasks with their own runtime folders sharing one
+   order folder; in-place rewrites of a result file.
 """
 
 from __future__ import annotations
@@ -34,13 +38,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "fault"))
 
 import fault_harness as harness  # noqa: E402
 
-SECTIONS = ("kill", "append", "fuzz", "callbacks", "stop", "days")
+SECTIONS = ("kill", "append", "fuzz", "callbacks", "stop", "days", "truth")
 SITES = tuple(harness.HOOK_SITES)
 
 
@@ -160,6 +166,37 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
+def bench_truth(days: int, tasks: int, orders: int, rewrites: int) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
+    import truth_faults
+
+    torn = [truth_faults.run_torn_snapshots(seed, tear_rate=0.5) for seed in range(1, days + 1)]
+    disk = [truth_faults.run_disk_full(seed) for seed in range(1, days + 1)]
+    sent, twice = truth_faults.run_shared_folder(tasks, orders)
+    rewritten, missed = truth_faults.run_rewrites(rewrites, seed=7)
+    raw = {
+        "torn": [attrs.asdict(r) for r in torn], "disk": [attrs.asdict(r) for r in disk],
+        "shared": {"sent": sent, "twice": twice}, "rewrites": {"count": rewritten, "missed": missed},
+    }
+    reads = sum(r.torn_reads for r in torn)
+    fresh = sum(r.reported_fresh_while_torn for r in torn)
+    over = max(r.overshoot for r in torn)
+    reached = sum(r.final_held == r.final_target for r in torn)
+    writes = sum(r.write_failures for r in disk)
+    journal = sum(r.journal_failures for r in disk)
+    bad = [sum(getattr(r, k) for r in disk) for k in ("lost", "sent_twice", "unsettled", "mismatched")]
+    rows = [
+        ("资金持仓文件被写坏：模拟交易日", f"{days} 天，{sum(r.syncs for r in torn)} 次同步，读到坏文件 {reads} 次", "-"),
+        ("  坏文件被当作新快照", str(fresh), "0"),
+        ("  order_target 超出目标的股数（最大）", str(max(over, 0)), "0"),
+        ("  收盘时持仓等于最后的目标", f"{reached} / {days}", f"{days}"),
+        ("磁盘满：委托文件/订单日志写入失败", f"{days} 天，{sum(r.orders for r in disk)} 笔订单，委托文件失败 {writes} 次，日志失败 {journal} 次", "-"),
+        ("  丢失 / 重复 / 未结束 / 与券商不符", " / ".join(map(str, bad)), "0 / 0 / 0 / 0"),
+        ("不同运行时目录的任务共用文件单目录", f"{tasks} 个任务，{sent} 笔订单，订单号重复 {twice}", "0"),
+        ("结果文件被原地改写（大小不变）", f"{rewritten} 次，未发现 {missed}", "0"),
+    ]
+    return rows, raw
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="the CI sizes")
@@ -171,6 +208,7 @@ def main() -> int:
     parser.add_argument("--callbacks", type=int, help="default 1000; quick 100")
     parser.add_argument("--stops", type=int, help="stops of each kind (default 10; quick 1)")
     parser.add_argument("--days", type=int, help="trading days (default 30; quick 5)")
+    parser.add_argument("--truth-days", type=int, help="days of each truth fault (default 10; quick 2)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {','.join(SECTIONS)}")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
@@ -211,6 +249,12 @@ def main() -> int:
         if "days" in only:
             day_rows, raw["days"] = bench_days(folder / "days", size(args.days, 30, 5))
             rows += day_rows
+        if "truth" in only:
+            quick = args.quick
+            truth_rows, raw["truth"] = bench_truth(
+                size(args.truth_days, 10, 2), 3 if quick else 4, 40 if quick else 250, 50 if quick else 1000
+            )
+            rows += truth_rows
 
     console = Console(width=None if sys.stdout.isatty() else 150)
     table = Table(title=f"故障注入（{'CI 规模' if args.quick else '完整规模'}，共 {time.monotonic() - started:.0f} 秒）")

@@ -66,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("-o", "--out", type=Path, help="日志文件路径；不指定时输出到控制台。指定后策略中的 print 也写入该文件")
     start.add_argument("-e", "--env", action="append", help="环境变量，多个用分号分隔，如 -e 'PYTHONPATH=./pkg;USER=test'；可重复使用 -e；PYTHONPATH 中的路径会加入 sys.path（Windows 上多个路径请分多个 -e 给出）")
     start.add_argument("--config", type=Path, help="TOML 配置文件：[options] 表中的选项作为默认值，策略中的 set_options 可覆盖")
-    start.add_argument("--simulate", metavar="日期", help="在模拟时钟上运行这些交易日后退出：YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD")
+    start.add_argument("--simulate", metavar="日期", help="在模拟时钟上运行这些交易日后退出：YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD；开启账户模块时须同时使用 --broker sim")
     start.add_argument("--strategy-class", metavar="类名", help="文件中有多个 Strategy 子类时，指定使用哪一个")
     start.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
     start.add_argument("--broker", choices=["sim"], help="sim：使用内置的模拟券商（模拟 OneQuant 文件单，不是真实交易）")
     start.add_argument("--sim-dir", type=Path, metavar="目录", help="内置模拟券商的文件单目录（默认临时目录）")
-    start.add_argument("--sim-cash", type=float, default=1_000_000.0, metavar="金额", help="内置模拟券商的初始资金（默认 1000000）")
+    start.add_argument("--sim-cash", default="1000000", metavar="金额", help="内置模拟券商的初始资金，大于 0 的金额（默认 1000000）")
     start.add_argument("--debug", action="store_true", dest="task_debug", help="调试模式：输出 jqtrade 内部日志，出错时显示完整堆栈")
     start.add_argument("-d", "--detach", action="store_true", help="在后台运行（默认日志写到 <运行时目录>/logs/<名称>.log），打印 pid 后返回")
     start.set_defaults(handler=_cmd_start_task)
@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_start_task(args: argparse.Namespace) -> int:
-    from jqtrade.tasks.runner import TaskSpec, parse_env, parse_simulate, run_task
+    from jqtrade.tasks.runner import TaskSpec, parse_env, parse_sim_cash, parse_simulate, run_task
 
+    sim_cash = parse_sim_cash(args.sim_cash)  # refused here, not in a background child's log
     if args.detach:
         from jqtrade.tasks.commands import start_detached
         from jqtrade.tasks.registry import validate_task_name
@@ -138,7 +139,7 @@ def _cmd_start_task(args: argparse.Namespace) -> int:
         runtime_dir=args.runtime_dir,
         broker=args.broker,
         sim_dir=args.sim_dir,
-        sim_cash=args.sim_cash,
+        sim_cash=sim_cash,
     )
     return run_task(spec)
 

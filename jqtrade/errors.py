@@ -21,7 +21,9 @@
      │    └── JournalError                         订单日志损坏或无法写入
      ├── GateError                            交易接口调用失败
      │    ├── GateConfigError (ValueError)         交易接口配置不对（如缺少 account_no）
-     │    └── GateLockTimeoutError (TimeoutError)  文件锁超时
+     │    ├── GateLockTimeoutError (TimeoutError)  文件锁超时
+     │    ├── GateWriteError (OSError)             写委托/撤单文件失败（磁盘满、无权限……），订单可能已部分写入
+     │    └── SnapshotUnusableError                资金/持仓快照不完整或格式不对（沿用上次完整快照并标记过期）
      └── TaskError
           ├── TaskAlreadyRunningError             同名任务已在运行
           ├── TaskNotFoundError (LookupError)     找不到要停止的任务
@@ -196,6 +198,27 @@ class GateLockTimeoutError(GateError, TimeoutError):
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__(f"等待文件锁超时（{timeout} 秒）：{path}，可能有其他程序长时间占用该文件")
         self.path = path
+
+
+class GateWriteError(GateError, OSError):
+    """Writing an order or cancel line failed part way or entirely.
+
+    Whether the broker saw the line is unknown, so the account settles the order from the
+    broker's own files instead of declaring it rejected.
+    """
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"写入文件 {path} 失败：{cause}。该订单是否送达未知，将按券商回报确认")
+        self.path = path
+        self.cause = cause
+
+
+class SnapshotUnusableError(GateError):
+    """A cash or positions snapshot that must not be shown as the account's state."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 # --- tasks ---------------------------------------------------------------------------------

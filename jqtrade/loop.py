@@ -1,10 +1,23 @@
 """The single-threaded event loop that fires jobs from an injected clock.
 
 Jobs due at the same instant run in registration order (internal jobs such as broker sync
-first). A job whose instant passed while the loop was busy or the machine slept still runs if
-it is at most ``grace`` seconds late; older slots are skipped with one warning. Each job's next
-slot is computed from its previous *slot*, never from "now", so no slot ever runs twice even
-if the wall clock steps back.
+first). A user job whose instant passed while the loop was busy or the machine slept still
+runs if it is at most ``grace`` seconds late; older slots are skipped with one warning.
+
+Internal jobs never queue up: when several of an internal job's slots have passed (a sync
+slower than its interval, a machine that slept), it runs once, for the latest of them. A user
+job that fell due while an internal job ran goes next, before any further internal job, so
+syncing delays a user callback by at most the one sync that was running (plus the internal
+jobs due at the very same instant, which by the rule above go first).
+
+Each job's next slot is computed from its previous *slot*, never from "now", so a clock that
+merely reads earlier never runs a slot twice. A clock that reports its steps (``take_steps``,
+as :class:`jqtrade.clock.LiveClock` does) is trusted instead: after a backward step the
+internal jobs are re-planned from the new time, so broker syncs carry on at once instead of
+waiting in silence for the old timeline to come back. A user job never runs a slot that time had
+already reached (a second run could send the same orders again): it keeps its next slot, and
+the warning says so. A forward step is only
+logged; the grace rules above handle it.
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ from typing import Callable, Optional
 import attrs
 import pendulum
 
-from jqtrade.clock import MARKET_TZ, Clock
+from jqtrade.clock import MARKET_TZ, Clock, ClockStep
 from jqtrade.schedule import Rule
 
 logger = logging.getLogger("jqtrade.loop")
@@ -75,6 +88,7 @@ class Job:
     last_fire: Optional[pendulum.DateTime] = None
     fired: int = 0
     skipped: int = 0
+    coalesced: int = 0  # internal jobs: catch-ups that stood for several missed slots
     seq: int = 0
 
 
@@ -94,6 +108,9 @@ class EventLoop:
         poll_interval: float = 1.0,
     ) -> None:
         self.clock = clock
+        # An optional clock feature (LiveClock has it): the wall-clock steps seen since last asked.
+        self._take_steps: Optional[Callable[[], list[ClockStep]]]
+        self._take_steps = getattr(clock, "take_steps", None)
         self.grace = grace
         self.stop_on_error = stop_on_error
         self.poll_interval = poll_interval
@@ -145,6 +162,8 @@ class EventLoop:
 
     def run(self, until: Optional[pendulum.DateTime] = None) -> None:
         """Run until stopped, or until the next firing would be after ``until``."""
+        if self._take_steps is not None:
+            self._take_steps()  # steps before the start change nothing: the plan starts from now
         start = self.clock.now() - _EPSILON
         self._heap.clear()
         for job in self._jobs:
@@ -161,16 +180,21 @@ class EventLoop:
             if not self._heap:
                 if until is not None:
                     self.clock.wait_until(until)  # end where a run with jobs would end
+                    if self._replanned():
+                        continue
                     return
                 if not live:
                     return
                 self.clock.wait_until(self.clock.now().add(seconds=self.poll_interval))
+                self._replanned()  # nothing to re-plan, but a step is still worth a log line
                 self._poll_watchers()
                 continue
             due = self._heap[0][3].next_fire
             assert due is not None
             if until is not None and due > until:
                 self.clock.wait_until(until)
+                if self._replanned():
+                    continue
                 return
             deadline = due
             if live and self._watchers:
@@ -179,15 +203,44 @@ class EventLoop:
             self._poll_watchers()
             if self._stop_reason is not None:
                 return
-            self._fire_due(self.clock.now())
+            if self._replanned():
+                continue
+            self._fire_due(self.clock.now(), until)
 
-    def _fire_due(self, now: pendulum.DateTime) -> None:
+    def _fire_due(self, now: pendulum.DateTime, until: Optional[pendulum.DateTime] = None) -> None:
+        # Set after an internal run during which a user job fell due: user jobs due by this
+        # instant run before any further internal job.
+        users_by: Optional[pendulum.DateTime] = None
         while self._heap and self._stop_reason is None:
-            slot = self._heap[0][3].next_fire
+            entry = self._heap[0]
+            if users_by is not None and entry[3].internal:
+                waiting = self._first_user_due(users_by)
+                if waiting is None:
+                    users_by = None
+                else:
+                    entry = waiting
+            job = entry[3]
+            slot = job.next_fire
             assert slot is not None
-            if slot > now:
+            if slot > now or (until is not None and slot > until):
                 return
-            job = heapq.heappop(self._heap)[3]
+            self._take(entry)
+            if job.internal:
+                nxt = job.rule.next_after(slot)
+                if nxt <= now:
+                    # Several slots passed: one run, for the latest, in its place in the order.
+                    job.coalesced += 1
+                    self._push(job, _latest_due(job.rule, slot, nxt, now))
+                    continue
+                started = now
+                self._run(job, slot)
+                self._push(job, nxt)
+                now = self.clock.now()
+                if self._replanned():
+                    return
+                if now > started and self._user_due_between(started, now):
+                    users_by = now
+                continue
             grace = self.grace if job.grace is None else job.grace
             # One cut-off instant decides both "run late" and which slots to skip, so the two
             # can never disagree about a slot right at the edge of the grace window.
@@ -199,6 +252,49 @@ class EventLoop:
                 nxt = self._skip_missed(job, slot, limit, grace)
             self._push(job, nxt)
             now = self.clock.now()
+            if self._replanned():
+                return
+
+    def _first_user_due(self, by: pendulum.DateTime) -> Optional[tuple[float, int, int, Job]]:
+        due = [entry for entry in self._heap if not entry[3].internal and _slot(entry) <= by]
+        return min(due) if due else None
+
+    def _user_due_between(self, after: pendulum.DateTime, by: pendulum.DateTime) -> bool:
+        return any(not entry[3].internal and after < _slot(entry) <= by for entry in self._heap)
+
+    def _take(self, entry: tuple[float, int, int, Job]) -> None:
+        if entry is self._heap[0]:
+            heapq.heappop(self._heap)
+        else:
+            self._heap.remove(entry)
+            heapq.heapify(self._heap)
+
+    # -- wall-clock steps -------------------------------------------------------------------
+
+    def _replanned(self) -> bool:
+        """Log the clock's steps; after a backward one, re-plan every job and return True."""
+        if self._take_steps is None:
+            return False
+        steps = self._take_steps()
+        for step in steps:
+            size = f"{round(abs(step.seconds), 1):g}"
+            before = step.before.format("YYYY-MM-DD HH:mm:ss")
+            after = step.after.format("YYYY-MM-DD HH:mm:ss")
+            if step.backward:
+                message = "系统时间向后跳了 %s 秒（从 %s 到 %s），重新计算定时任务：同步照常进行，已经运行过的定时任务时间点不会重复运行"
+            else:
+                message = "系统时间向前跳了 %s 秒（从 %s 到 %s），错过的定时任务按宽限时间补跑或跳过"
+            logger.warning(message, size, before, after)
+        if not any(step.backward for step in steps):
+            return False
+        start = self.clock.now() - _EPSILON
+        entries, self._heap = self._heap, []
+        for entry in entries:
+            job = entry[3]
+            # A user job keeps its next slot, planned on the old timeline: a slot that time
+            # already reached is never run again (it may place orders).
+            self._push(job, job.rule.next_after(start) if job.internal else job.next_fire or job.rule.next_after(start))
+        return True
 
     def _skip_missed(self, job: Job, slot: pendulum.DateTime, limit: pendulum.DateTime, grace: float) -> pendulum.DateTime:
         first, last, count, nxt = slot, slot, 0, slot
@@ -242,3 +338,33 @@ class EventLoop:
                 watcher()
             except Exception:  # noqa: BLE001 - a watcher must never take the loop down
                 logger.exception("内部检查出错")
+
+
+def _slot(entry: tuple[float, int, int, Job]) -> pendulum.DateTime:
+    slot = entry[3].next_fire
+    assert slot is not None  # set by _push for every job on the heap
+    return slot
+
+
+def _latest_due(
+    rule: Rule, slot: pendulum.DateTime, nxt: pendulum.DateTime, now: pendulum.DateTime
+) -> pendulum.DateTime:
+    """The last firing of ``rule`` at or before ``now``, given ``slot`` and ``nxt``, two due ones."""
+    for _ in range(8):  # the usual case: a sync that overran by a slot or two
+        after = rule.next_after(nxt)
+        if after > now:
+            return nxt
+        slot, nxt = nxt, after
+    # Far behind (a machine that slept through a day of 0.2 s polls): bisect for the last
+    # instant whose next firing is still due. Rules are monotonic, and exact to 1 µs.
+    lo, hi = slot, now  # rule.next_after(lo) <= now < rule.next_after(hi)
+    while True:
+        delta = hi - lo
+        span = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        if span <= 1:
+            return rule.next_after(lo)
+        mid = lo + datetime.timedelta(microseconds=span // 2)
+        if rule.next_after(mid) <= now:
+            lo = mid
+        else:
+            hi = mid

@@ -150,6 +150,12 @@ def _checks(value: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+def _max_age(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    return _number("max_snapshot_age", minimum=1.0, allow_zero=True)(value)
+
+
 def _gate_options(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise OptionValueError("gate_options", value, "应为 dict，内容原样交给自定义交易接口的 setup")
@@ -215,6 +221,15 @@ class Options:
     order_sync_interval: float = attrs.field(
         default=0.5, converter=_number("order_sync_interval", minimum=0.05, allow_zero=True),
         metadata=_doc("account", "订单状态的检查间隔（秒）；文件没变化时几乎没有开销", "float（秒）"),
+    )
+    max_snapshot_age: Optional[float] = attrs.field(
+        default=60.0, converter=_max_age,
+        metadata=_doc(
+            "account",
+            "资金持仓快照最长可用多久（秒）：快照更旧时 order_target、order_value 等按持仓或资金计算数量的下单会被拒绝"
+            "（原因 stale_position），portfolio.is_stale 为 True；None 表示不限制",
+            "float（秒）或 None",
+        ),
     )
     disabled_checks: frozenset[str] = attrs.field(
         default=frozenset(), converter=_checks,

@@ -67,7 +67,13 @@ class Runtime:
         task_name: str = "default",
         overrides: Optional[Mapping[str, Any]] = None,
         broker_poll: Optional[Callable[[pendulum.DateTime], None]] = None,
+        state_dir: Optional[Path] = None,
+        id_dir: Optional[Path] = None,
     ) -> None:
+        """``state_dir``: where the account keeps its order journal (default: the runtime folder);
+        a simulated run passes a folder of its own so that it never meets live state.
+        ``id_dir``: where order-id counters live when the gate names no folder of its own
+        (default ``<state_dir>/order_ids``)."""
         self.strategy = strategy
         self.clock = clock
         self.options = options or Options()
@@ -81,6 +87,8 @@ class Runtime:
         self.task_name = task_name
         self._overrides = dict(overrides or {})
         self._broker_poll = broker_poll
+        self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._id_dir = Path(id_dir) if id_dir is not None else None
         self._gate_factory = gate_factory or (lambda options: load_gate(options.trade_gate))
         self._pending: list[_PendingJob] = []
         self.initializing = False
@@ -123,7 +131,9 @@ class Runtime:
             gate=gate,
             clock=self.clock,
             options=opts,
-            runtime_dir=self.runtime_dir,
+            runtime_dir=self.state_dir,
+            # The gate's own counter folder (shared by every writer of its broker folder) wins.
+            id_dir=None if getattr(gate, "order_id_dir", None) is not None else self._id_dir,
             task_name=self.task_name,
             notify=self._notify,
         )
@@ -245,4 +255,9 @@ class Runtime:
     @property
     def runtime_dir(self) -> Path:
         return Path(self.options.runtime_dir).expanduser()
+
+    @property
+    def state_dir(self) -> Path:
+        """The folder of the account's journal: the runtime folder unless a run was given its own."""
+        return self._state_dir if self._state_dir is not None else self.runtime_dir
 

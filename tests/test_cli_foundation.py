@@ -138,6 +138,7 @@ def test_simulate_a_single_closed_day_fires_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert jobs_in(proc.stderr) == []
     assert "STOP HOOK" in proc.stderr
+    assert "2024-10-01 不是交易日（休市），没有运行任何定时任务" in proc.stderr
 
 
 def test_bad_simulate_value(tmp_path):
@@ -253,6 +254,46 @@ def test_bad_time_expression_names_it_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("错误：") and "'opne'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- absurd input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cash", ["nan", "inf", "-inf", "-1", "0", "abc", "1e400"])
+def test_absurd_sim_cash_is_one_line(tmp_path, cash):
+    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--broker", "sim", f"--sim-cash={cash}")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "--sim-cash" in lines[0] and repr(cash) in lines[0] and "大于 0" in lines[0], lines[0]
+    assert not (tmp_path / "runtime" / "tasks").exists() or not list((tmp_path / "runtime" / "tasks").iterdir())
+
+
+def _unusable_runtime_dirs(tmp_path: Path) -> list[Path]:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    dirs = [blocker / "runtime"]
+    if hasattr(os, "geteuid") and os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        dirs.append(locked / "runtime")
+        dirs.append(locked)
+    return dirs
+
+
+@pytest.mark.parametrize("command", ["start_task", "demo"])
+def test_an_unusable_runtime_dir_is_one_line(tmp_path, command):
+    for bad in _unusable_runtime_dirs(tmp_path):
+        if command == "demo":
+            proc = run_cli("demo", "--runtime-dir", bad, cwd=tmp_path)
+        else:
+            proc = run_cli("start_task", "-n", "x", "-c", STRATEGIES / "sim_class.py", "--simulate", "2024-06-03",
+                           "--runtime-dir", bad, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        lines = error_lines(proc)
+        assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "运行时目录" in lines[0] and str(bad) in lines[0], lines[0]
 
 
 # --- the live clock ------------------------------------------------------------------------

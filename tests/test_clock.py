@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jqtrade.clock as clock_module
-from jqtrade.clock import MARKET_TZ, Clock, LiveClock, SimClock
+from jqtrade.clock import MARKET_TZ, Clock, ClockStep, LiveClock, SimClock
 
 ROOT = Path(__file__).resolve().parents[1]
 START = pendulum.datetime(2024, 6, 3, 9, 0, tz=MARKET_TZ)
@@ -216,3 +216,98 @@ def test_live_clock_notices_a_wall_clock_step_within_a_slice(monkeypatch):
 
 def test_default_slice_is_at_most_one_second():
     assert clock_module.MAX_WAIT_SLICE <= 1.0
+
+
+# --- LiveClock: an injected time source and wall-clock steps -------------------------------
+
+
+class ScriptedTime:
+    """Real time, moved by ``jump`` seconds from the ``at``-th read on.
+
+    A wait that misses the jump would last an hour; after ``give_up`` more reads the time
+    leaps past every deadline instead, so such a failure is quick.
+    """
+
+    def __init__(self, jump: float, at: int, give_up: int = 200) -> None:
+        self.jump, self.at, self.give_up = jump, at, give_up
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        offset = self.jump if self.reads >= self.at else 0.0
+        if self.reads >= self.at + self.give_up:
+            offset += 30 * 86_400
+        return time.time() + offset
+
+
+def test_live_clock_reads_an_injected_time_source():
+    epoch = pendulum.datetime(2024, 6, 3, 2, 0, tz="UTC").timestamp()
+    clock = LiveClock(time_source=lambda: epoch)
+    assert clock.now() == pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
+    assert clock.now().timezone_name == "Asia/Shanghai"
+    moment = pendulum.datetime(2024, 6, 3, 9, 30, 15, 250_000, tz="Europe/London")
+    clock = LiveClock(time_source=lambda: moment)
+    assert clock.now() == moment
+    assert clock.now().timezone_name == "Asia/Shanghai"
+
+
+def test_live_clock_waits_on_the_injected_time():
+    ahead = 3 * 86_400.0  # a source three days ahead: deadlines are read against it, not time.time
+    clock = LiveClock(time_source=lambda: time.time() + ahead)
+    deadline = clock.now().add(microseconds=50_000)
+    assert deadline.timestamp() > time.time() + ahead - 5
+    assert clock.wait_until(deadline) is True
+    assert clock.take_steps() == []
+
+
+def test_live_clock_notices_a_backward_step_at_the_first_read_after_it():
+    source = ScriptedTime(jump=-3600, at=6)
+    clock = LiveClock(max_slice=0.01, time_source=source)
+    deadline = clock.now().add(seconds=30)
+    assert clock.wait_until(deadline) is False  # cut short, so that the loop can re-plan
+    assert source.reads == source.at  # the read that saw the step ended the wait
+    steps = clock.take_steps()
+    assert len(steps) == 1
+    assert round(steps[0].seconds) == -3600
+    assert steps[0].backward and steps[0].after < steps[0].before
+    assert steps[0].after.timezone_name == "Asia/Shanghai"
+    assert clock.take_steps() == []
+
+
+def test_live_clock_tells_small_corrections_from_steps():
+    offset = [0.0]
+    clock = LiveClock(time_source=lambda: time.time() + offset[0])
+    clock.now()
+    offset[0] = -1.5  # within the 2 s tolerance: an NTP nudge, not a step
+    clock.now()
+    assert clock.take_steps() == []
+    offset[0] = -4.0  # 2.5 s further back
+    clock.now()
+    steps = clock.take_steps()
+    assert len(steps) == 1 and steps[0].backward and round(steps[0].seconds, 1) == -2.5
+
+
+def test_live_clock_reports_a_forward_step_and_still_ends_the_wait_at_its_deadline():
+    source = ScriptedTime(jump=3600, at=4)
+    clock = LiveClock(max_slice=0.01, time_source=source)
+    assert clock.wait_until(clock.now().add(seconds=30)) is True  # the deadline passed in the jump
+    steps = clock.take_steps()
+    assert len(steps) == 1 and not steps[0].backward and round(steps[0].seconds) == 3600
+
+
+def test_a_step_seen_outside_a_wait_is_kept_for_the_loop_but_does_not_cut_later_waits():
+    offset = [0.0]
+    clock = LiveClock(max_slice=0.01, time_source=lambda: time.time() + offset[0])
+    clock.now()
+    offset[0] = -3600.0
+    clock.now()  # e.g. a gate reading the time during a sync
+    deadline = clock.now().add(microseconds=30_000)
+    assert clock.wait_until(deadline) is True
+    assert [round(step.seconds) for step in clock.take_steps()] == [-3600]
+
+
+def test_clock_step_is_a_small_value():
+    before = pendulum.datetime(2024, 6, 3, 10, 30, tz=MARKET_TZ)
+    step = ClockStep(before, before.subtract(hours=1))
+    assert step.seconds == -3600 and step.backward
+    assert ClockStep(before, before.add(seconds=5)).backward is False

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jqtrade.calendar import TradingCalendar
-from jqtrade.clock import MARKET_TZ, LiveClock, SimClock
+from jqtrade.clock import MARKET_TZ, ClockStep, LiveClock, SimClock
 from jqtrade.loop import EventLoop, IntervalRule, Job, StopLoop
 from jqtrade.schedule import DEFAULT_MARKET_PERIOD, daily_rule, firings_on
 
@@ -251,6 +251,227 @@ def test_no_slot_runs_twice_even_if_the_clock_steps_back():
     assert rec.slots("ten_thirty") == [at(D(2024, 6, d), 10, 30) for d in (3, 4, 5)]
     pairs = [(name, slot) for name, slot, _ in rec.fired]
     assert len(pairs) == len(set(pairs))
+
+
+# --- internal jobs never build a backlog ---------------------------------------------------
+
+SYNC_WINDOW = ((datetime.time(9, 30), datetime.time(15, 0)),)
+
+
+def sync_job(rec: Recorder, name: str, seconds: float, *, takes=None) -> Job:
+    """A job shaped like the runtime's broker sync; ``takes(slot)`` is how long a run lasts."""
+    clock = rec.clock
+
+    def run(slot):
+        if takes is not None:
+            clock.advance(takes(slot))
+
+    return rec.job(name, IntervalRule(seconds, SYNC_WINDOW, CAL), action=run, internal=True, grace=1e9)
+
+
+class Shifted:
+    """``rule`` moved later by ``seconds`` (e.g. every minute at second 7)."""
+
+    def __init__(self, rule, seconds: float) -> None:
+        self.rule, self.shift = rule, pendulum.duration(seconds=seconds)
+
+    def next_after(self, t):
+        return self.rule.next_after(t - self.shift) + self.shift
+
+
+def test_a_slow_sync_runs_once_for_all_the_slots_it_missed():
+    day = D(2024, 6, 3)
+    loop, rec = make(at(day, 10))
+    sync = loop.add_job(sync_job(rec, "sync", 5, takes=lambda slot: 12 if slot == at(day, 10) else 0))
+    loop.run(until=at(day, 10, 0, 30))
+    assert [(slot, ran) for _, slot, ran in rec.fired] == [
+        (at(day, 10), at(day, 10)),
+        (at(day, 10, 0, 10), at(day, 10, 0, 12)),  # one run for 10:00:05 and 10:00:10
+        (at(day, 10, 0, 15), at(day, 10, 0, 15)),
+        (at(day, 10, 0, 20), at(day, 10, 0, 20)),
+        (at(day, 10, 0, 25), at(day, 10, 0, 25)),
+        (at(day, 10, 0, 30), at(day, 10, 0, 30)),
+    ]
+    assert sync.fired == 6
+    assert sync.coalesced == 1
+
+
+def test_a_sync_slower_than_its_interval_never_falls_behind():
+    day = D(2024, 6, 3)
+    loop, rec = make(at(day, 10))
+    loop.add_job(sync_job(rec, "sync", 5, takes=lambda slot: 12))
+    loop.run(until=at(day, 11))
+    lags = [(ran - slot).total_seconds() for _, slot, ran in rec.fired]
+    assert len(lags) <= 3600 // 12 + 1  # back to back at most, never a queue of old slots
+    assert max(lags) < 5  # every run is for the latest slot that was due when it started
+    slots = rec.slots("sync")
+    assert slots == sorted(set(slots))
+
+
+def test_a_user_job_due_during_a_long_sync_runs_right_after_it_before_more_syncs():
+    day = D(2024, 6, 3)
+    loop, rec = make(at(day, 10), grace=60)
+    loop.add_job(sync_job(rec, "orders", 5, takes=lambda slot: 12 if slot == at(day, 10) else 0))
+    loop.add_job(sync_job(rec, "balance", 30))
+    loop.add_job(rec.job("user", daily("10:00:07")))
+    loop.run(until=at(day, 10, 0, 20))
+    assert rec.fired == [
+        ("orders", at(day, 10), at(day, 10)),
+        ("user", at(day, 10, 0, 7), at(day, 10, 0, 12)),  # right after the sync it waited for
+        ("balance", at(day, 10), at(day, 10, 0, 12)),
+        ("orders", at(day, 10, 0, 10), at(day, 10, 0, 12)),
+        ("orders", at(day, 10, 0, 15), at(day, 10, 0, 15)),
+        ("orders", at(day, 10, 0, 20), at(day, 10, 0, 20)),
+    ]
+
+
+def test_a_user_job_delayed_by_a_sync_keeps_its_own_grace(caplog):
+    day = D(2024, 6, 3)
+    loop, rec = make(at(day, 10), grace=60)
+    loop.add_job(sync_job(rec, "orders", 5, takes=lambda slot: 12 if slot == at(day, 10) else 0))
+    strict = loop.add_job(rec.job("strict", daily("10:00:07"), grace=4))  # 5 s late at 10:00:12
+    loop.add_job(rec.job("relaxed", daily("10:00:07")))
+    loop.run(until=at(day, 10, 0, 20))
+    assert rec.slots("strict") == []
+    assert strict.skipped == 1
+    assert rec.slots("relaxed") == [at(day, 10, 0, 7)]
+    assert len(loop_warnings(caplog)) == 1
+
+
+def test_user_callbacks_wait_at_most_for_the_one_sync_that_was_running():
+    day = D(2024, 6, 3)
+    loop, rec = make(at(day), grace=60)
+    loop.add_job(sync_job(rec, "orders", 5, takes=lambda slot: 12))
+    loop.add_job(sync_job(rec, "balance", 30, takes=lambda slot: 3))
+    user = loop.add_job(rec.job("user", Shifted(daily("every_minute"), 7)))
+    loop.run(until=at(day, 23))
+    assert user.skipped == 0
+    assert len(rec.slots("user")) == 242
+    for index, (name, slot, ran) in enumerate(rec.fired):
+        if name != "user":
+            continue
+        assert (ran - slot).total_seconds() <= 12
+        # No internal run started after the user's slot and before the user's run.
+        assert not [n for n, _, r in rec.fired[:index] if n != "user" and r >= slot]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seconds=st.sampled_from([0.2, 5.0, 7.0, 60.0]),
+    start_offset=st.integers(0, 5 * 3600),
+    late_ms=st.integers(0, 2 * 86_400 * 1000),
+)
+def test_a_late_internal_job_runs_for_exactly_the_latest_slot_that_passed(seconds, start_offset, late_ms):
+    late_ms = min(late_ms, int(seconds * 1000) * 500)  # keep the brute-force check below small
+    rule = IntervalRule(seconds, SYNC_WINDOW, CAL)
+    start = rule.next_after(at(D(2024, 9, 26), 9, 30).add(seconds=start_offset))
+    clock = SimClock(start)
+    loop = EventLoop(clock)
+    runs: list[tuple[pendulum.DateTime, pendulum.DateTime]] = []
+    landed = []
+
+    def run(slot):
+        runs.append((slot, clock.now()))
+        if len(runs) == 1:
+            clock.advance(late_ms / 1000)
+            landed.append(clock.now())
+        elif len(runs) == 2:
+            loop.request_stop("seen")
+
+    loop.add_job(Job(name="sync", rule=rule, callback=run, internal=True, grace=1e9))
+    loop.run(until=start.add(days=10))
+    (first, _), (second, ran) = runs
+    latest, nxt = first, rule.next_after(first)
+    while nxt <= landed[0]:
+        latest, nxt = nxt, rule.next_after(nxt)
+    assert second == (latest if latest > first else nxt)
+    assert ran == max(second, landed[0])
+
+
+# --- wall-clock steps ----------------------------------------------------------------------
+
+
+class JumpingClock(SimClock):
+    """A simulated clock whose wall time can jump either way, reported like the live clock does."""
+
+    def __init__(self, start: pendulum.DateTime) -> None:
+        super().__init__(start)
+        self._steps: list[ClockStep] = []
+
+    def jump(self, seconds: float) -> None:
+        before = self._now
+        self._now = before.add(microseconds=int(seconds * 1_000_000))
+        self._steps.append(ClockStep(before, self._now))
+
+    def take_steps(self) -> list[ClockStep]:
+        steps, self._steps = self._steps, []
+        return steps
+
+
+def test_a_backward_clock_step_replans_the_jobs_from_the_new_time(caplog):
+    day = D(2024, 6, 3)
+    clock = JumpingClock(at(day, 10, 29, 50))
+    loop, rec = EventLoop(clock), Recorder(clock)
+    jumped = []
+
+    def step_back(slot):
+        if slot == at(day, 10, 30) and not jumped:
+            jumped.append(slot)
+            clock.jump(-3598)  # to 09:30:02
+
+    loop.add_job(rec.job("sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_back, internal=True, grace=1e9))
+    loop.add_job(rec.job("user", daily("every_minute")))
+    loop.run(until=at(day, 10, 31))
+    after = rec.fired[rec.fired.index(("sync", at(day, 10, 30), at(day, 10, 30))) + 1 :]
+    assert after[:3] == [
+        ("sync", at(day, 9, 30, 5), at(day, 9, 30, 5)),  # not 10:30:05, an hour away
+        ("sync", at(day, 9, 30, 10), at(day, 9, 30, 10)),
+        ("sync", at(day, 9, 30, 15), at(day, 9, 30, 15)),
+    ]
+    # the user job never runs a slot twice (it may place orders): it goes on after 10:29
+    user_after = [slot for name, slot, _ in after if name == "user"]
+    assert user_after[:2] == [at(day, 10, 30), at(day, 10, 31)]
+    users = [slot for name, slot, _ in rec.fired if name == "user"]
+    assert len(users) == len(set(users))
+    assert all(slot == ran for _, slot, ran in after)
+    warnings = loop_warnings(caplog)
+    assert len(warnings) == 1
+    text = warnings[0].getMessage()
+    assert "向后跳了 3598 秒" in text and "2024-06-03 10:30:00" in text and "2024-06-03 09:30:02" in text
+
+
+def test_a_forward_clock_step_keeps_the_grace_rules_and_is_logged_once(caplog):
+    day = D(2024, 6, 3)
+    clock = JumpingClock(at(day, 10, 29, 50))
+    loop, rec = EventLoop(clock, grace=60), Recorder(clock)
+    jumped = []
+
+    def step_forward(slot):
+        if slot == at(day, 10, 30) and not jumped:
+            jumped.append(slot)
+            clock.jump(1800)  # to 11:00:00, as after a laptop slept
+
+    sync = loop.add_job(rec.job("sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_forward, internal=True, grace=1e9))
+    user = loop.add_job(rec.job("user", daily("every_minute")))
+    loop.run(until=at(day, 11, 0, 10))
+    assert rec.fired[:3] == [
+        ("sync", at(day, 10, 29, 50), at(day, 10, 29, 50)),
+        ("sync", at(day, 10, 29, 55), at(day, 10, 29, 55)),
+        ("sync", at(day, 10, 30), at(day, 10, 30)),  # jumps to 11:00 inside this run
+    ]
+    assert rec.fired[3:] == [
+        ("user", at(day, 10, 59), at(day, 11)),  # at the edge of the grace: runs late
+        ("sync", at(day, 11), at(day, 11)),  # one run for the half hour of sync slots
+        ("user", at(day, 11), at(day, 11)),
+        ("sync", at(day, 11, 0, 5), at(day, 11, 0, 5)),
+        ("sync", at(day, 11, 0, 10), at(day, 11, 0, 10)),
+    ]
+    assert user.skipped == 29  # 10:30 to 10:58, beyond the 60 s grace
+    assert sync.coalesced == 1
+    texts = [r.getMessage() for r in loop_warnings(caplog)]
+    assert len(texts) == 2
+    assert "向前跳了 1800 秒" in texts[0]
+    assert "user" in texts[1] and "共 29 次" in texts[1]
 
 
 # --- start time, days, stopping ------------------------------------------------------------
@@ -516,6 +737,53 @@ def test_live_loop_fires_in_order_and_stops_when_asked_from_another_thread():
     assert time.monotonic() - started < 10
     assert fired and all(b > a for a, b in zip(fired, fired[1:]))
     assert all(slot.timezone_name == "Asia/Shanghai" for slot in fired)
+
+
+class OffsetTime:
+    """A wall clock for LiveClock: the real time, moved by ``jump`` seconds once ``after`` has passed."""
+
+    def __init__(self, jump: float, after: float) -> None:
+        self.jump, self.at = jump, time.monotonic() + after
+        self.jumped = False
+
+    def __call__(self) -> float:
+        if not self.jumped and time.monotonic() >= self.at:
+            self.jumped = True
+        return time.time() + (self.jump if self.jumped else 0.0)
+
+
+def test_a_live_loop_carries_on_in_the_new_time_after_the_wall_clock_steps_back(caplog):
+    source = OffsetTime(-3600, after=0.15)
+    clock = LiveClock(max_slice=0.05, time_source=source)
+    loop = EventLoop(clock)
+    start = clock.now()
+    syncs: list[pendulum.DateTime] = []
+    ticks: list[pendulum.DateTime] = []
+
+    def tick(slot):
+        ticks.append(slot)
+
+    def sync(slot):
+        syncs.append(slot)
+        if sum(1 for t in syncs if t < start) >= 3:
+            loop.request_stop("done")
+
+    loop.add_job(Job(name="sync", rule=IntervalRule(0.05), callback=sync, internal=True, grace=1e9))
+    loop.add_job(Job(name="tick", rule=IntervalRule(0.1), callback=tick))
+    watchdog = threading.Timer(20, loop.request_stop, args=("watchdog",))
+    watchdog.start()
+    try:
+        loop.run()
+    finally:
+        watchdog.cancel()
+    assert loop.stop_reason == "done"  # not an hour of silence cut short by the watchdog
+    assert source.jumped
+    stepped = [slot for slot in syncs if slot < start]
+    assert stepped and all(b > a for a, b in zip(stepped, stepped[1:]))
+    assert all(slot < start.subtract(seconds=3500) for slot in stepped)
+    assert ticks == sorted(set(ticks))  # no user slot ran twice
+    warnings = [r.getMessage() for r in loop_warnings(caplog)]
+    assert len(warnings) == 1 and "向后跳了 3600 秒" in warnings[0]
 
 
 needs_itimer = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM / setitimer (POSIX)")

@@ -27,6 +27,7 @@ DEFAULTS = {
     "sync_period": None,
     "sync_interval": 5.0,
     "order_sync_interval": 0.5,
+    "max_snapshot_age": 60.0,
     "disabled_checks": frozenset(),
     "gate_options": {},
     "account_no": None,
@@ -103,6 +104,8 @@ def test_valid_values_are_normalized(key, value, expected):
 
 
 INVALID = [
+    ("max_snapshot_age", 0),
+    ("max_snapshot_age", "60"),
     ("runtime_dir", ""),
     ("runtime_dir", 5),
     ("use_account", "yes"),

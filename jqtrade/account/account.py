@@ -11,14 +11,16 @@ import datetime
 import logging
 import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+import attrs
 import pendulum
 
 from jqtrade.account.checks import check_order
 from jqtrade.account.codes import board_of, normalize_code
-from jqtrade.account.ids import OrderIdAllocator
+from jqtrade.account.ids import OrderIdAllocator, order_id_day
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
 from jqtrade.account.models import (
     LimitOrderStyle,
@@ -27,9 +29,16 @@ from jqtrade.account.models import (
     OrderStyle,
 )
 from jqtrade.account.order import Order, OrderChange, OrdersView
+from jqtrade.account.overlay import Mark, Overlay, limit_up_estimate
 from jqtrade.account.portfolio import Portfolio, Position
 from jqtrade.clock import Clock
-from jqtrade.errors import GateError, OrderNotFoundError, OrderRejectedError
+from jqtrade.errors import (
+    GateError,
+    GateWriteError,
+    JournalError,
+    OrderNotFoundError,
+    OrderRejectedError,
+)
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.options import Options
 
@@ -38,9 +47,45 @@ logger = logging.getLogger("jqtrade.account")
 UserHook = Callable[[str, Any], None]
 
 
+#: Failures of one kind with the same message are logged again at most this often (seconds).
+REPEAT_LOG_INTERVAL = 60.0
+#: Before the first successful sync, failures are expected for this long (files not written
+#: yet by a broker that is starting): they are logged at INFO.
+STARTUP_QUIET = 120.0
+
+#: err_msg of an order whose line could not be written and that the broker never reported.
+WRITE_FAILED_MESSAGE = "写入委托文件失败（如磁盘已满），券商没有收到该订单；jqtrade 不会自动重发，请策略自行决定是否重新下单"
+#: err_msg of an order whose gate call failed unexpectedly and that the broker never reported.
+UNKNOWN_SEND_MESSAGE = "交易接口下单时出错，券商没有收到该订单；jqtrade 不会自动重发，请策略自行决定是否重新下单"
+
+
 def _info_of(order: Order) -> tuple[Any, ...]:
     """The fields a report may change without changing status or quantities."""
     return (order.broker_order_id, order.err_msg, order.commission, order.entrust_time)
+
+
+def _mark(order: Order, at: pendulum.DateTime) -> Mark:
+    """The overlay's view of an order's state. A ``new`` order is not accepted yet, so no
+    broker snapshot can be taken to contain its reservation."""
+    working = 0 if order.is_final else order.amount - order.filled_amount - order.canceled_amount
+    reported = order.status is not OrderStatus.new
+    return Mark(at, order.filled_amount, Decimal(repr(order.deal_balance)), max(working, 0), reported)
+
+
+def _report_time(report: Mapping[str, Any]) -> Optional[pendulum.DateTime]:
+    value = report.get("update_time")
+    if isinstance(value, pendulum.DateTime):
+        return value
+    if isinstance(value, datetime.datetime):
+        return pendulum.instance(value)
+    return None
+
+
+@attrs.define
+class _Failure:
+    message: str
+    logged_at: pendulum.DateTime
+    repeats: int = 0
 
 
 class Account:
@@ -63,14 +108,28 @@ class Account:
         self.runtime_dir = Path(runtime_dir)
         self.task_name = task_name
         self._notify = notify or (lambda hook, value: None)
-        self._id_dir = Path(id_dir) if id_dir is not None else self.runtime_dir / "order_ids"
+        shared = getattr(gate, "order_id_dir", None)
+        if id_dir is not None:
+            self._id_dir = Path(id_dir)
+        elif shared is not None:
+            self._id_dir = Path(shared)  # every writer of the broker folder draws from one counter
+        else:
+            self._id_dir = self.runtime_dir / "order_ids"
         self._orders: dict[str, Order] = {}
-        self._portfolio = Portfolio.empty()
+        self._base = Portfolio.empty()  # the last complete broker snapshot
+        self._overlay = Overlay()
+        self._view: Optional[tuple[tuple[Any, ...], Portfolio]] = None
         self._balance_known = False
         self._unknown_ids: set[str] = set()
-        self._pending_interrupted: set[str] = set()
+        self._contradicted: set[str] = set()
+        self._pending_interrupted: dict[str, str] = {}  # order id -> why, if the broker never saw it
         self._resend_cancels: set[str] = set()
-        self._failing: dict[str, str] = {}  # what -> the last failure already logged
+        self._failing: dict[str, _Failure] = {}
+        self._synced_once: set[str] = set()
+        self._started_at: Optional[pendulum.DateTime] = None
+        self._journal_down: Optional[str] = None
+        self._unjournaled_sent: list[str] = []
+        self._unjournaled: dict[str, tuple[Order, list[OrderChange]]] = {}
         self.last_order_sync: Optional[pendulum.DateTime] = None
         self.day: Optional[datetime.date] = None
         self._journal: Optional[OrderJournal] = None
@@ -80,7 +139,8 @@ class Account:
 
     def start(self) -> None:
         """Open today's journal, restore today's orders, and do a first sync."""
-        self._open_day(self.clock.now().date())
+        self._started_at = self.clock.now()
+        self._open_day(self._started_at.date())
         if self.options.sync_order:
             self.sync_orders(quiet=True)
         if self.options.sync_balance:
@@ -97,16 +157,24 @@ class Account:
             self._journal.close()
         self.day = day
         self._orders.clear()
+        self._overlay.clear()
         self._unknown_ids.clear()
+        self._contradicted.clear()
         self._pending_interrupted.clear()
         self._resend_cancels.clear()
+        self._unjournaled_sent.clear()
+        self._unjournaled.clear()
         self._journal = OrderJournal(self.runtime_dir / "journal", self.task_name, day)
         self._ids = OrderIdAllocator(self._id_dir, day)
         for order_id, recovered in self._journal.replay().items():
             order = recovered.to_order()
             self._orders[order_id] = order
+            self._overlay.restored(
+                order_id, code=order.code, is_buy=order.is_buy,
+                reserve_price=self._reserve_price(order.code, order.price), mark=_mark(order, self.clock.now()),
+            )
             if recovered.outcome == "interrupted" and order.status is OrderStatus.new:
-                self._pending_interrupted.add(order_id)
+                self._pending_interrupted[order_id] = INTERRUPTED_MESSAGE
             if recovered.cancel_requested and not order.is_final:
                 # The process may have died between journaling the cancel and sending it.
                 self._resend_cancels.add(order_id)
@@ -126,6 +194,7 @@ class Account:
 
     def order(self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long") -> str:
         self._check_day()
+        self._require_journal()
         position = self._position_or_none(code)
         checked = check_order(
             code,
@@ -133,7 +202,7 @@ class Account:
             style,
             side,
             position=position,
-            available_cash=self._portfolio.available_cash if self._balance_known else None,
+            available_cash=self._available_cash() if self._balance_known else None,
             reference_price=(position.last_price or None) if position is not None else None,
             disabled=self.options.disabled_checks,
         )
@@ -148,35 +217,58 @@ class Account:
             side=checked.side,
             create_time=now,
         )
-        self._journal.record_intent(request, at=now)
+        try:
+            self._journal.record_intent(request, at=now)
+        except JournalError as exc:
+            raise OrderRejectedError(
+                "journal_unwritable", f"订单日志无法写入，没有发送订单（{request.code} {amount} 股）：{exc}"
+            ) from exc
         order = Order.from_request(request)
         self._orders[request.order_id] = order
+        # Reserved at once: a sell's shares and a buy's cash are gone the moment order() returns.
+        self._overlay.sent(
+            request.order_id, code=request.code, is_buy=request.is_buy, amount=request.amount,
+            reserve_price=self._reserve_price(request.code, order.price), at=now,
+        )
+        self._view = None
         try:
             self.gate.order(request)
+        except GateWriteError as exc:
+            # Part of the line may be in the file: only the broker's files can tell.
+            logger.error("写入订单 %s 失败，是否送达未知，将按券商回报确认：%s", request.order_id, exc)
+            self._pending_interrupted[request.order_id] = WRITE_FAILED_MESSAGE
+            raise
         except GateError as exc:
             reason = f"发送订单失败：{exc}"
-            self._journal.record_send_failed(request.order_id, reason)
             self._emit(order.mark_rejected(reason), order)
+            self._journal_call(lambda: self._journal.record_send_failed(request.order_id, reason))  # type: ignore[union-attr]
             raise
         except Exception as exc:  # noqa: BLE001 - unknown gate failure: the order may have left
             logger.exception("交易接口下单时出现意外错误，订单 %s 是否送达未知，等待券商回报", request.order_id)
-            self._pending_interrupted.add(request.order_id)
+            self._pending_interrupted[request.order_id] = UNKNOWN_SEND_MESSAGE
             raise GateError(f"交易接口下单出错（订单 {request.order_id} 状态待券商确认）：{exc}") from exc
-        self._journal.record_sent(request.order_id)
+        try:
+            self._journal.record_sent(request.order_id)
+        except JournalError as exc:
+            # The broker has the order: raising now would make a retrying strategy send it twice.
+            self._unjournaled_sent.append(request.order_id)
+            self._journal_failed(str(exc))
         logger.info("已下单 %s：%s %s 股 %r", request.order_id, request.code, amount, request.style)
         return request.order_id
 
     def cancel_order(self, order_id: str) -> None:
-        # Ids restart every day: yesterday's id must not cancel today's order of that number.
         self._check_day()
         order = self._orders.get(str(order_id))
         if order is None:
+            day = order_id_day(str(order_id))
+            if day is not None and day != self.day:
+                raise OrderNotFoundError(f"{order_id}（这是 {day} 的订单号，不是今天的订单，不能撤销）")
             raise OrderNotFoundError(order_id)
         if order.is_final:
             logger.info("订单 %s 已是最终状态 %s，无需撤单", order_id, order.status.value)
             return
         assert self._journal is not None
-        self._journal.record_cancel_requested(order.order_id)
+        self._journal_call(lambda: self._journal.record_cancel_requested(order.order_id))  # type: ignore[union-attr]
         self.gate.cancel_order(order.order_id)
         if order.status is not OrderStatus.new:
             self._emit(order.mark_canceling(), order)
@@ -216,19 +308,15 @@ class Account:
     def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
         if isinstance(target_amount, bool) or not isinstance(target_amount, int) or target_amount < 0:
             raise OrderRejectedError("bad_amount", f"目标持仓 {target_amount!r} 应为 ≥ 0 的整数股数")
-        if not self._balance_known:
-            # An empty portfolio here means "never synced", not "holds nothing": sizing from
-            # it would buy the whole target again on top of what is already held.
-            raise OrderRejectedError(
-                "position_unknown",
-                f"还没有从券商同步到持仓，无法计算 {code} 调整到 {target_amount} 股需要买卖多少；"
-                f"请等同步成功后再调用 order_target（可先调用 sync_balance()）",
-            )
-        current = self._position(code).total_amount
+        self._require_fresh("order_target", code)
+        norm = normalize_code(code)
+        # Shares still working in open orders count as bought or sold already: called every
+        # minute while an order waits, order_target must not send the same shares again.
+        current = self._position(norm).total_amount + self._overlay.working(norm)
         delta = target_amount - current
         if delta == 0:
             return None
-        return self.order(code, delta, style)
+        return self.order(norm, delta, style)
 
     def order_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
         if not isinstance(style, LimitOrderStyle) or style.price <= 0:
@@ -238,6 +326,7 @@ class Account:
             )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
             raise OrderRejectedError("bad_amount", f"金额 {value!r} 应为非零数字（正数买入，负数卖出）")
+        self._require_fresh("order_value", code)
         norm = normalize_code(code)
         shares = int(abs(value) // style.price)
         if board_of(norm).value == "star":
@@ -248,14 +337,69 @@ class Account:
             raise OrderRejectedError("value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单")
         return self.order(norm, shares if value > 0 else -shares, style)
 
+    def _require_fresh(self, api: str, code: str) -> None:
+        """Sizing from a position needs a snapshot that is known and recent enough."""
+        if not self._balance_known:
+            # An empty portfolio here means "never synced", not "holds nothing": sizing from
+            # it would buy the whole target again on top of what is already held.
+            raise OrderRejectedError(
+                "position_unknown",
+                f"还没有从券商同步到持仓，无法计算 {code} 需要买卖多少；"
+                f"请等同步成功后再调用 {api}（可先调用 sync_balance()）",
+            )
+        if self._age_reason() is None:
+            return
+        self.sync_balance(quiet=True)  # one fresh read before refusing
+        reason = self._age_reason()
+        if reason is not None:
+            raise OrderRejectedError(
+                "stale_position",
+                f"{reason}。{api} 按持仓或资金计算数量，快照过期时可能重复买卖，已拒绝下单 {code}；"
+                "请检查券商端是否正常更新资金持仓文件（或调整 max_snapshot_age）",
+            )
+
     # -- state ------------------------------------------------------------------------------
 
     @property
     def portfolio(self) -> Portfolio:
-        return self._portfolio
+        """The last complete snapshot with this task's own orders laid over it."""
+        base, overlay = self._base, self._overlay
+        stale = base.stale_reason or self._age_reason()
+        key = (id(base), overlay.version, stale)
+        if self._view is not None and self._view[0] == key:
+            return self._view[1]
+        view = base.overlaid(overlay.codes(), overlay.cash, overlay.locked, stale)
+        self._view = (key, view)
+        return view
+
+    def _age_reason(self) -> Optional[str]:
+        limit = self.options.max_snapshot_age
+        as_of = self._base.as_of
+        if limit is None or as_of is None:
+            return None
+        age = (self.clock.now() - as_of).total_seconds()
+        if age <= limit:
+            return None
+        return (
+            f"资金持仓快照已有 {age:.0f} 秒没有更新（快照时间 {as_of.in_tz('Asia/Shanghai'):%Y-%m-%d %H:%M:%S}，"
+            f"max_snapshot_age={limit:g} 秒）"
+        )
+
+    def _available_cash(self) -> float:
+        return float(max(Decimal(repr(self._base.available_cash)) + self._overlay.cash, Decimal(0)))
 
     def _position(self, code: str) -> Position:
-        return self._portfolio.long_positions[normalize_code(code)]
+        norm = normalize_code(code)
+        position = self._base.long_positions[norm]
+        held_delta, sellable_delta = self._overlay.code(norm)
+        if not held_delta and not sellable_delta:
+            return position
+        held = max(0, position.total_amount + held_delta)
+        return attrs.evolve(
+            position,
+            total_amount=held,
+            closeable_amount=min(held, max(0, position.closeable_amount + sellable_delta)),
+        )
 
     def _position_or_none(self, code: str) -> Optional[Position]:
         if not self._balance_known:
@@ -265,33 +409,68 @@ class Account:
         except OrderRejectedError:
             return None  # the check reports the bad code with its own reason
 
+    def _reserve_price(self, code: str, price: Optional[float]) -> Decimal:
+        """Price a buy reserves cash at: its limit, else the limit-up estimate from the last price."""
+        if price:
+            return Decimal(repr(float(price)))
+        try:
+            last = self._base.long_positions[code].last_price
+        except OrderRejectedError:
+            last = 0.0
+        return limit_up_estimate(code, last) if last else Decimal(0)
+
     # -- sync -------------------------------------------------------------------------------
 
     def sync_balance(self, *, quiet: bool = False) -> Portfolio:
+        now = self.clock.now()
         try:
             data = self.gate.sync_balance()
-            self._portfolio = Portfolio.from_balance(data, self.clock.now())
-            self._balance_known = True
-            self._recovered("balance", "资金持仓")
+            snapshot = Portfolio.from_balance(data, now)
         except Exception as exc:  # noqa: BLE001 - keep the last good state, say it is stale
-            self._portfolio = self._portfolio.mark_stale(str(exc))
-            self._failed("balance", f"同步资金持仓失败，沿用上次结果：{exc}", quiet)
-        return self._portfolio
+            self._base = self._base.mark_stale(str(exc))
+            self._failed("balance", f"同步资金持仓失败，沿用上次完整的快照：{exc}", quiet)
+            return self.portfolio
+        base_as_of = self._base.as_of
+        if base_as_of is not None and snapshot.as_of is not None and snapshot.as_of < base_as_of:
+            # An older snapshot than the one in use (a broker clock step, a restored file):
+            # it says nothing new; keep the newer one.
+            logger.debug("资金持仓快照时间 %s 早于当前使用的 %s，已忽略", snapshot.as_of, base_as_of)
+        else:
+            self._base = snapshot
+            if snapshot.as_of is not None:
+                self._overlay.rebase(snapshot.as_of)
+            self._balance_known = True
+        self._recovered("balance", "资金持仓")
+        return self.portfolio
 
     def _failed(self, what: str, message: str, quiet: bool) -> None:
-        """Log a sync failure once, not every few seconds while it lasts."""
-        if self._failing.get(what) == message:
-            logger.debug(message)
-            return
-        self._failing[what] = message
-        (logger.info if quiet else logger.warning)(message)
+        """Log a lasting failure once, then at most once a minute with a count."""
+        now = self.clock.now()
+        known = self._failing.get(what)
+        if known is not None and known.message == message:
+            known.repeats += 1
+            if (now - known.logged_at).total_seconds() < REPEAT_LOG_INTERVAL:
+                logger.debug(message)
+                return
+            message = f"{message}（过去 {(now - known.logged_at).total_seconds():.0f} 秒内又出现 {known.repeats} 次）"
+            known.logged_at, known.repeats = now, 0
+        else:
+            self._failing[what] = _Failure(message, now)
+        starting = (
+            what not in self._synced_once
+            and self._started_at is not None
+            and (now - self._started_at).total_seconds() < STARTUP_QUIET
+        )
+        (logger.info if quiet or starting else logger.warning)(message)
 
     def _recovered(self, what: str, label: str) -> None:
-        if self._failing.pop(what, None) is not None:
-            logger.warning("同步%s已恢复正常", label)
+        if self._failing.pop(what, None) is not None and what in self._synced_once:
+            logger.info("同步%s已恢复正常", label)
+        self._synced_once.add(what)
 
     def sync_orders(self, *, quiet: bool = False) -> None:
         self._check_day()
+        self._retry_journal()
         self._resend_recovered_cancels()  # first, so the reports below already reflect them
         try:
             reports = self.gate.sync_orders()
@@ -308,18 +487,49 @@ class Account:
                     self._unknown_ids.add(order_id)
                     logger.debug("忽略不是本任务下的订单回报：%r", order_id)
                 continue
-            self._pending_interrupted.discard(order_id)
+            mismatch = self._mismatch(order, report)
+            if mismatch is not None:
+                if order_id not in self._contradicted:
+                    self._contradicted.add(order_id)
+                    logger.warning(
+                        "券商回报与本任务的订单 %s 不符（%s），可能是其他程序用了相同的订单号，已忽略这条回报：%r",
+                        order_id, mismatch, report,
+                    )
+                continue
+            self._pending_interrupted.pop(order_id, None)
             info = _info_of(order)
             change = order.apply_report(report, at=now)
             if change is not None:
-                self._emit(change, order)
+                self._emit(change, order, at=_report_time(report) or now)
             elif _info_of(order) != info and self._journal is not None:
                 # Broker id, message or fees changed without a status change (e.g. the id of
                 # a still "new" order, a refused cancel): keep them across a restart too.
-                self._journal.record_state(order)
+                self._journal_call(lambda o=order: self._journal.record_state(o))  # type: ignore[union-attr,misc]
         self.last_order_sync = now
         self._resolve_interrupted()
         self._prefetch_ids()
+
+    @staticmethod
+    def _mismatch(order: Order, report: Mapping[str, Any]) -> Optional[str]:
+        """Why a report with our id cannot be about our order, or ``None``."""
+        code = report.get("code")
+        if code not in (None, ""):
+            try:
+                if normalize_code(code) != order.code:
+                    return f"证券代码 {code} ≠ {order.code}"
+            except OrderRejectedError:
+                return f"证券代码 {code!r} 无法识别"
+        action = report.get("action")
+        if action not in (None, "") and str(getattr(action, "value", action)) != order.action.value:
+            return f"买卖方向 {getattr(action, 'value', action)} ≠ {order.action.value}"
+        amount = report.get("amount")
+        if amount not in (None, ""):
+            try:
+                if int(amount) != order.amount:
+                    return f"委托数量 {amount} ≠ {order.amount}"
+            except (TypeError, ValueError):
+                return f"委托数量 {amount!r} 无法识别"
+        return None
 
     def _resend_recovered_cancels(self) -> None:
         """Cancels journaled before a restart, for orders the broker still has working.
@@ -353,20 +563,77 @@ class Account:
         known = getattr(self.gate, "has_order", None)
         for order_id in sorted(self._pending_interrupted):
             answer = known(order_id) if callable(known) else False
-            if answer:
-                continue  # reached the broker; its report will follow
+            if answer is None or answer:
+                continue  # reached the broker (its report will follow), or cannot tell yet
             order = self._orders[order_id]
-            self._pending_interrupted.discard(order_id)
-            assert self._journal is not None
-            self._journal.record_send_failed(order_id, INTERRUPTED_MESSAGE)
-            self._emit(order.mark_rejected(INTERRUPTED_MESSAGE), order)
-            logger.warning("订单 %s：%s", order_id, INTERRUPTED_MESSAGE)
+            why = self._pending_interrupted.pop(order_id)
+            self._emit(order.mark_rejected(why), order)
+            self._journal_call(lambda o=order_id, w=why: self._journal.record_send_failed(o, w))  # type: ignore[union-attr,misc]
+            logger.warning("订单 %s：%s", order_id, why)
 
-    def _emit(self, change: Optional[OrderChange], order: Order) -> None:
+    # -- journal health ---------------------------------------------------------------------
+
+    def _journal_failed(self, reason: str) -> None:
+        if self._journal_down is None:
+            logger.critical(
+                "订单日志无法写入：%s。已发出的订单照常跟踪，但在日志恢复可写之前拒绝新的下单（journal_unwritable）", reason
+            )
+        self._journal_down = reason
+
+    def _journal_call(self, write: Callable[[], None]) -> bool:
+        try:
+            write()
+        except JournalError as exc:
+            self._journal_failed(str(exc))
+            return False
+        return True
+
+    def _require_journal(self) -> None:
+        if self._journal_down is None:
+            return
+        self._retry_journal()
+        if self._journal_down is not None:
+            raise OrderRejectedError(
+                "journal_unwritable",
+                f"订单日志无法写入（{self._journal_down}），为保证重启后不丢单、不重复下单，暂不接受新订单",
+            )
+
+    def _retry_journal(self) -> None:
+        """Write what could not be journaled before; fire the hooks held back meanwhile."""
+        if self._journal_down is None or self._journal is None:
+            return
+        journal = self._journal
+        while self._unjournaled_sent:
+            if not self._journal_call(lambda: journal.record_sent(self._unjournaled_sent[0])):
+                return
+            self._unjournaled_sent.pop(0)
+        for order_id in list(self._unjournaled):
+            order, changes = self._unjournaled[order_id]
+            if not self._journal_call(lambda o=order: journal.record_state(o)):  # type: ignore[misc]
+                return
+            del self._unjournaled[order_id]
+            for change in changes:
+                self._fire(change, order)
+        if self._journal_down is not None:
+            logger.info("订单日志恢复可写，重新接受下单")
+            self._journal_down = None
+
+    def _emit(self, change: Optional[OrderChange], order: Order, *, at: Optional[pendulum.DateTime] = None) -> None:
         if change is None:
             return
-        if self._journal is not None:
-            self._journal.record_state(order)
+        self._overlay.update(order.order_id, _mark(order, at or self.clock.now()), final=order.is_final)
+        self._view = None
+        held = self._unjournaled.get(order.order_id)
+        if held is not None:
+            held[1].append(change)  # its earlier state is not journaled yet: keep the order
+            return
+        if self._journal is not None and not self._journal_call(lambda: self._journal.record_state(order)):  # type: ignore[union-attr]
+            # Applied but not journaled: journal it (then fire the hooks, once) on a later sync.
+            self._unjournaled[order.order_id] = (order, [change])
+            return
+        self._fire(change, order)
+
+    def _fire(self, change: OrderChange, order: Order) -> None:
         self._notify("on_order_update", order.snapshot())
         if change.trade is not None:
             self._notify("on_trade", change.trade)

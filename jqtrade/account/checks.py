@@ -4,7 +4,12 @@ Each refusal raises :class:`jqtrade.errors.OrderRejectedError` with a stable ``r
 (listed in :data:`REASONS`) and a message naming the value and the rule.
 
 Structural checks (code format, side, amount type, style, price sign) always run: without them
-there is no order to send. The market-rule checks in :data:`DISABLEABLE_CHECKS` can be turned
+there is no order to send. So do the checks for absurd input (reasons ``bad_amount`` and
+``bad_price``): an amount, a limit price or an order value that no account can trade
+(:data:`MAX_ORDER_AMOUNT`, :data:`MAX_LIMIT_PRICE`, :data:`MAX_ORDER_VALUE`, and a buy of more
+than :data:`ABSURD_CASH_MULTIPLE` times the available cash) is a bug in the strategy, not a
+rule the broker might judge differently, so turning off ``not_enough_cash`` does not let it
+through. The market-rule checks in :data:`DISABLEABLE_CHECKS` can be turned
 off one by one when the broker does the checking.
 
 Odd-lot sells (main boards, ChiNext, funds; lot 100): an amount that is not a multiple of 100
@@ -44,9 +49,9 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "bad_code": "证券代码格式",
         "short_not_supported": "不支持做空（side='short'）",
         "bad_side": "side 只能是 'long'",
-        "bad_amount": "数量必须是非零整数",
+        "bad_amount": "数量必须是非零整数，数量和金额不能超出任何账户的可能",
         "bad_style": "下单方式只能是 LimitOrderStyle 或 MarketOrderStyle",
-        "bad_price": "限价必须是有限的非负数",
+        "bad_price": "限价必须是有限的非负数，且不超过 1,000,000 元",
         "unsupported_security": "只支持沪深主板、创业板、科创板股票和场内基金",
         "bad_lot": "买入数量须符合最小交易单位",
         "odd_lot_sell": "零股须一次性卖出",
@@ -56,6 +61,8 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "need_limit_price": "order_value 需要限价单的价格来计算股数",
         "value_too_small": "order_value 的金额不足一手",
         "position_unknown": "还没有同步到持仓，无法计算 order_target 的差额",
+        "stale_position": "资金持仓快照比 max_snapshot_age 更旧，不按它计算 order_target / order_value 的数量",
+        "journal_unwritable": "订单日志无法写入时不接受新订单",
         "bad_batch_entry": "批量下单的某一项格式不对",
     }
 )
@@ -74,6 +81,23 @@ DISABLEABLE_CHECKS = frozenset(
 
 ROUND_LOT = 100
 STAR_MIN_BUY = 200
+
+#: More shares than any A-share company has issued in a plausible single order (the largest
+#: listed companies have a few 10**11 shares, a whole account rarely holds 10**8).
+MAX_ORDER_AMOUNT = 10**9
+#: No A-share or fund trades near a million yuan a share; a larger limit price is a unit bug.
+MAX_LIMIT_PRICE = 10**6
+#: Ten trillion yuan: more than the market value of any listed company, refused on either side.
+MAX_ORDER_VALUE = 10**13
+#: A buy worth more than this many times the available cash is refused as absurd even when
+#: ``not_enough_cash`` is off. Cash the snapshot has not shown yet (proceeds of a sale that
+#: just filled, money transferred in) and margin (at most about 2x) explain a buy a few times
+#: the cash, not three orders of magnitude; 1000x is what a typo in the amount (yuan written
+#: as shares, a lot size multiplied twice) produces.
+ABSURD_CASH_MULTIPLE = 1000
+#: ... but only above this value: a nearly empty cash balance (after buying with everything)
+#: makes every order "many times the cash", and those are the normal cash check's business.
+ABSURD_VALUE_FLOOR = Decimal(10**7)
 
 
 def validate_disabled_checks(
@@ -138,6 +162,12 @@ def _check_amount(amount: object) -> int:
         number = int(value)
     if number == 0:
         raise _refuse("bad_amount", "数量 0 不合法：正数表示买入，负数表示卖出，不能为 0")
+    if abs(number) > MAX_ORDER_AMOUNT:
+        raise _refuse(
+            "bad_amount",
+            f"数量 {number:,} 不合法：超过 {MAX_ORDER_AMOUNT:,} 股，大于任何账户可能的单笔下单数量"
+            f"（请检查是否把金额当成了股数）",
+        )
     return number
 
 
@@ -162,6 +192,11 @@ def _limit_price(style: OrderStyle) -> Optional[Decimal]:
         raise _refuse(
             "bad_price", f"限价 {price!r} 不合法：必须大于 0（或为 0 表示按对手方最优价）"
         )
+    if price > MAX_LIMIT_PRICE:
+        raise _refuse(
+            "bad_price",
+            f"限价 {price!r} 不合法：超过 {MAX_LIMIT_PRICE:,} 元，没有这个价位的 A 股或基金",
+        )
     try:
         return Decimal(repr(price))
     except InvalidOperation:  # pragma: no cover - finite floats always convert
@@ -170,6 +205,43 @@ def _limit_price(style: OrderStyle) -> Optional[Decimal]:
 
 def _fmt(value: Union[Decimal, float]) -> str:
     return f"{value:,.2f}"
+
+
+def _known(value: Optional[float], *, positive: bool = False) -> Optional[Decimal]:
+    """A caller-supplied cash or price as a Decimal; ``None`` when unknown or not a usable
+    number (NaN, infinite; for a price also <= 0 or above :data:`MAX_LIMIT_PRICE`)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or (positive and not 0 < number <= MAX_LIMIT_PRICE):
+        return None
+    return Decimal(repr(number))
+
+
+def _check_value(
+    code: str, action: OrderAction, qty: int, unit: Optional[Decimal], cash: Optional[Decimal]
+) -> None:
+    """Refuse an order value no account can trade (always on, see the module docstring)."""
+    if unit is None:
+        return
+    value = unit * qty
+    if value > MAX_ORDER_VALUE:
+        raise _refuse(
+            "bad_amount",
+            f"{code} {qty:,} 股 × {unit} 元约 {_fmt(value)} 元，超过单笔上限 {MAX_ORDER_VALUE:,} 元"
+            f"（大于任何上市公司的市值），请检查数量和价格",
+        )
+    if (
+        action is OrderAction.open
+        and cash is not None
+        and value > ABSURD_VALUE_FLOOR
+        and value > cash * ABSURD_CASH_MULTIPLE
+    ):
+        raise _refuse(
+            "bad_amount",
+            f"买入 {code} {qty:,} 股约需 {_fmt(value)} 元（{qty} × {unit}），超过可用资金 {_fmt(cash)} 元的 "
+            f"{ABSURD_CASH_MULTIPLE} 倍，不可能成交（请检查是否把金额当成了股数）；这项检查不能关闭",
+        )
 
 
 def check_order(
@@ -190,7 +262,9 @@ def check_order(
     ``available_cash`` enable the T+1 and cash checks; ``None`` means unknown, check skipped.
     The cash check uses the limit price, or ``reference_price`` for market and price-0
     orders (skipped without one); fees are not included (the broker refuses if they do not
-    fit). ``disabled`` names checks from :data:`DISABLEABLE_CHECKS` to skip.
+    fit). A NaN or infinite cash or reference price counts as unknown, and so does a reference
+    price outside (0, :data:`MAX_LIMIT_PRICE`]. ``disabled`` names checks from
+    :data:`DISABLEABLE_CHECKS` to skip; the absurd-value checks cannot be skipped.
     """
     norm_code = normalize_code(code)
     order_side = _check_side(side)
@@ -200,6 +274,9 @@ def check_order(
     action = OrderAction.open if signed > 0 else OrderAction.close
     qty = abs(signed)
     board = board_of(norm_code)
+    unit = price if price else _known(reference_price, positive=True)
+    cash = _known(available_cash)
+    _check_value(norm_code, action, qty, unit, cash)
 
     def on(name: str) -> bool:
         return name not in disabled
@@ -239,15 +316,9 @@ def check_order(
                     "bad_lot",
                     f"买入 {norm_code} 的数量 {qty} 不合法：{board.label}买入须为 {ROUND_LOT} 股的整数倍",
                 )
-        if available_cash is not None and on("not_enough_cash"):
-            unit = (
-                price
-                if price
-                else (Decimal(repr(float(reference_price))) if reference_price else None)
-            )
+        if cash is not None and on("not_enough_cash"):
             if unit is not None:
                 cost = unit * qty
-                cash = Decimal(repr(float(available_cash)))
                 if cost > cash:
                     raise _refuse(
                         "not_enough_cash",

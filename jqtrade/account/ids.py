@@ -1,10 +1,17 @@
-"""Order ids unique within a trading day, across restarts and across processes.
+"""Order ids unique across days, restarts, tasks and runtime folders sharing one broker folder.
 
 The OneQuant protocol identifies an order by the client's ``custBatchNo`` for the whole day,
-for every program sharing the account folder. Ids here are decimal strings from a per-day
-counter file: a process reserves a block of ids at a time under an exclusive file lock, so
-most ``allocate()`` calls touch no file at all. Ids are increasing within a process; ids of
-different processes interleave by block. A block reserved and not used is simply skipped.
+for every program sharing the account folder. An id is the trading date and a sequence
+number, digits only: ``YYMMDD`` + the number, zero-padded to at least 4 digits
+(``2406030001``, ..., ``24060310000``). Digits only, at most 16 of them in any realistic day,
+so it fits whatever field width or character set the broker keeps for ``custBatchNo``. The
+date prefix makes an id kept from yesterday unable to name an order of today.
+
+The sequence comes from a per-day counter file in a folder every writer of the same broker
+folder shares (the gate's ``order_id_dir``; for OneQuant, a subfolder of the order folder),
+so two tasks with different runtime folders still never hand out the same id. A process
+reserves a block of numbers at a time under an exclusive file lock, so most ``allocate()``
+calls touch no file at all. A block reserved and not used is simply skipped.
 
 The counter is written to a temporary file, fsynced and moved over the old one, so a crash
 never leaves a torn counter; an unreadable counter raises instead of starting again at 1.
@@ -24,8 +31,23 @@ from jqtrade.errors import JournalError
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
+def format_order_id(trading_day: _dt.date, number: int) -> str:
+    return f"{trading_day:%y%m%d}{number:04d}"
+
+
+def order_id_day(order_id: str) -> _dt.date | None:
+    """The trading date an id of this scheme was made for, or ``None`` for other ids."""
+    if len(order_id) < 10 or not order_id.isdigit():
+        return None
+    try:
+        return _dt.date(2000 + int(order_id[:2]), int(order_id[2:4]), int(order_id[4:6]))
+    except ValueError:
+        return None
+
+
 class OrderIdAllocator:
-    """Hands out ids ``"1"``, ``"2"``, ... for one trading day, shared through ``directory``."""
+    """Hands out ids ``YYMMDD0001``, ``YYMMDD0002``, ... for one trading day, shared
+    through ``directory``."""
 
     def __init__(
         self,
@@ -54,7 +76,7 @@ class OrderIdAllocator:
             self._spare = None
         value = self._next
         self._next += 1
-        return str(value)
+        return format_order_id(self.trading_day, value)
 
     def prefetch(self) -> None:
         """Reserve the next block before it is needed, so ``allocate`` stays free of file I/O.

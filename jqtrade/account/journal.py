@@ -242,6 +242,8 @@ class OrderJournal:
             if durable:
                 os.fsync(handle.fileno())
         except OSError as exc:
+            # Reopen next time: the reopen also ends a torn record with a newline.
+            self.close()
             raise JournalError(f"无法写入订单日志 {self.path}：{exc}") from exc
 
     @staticmethod
@@ -293,9 +295,12 @@ class OrderJournal:
         self._append(self._stamp(record, at), durable=False)  # re-derivable from the broker's reports
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        handle, self._file = self._file, None
+        if handle is not None:
+            try:
+                handle.close()
+            except OSError:  # a handle that failed a write may fail its close too
+                pass
 
     def __enter__(self) -> OrderJournal:
         return self

@@ -1,11 +1,14 @@
 """Positions and the portfolio: frozen snapshots built from the gate's ``sync_balance`` dict.
 
-A new snapshot replaces the old one after each successful sync; a failed sync keeps the last
-good snapshot and marks it stale (:meth:`Portfolio.mark_stale`).
+A new complete snapshot replaces the old one after each successful sync; a failed sync keeps
+the last good snapshot, its ``as_of`` and ``last_sync_time``, and marks it stale
+(:meth:`Portfolio.mark_stale`). What a strategy reads is the snapshot with its own orders laid
+over it (:meth:`Portfolio.overlaid`, see ``jqtrade.account.overlay``).
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import math
 import operator
@@ -201,7 +204,12 @@ class Positions(Mapping[str, Position]):
 
 @attrs.frozen(kw_only=True)
 class Portfolio:
-    """Cash and positions as of ``last_sync_time``; ``is_stale`` when the latest sync failed."""
+    """Cash and positions of the broker snapshot produced at ``as_of`` (read at
+    ``last_sync_time``), plus the effect of this task's orders since then.
+
+    ``is_stale`` when the latest sync did not get a complete snapshot, or the snapshot is
+    older than ``max_snapshot_age``; ``stale_reason`` then says why, in Chinese.
+    """
 
     total_value: float = 0.0
     available_cash: float = 0.0
@@ -210,6 +218,7 @@ class Portfolio:
     short_positions: Positions = attrs.field(factory=Positions)
     last_sync_time: Optional[pendulum.DateTime] = None
     stale_reason: Optional[str] = None
+    as_of: Optional[pendulum.DateTime] = None
 
     @classmethod
     def empty(cls) -> Portfolio:
@@ -247,17 +256,64 @@ class Portfolio:
                 continue
             if position.total_amount > 0:
                 positions.append(position)
+        as_of = balance.get("as_of")
+        if isinstance(as_of, datetime.datetime) and not isinstance(as_of, pendulum.DateTime):
+            as_of = pendulum.instance(as_of)
+        if not isinstance(as_of, pendulum.DateTime):
+            as_of = sync_time  # the gate says nothing better: it was true when read
         return cls(
             total_value=total,
             available_cash=available,
             locked_cash=locked,
             long_positions=Positions(positions),
             last_sync_time=sync_time,
+            as_of=as_of,
         )
 
     def mark_stale(self, reason: str) -> Portfolio:
         """The same numbers, flagged: the latest sync failed for ``reason``."""
         return attrs.evolve(self, stale_reason=reason)
+
+    def overlaid(
+        self,
+        codes: Mapping[str, tuple[int, int]],
+        cash: Decimal,
+        locked: Decimal,
+        stale_reason: Optional[str],
+    ) -> Portfolio:
+        """This snapshot with (held, sellable) deltas per code and cash deltas applied.
+
+        Quantities are clamped to 0 <= sellable <= held; cash to >= 0. Total value moves by
+        the cash change plus the held change valued at the last price.
+        """
+        if not codes and not cash and not locked and stale_reason == self.stale_reason:
+            return self
+        items = dict(self.long_positions.items())
+        value_change = cash + locked
+        for code, (held_delta, sellable_delta) in codes.items():
+            position = items.get(code) or Position.empty(code)
+            held = max(0, position.total_amount + held_delta)
+            sellable = min(held, max(0, position.closeable_amount + sellable_delta))
+            price = Decimal(repr(position.last_price))
+            value_change += (held - position.total_amount) * price
+            if held == 0:
+                items.pop(code, None)
+                continue
+            items[code] = attrs.evolve(
+                position,
+                total_amount=held,
+                closeable_amount=sellable,
+                position_value=float(price * held) if held != position.total_amount else position.position_value,
+            )
+        available = Decimal(repr(self.available_cash)) + cash
+        return attrs.evolve(
+            self,
+            total_value=float(Decimal(repr(self.total_value)) + value_change),
+            available_cash=float(max(available, Decimal(0))),
+            locked_cash=float(max(Decimal(repr(self.locked_cash)) + locked, Decimal(0))),
+            long_positions=Positions(items.values()),
+            stale_reason=stale_reason,
+        )
 
     @property
     def is_stale(self) -> bool:
@@ -279,11 +335,10 @@ class Portfolio:
         )
 
     def __str__(self) -> str:
-        when = (
-            self.last_sync_time.format("YYYY-MM-DD HH:mm:ss") if self.last_sync_time else "未同步"
-        )
+        moment = self.as_of or self.last_sync_time
+        when = moment.format("YYYY-MM-DD HH:mm:ss") if moment else "未同步"
         stale = f", 已过期: {self.stale_reason}" if self.stale_reason else ""
         return (
             f"账户(总资产 {self.total_value:.2f}, 可用 {self.available_cash:.2f}, "
-            f"冻结 {self.locked_cash:.2f}, 持仓 {len(self.long_positions)} 只, 同步于 {when}{stale})"
+            f"冻结 {self.locked_cash:.2f}, 持仓 {len(self.long_positions)} 只, 快照时间 {when}{stale})"
         )

@@ -27,9 +27,9 @@ class AbsTradeGate(abc.ABC):
         option. May be called with a ``clock`` keyword when the gate needs market time.
 
     ``order(request) -> None``
-        Hand one order to the broker. ``request.order_id`` is jqtrade's id, unique within the
-        trading day across restarts and across tasks sharing the account: the gate must send
-        it so that later reports carry it back. Raise :class:`jqtrade.errors.GateError` (or a
+        Hand one order to the broker. ``request.order_id`` is jqtrade's id (digits: the date
+        and a number), unique across days, restarts and tasks sharing the account: the gate
+        must send it so that later reports carry it back. Raise :class:`jqtrade.errors.GateError` (or a
         subclass) when the order certainly did not reach the broker. Returning means "sent";
         acceptance or rejection arrives later through ``sync_orders``. Idempotency: jqtrade
         never calls ``order`` twice with the same id, not even after a restart; a gate does not
@@ -50,8 +50,16 @@ class AbsTradeGate(abc.ABC):
                             "closeable_amount": int, "avg_cost": float,
                             "last_price": float, "position_value": float}]}
 
-        Raise on failure (file missing, broker not logged in): the account keeps its last good
-        state and marks it stale. Positions with ``total_amount`` 0 may be left out.
+        plus, optionally, ``"as_of": pendulum.DateTime`` — when the broker produced these
+        numbers (OneQuant: the snapshot's own update time, else the file's modification
+        time). Without it the account takes the moment it read them, which is only right for
+        a gate that asks the broker synchronously.
+
+        Never return an old snapshot as if it were new: when the numbers cannot be had
+        complete (file missing, half-written, broker not logged in), raise — preferably
+        :class:`jqtrade.errors.SnapshotUnusableError` with a Chinese reason naming the file.
+        The account keeps its last good snapshot, its ``as_of``, and marks it stale.
+        Positions with ``total_amount`` 0 may be left out.
 
     ``sync_orders() -> list[dict]``
         Today's orders known to the broker, each the *whole* current state, at least::
@@ -64,7 +72,13 @@ class AbsTradeGate(abc.ABC):
              "amount": int, "price": float,
              "filled_amount": int, "canceled_amount": int,
              "avg_price": float, "deal_balance": float, "commission": float,
-             "err_msg": str, "entrust_time": pendulum.DateTime | None}
+             "err_msg": str, "entrust_time": pendulum.DateTime | None,
+             "update_time": pendulum.DateTime | None}  # optional: broker time of this state
+
+        ``update_time`` tells the account whether a balance snapshot (its ``as_of``) already
+        contains this state of the order; without it the moment of ``sync_orders`` is used.
+        A report whose ``code``, ``action`` or ``amount`` differs from what jqtrade sent under
+        that id is taken as another program's line and ignored.
 
         Returning only orders changed since the previous call is allowed (incremental
         gates); returning all of them again is also fine: jqtrade applies each state once and
@@ -74,11 +88,17 @@ class AbsTradeGate(abc.ABC):
     ``close()``
         Release files and handles; called once when the task stops.
 
+    ``order_id_dir`` (optional attribute)
+        A folder shared by every program that writes to the same broker account folder:
+        jqtrade keeps its order-id counter there, so tasks with different runtime folders
+        never send the same id. Default: the task's runtime folder.
+
     ``has_order(order_id) -> bool | None`` (optional)
         Whether an order with this id reached the broker. Used once after a restart for an
         order whose process died between the journal record and the gate's answer: ``True``
         keeps it waiting for the broker's report, ``False`` (or no such method) marks it
-        rejected after the first successful ``sync_orders`` that does not report it.
+        rejected after the first successful ``sync_orders`` that does not report it, and
+        ``None`` (cannot tell just now) asks again at the next sync.
     """
 
     #: Shown in logs and ``get_tasks``.

@@ -72,6 +72,8 @@ class _FakeOrder:
     frozen_shares: int = 0
     cancel_pending: bool = False
     accepted: bool = False
+    update_time: Optional[str] = None  # when the broker last changed this order
+    seen: Optional[tuple[str, int, int]] = None  # (status, filled, canceled) at update_time
 
     @property
     def is_buy(self) -> bool:
@@ -92,6 +94,8 @@ class _FakeOrder:
         values = dict(data)
         for key in ("deal_balance", "commission", "frozen_cash"):
             values[key] = Decimal(values[key])
+        if values.get("seen") is not None:
+            values["seen"] = tuple(values["seen"])
         return cls(**values)
 
     def row(self) -> dict[str, Any]:
@@ -111,6 +115,7 @@ class _FakeOrder:
             "commission": float(self.commission),
             "err_msg": self.err_msg,
             "entrust_time": pendulum.parse(self.entrust_time) if self.entrust_time else None,
+            "update_time": pendulum.parse(self.update_time) if self.update_time else None,
         }
 
 
@@ -251,7 +256,7 @@ class FakeTradeGate(AbsTradeGate):
                     "position_value": float(value),
                 }
             )
-        return {
+        balance: dict[str, Any] = {
             "cash": {
                 "total_value": float(self._cash + market_value),
                 "available_cash": float(self._cash - locked),
@@ -259,6 +264,9 @@ class FakeTradeGate(AbsTradeGate):
             },
             "positions": rows,
         }
+        if self.clock is not None:
+            balance["as_of"] = self.clock.now()  # in memory: true at the moment it is read
+        return balance
 
     @property
     def cash(self) -> float:
@@ -482,7 +490,19 @@ class FakeTradeGate(AbsTradeGate):
 
     # -- persistence --
 
+    def _stamp(self) -> None:
+        """Note when each order last changed (the broker's report time), from the clock."""
+        if self.clock is None:
+            return
+        now: Optional[str] = None
+        for order in self._orders.values():
+            seen = (order.status, order.filled_amount, order.canceled_amount)
+            if seen != order.seen:
+                now = now or self.clock.now().isoformat()
+                order.seen, order.update_time = seen, now
+
     def _save(self) -> None:
+        self._stamp()
         if self.state_file is None:
             return
         state = {

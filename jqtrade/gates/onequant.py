@@ -5,15 +5,14 @@ from __future__ import annotations
 import codecs
 import datetime
 import logging
-import math
 import time
 from collections.abc import Mapping
 from itertools import chain, compress
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import attrs
+import pendulum
 
 from jqtrade.account.models import (
     LimitOrderStyle,
@@ -23,7 +22,7 @@ from jqtrade.account.models import (
     OrderStatus,
 )
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock
-from jqtrade.errors import GateConfigError, GateError
+from jqtrade.errors import GateConfigError, GateError, SnapshotUnusableError
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
@@ -37,22 +36,23 @@ from jqtrade.gates.onequant_files import (
     ExecResult,
     LockedAppender,
     OrderUpdateParser,
-    PositionParser,
     RowError,
-    SnapshotTable,
     code_to_symbol,
     format_price,
     format_upd_time,
     gc_paused,
-    parse_asset_row,
     parse_entrust_time,
     parse_exec_result,
     parse_money,
     parse_quantity,
-    read_snapshot_table,
     split_fields,
     symbol_to_code,
-    symbols_to_codes,
+)
+from jqtrade.gates.onequant_snapshot import (
+    parse_cash,
+    parse_positions,
+    parse_snapshot_file,
+    read_snapshot_file,
 )
 
 log = logging.getLogger("jqtrade.gates.onequant")
@@ -66,6 +66,7 @@ COUNTER_TYPES = ("UM0", "UF0", "AT0")
 DEFAULT_ENCODING = "gbk"
 _UPDATE_CHUNK = 1 << 17  # bytes of orderUpdate read and parsed at a time
 _COLUMN_MIN_LINES = 64  # fewer new lines parse faster line by line (measured)
+_MISSING_GRACE = 120.0  # s an order may wait for the result files before their absence is a WARNING
 
 _BALANCE_HINT = (
     "常见原因：1) order_dir 不是 OneQuant 里 DMA 算法设置的文件单目录；"
@@ -173,9 +174,6 @@ def _resolve_order_dir(value: Any) -> Path:
     )
 
 
-_Snapshot = SnapshotTable
-
-
 @attrs.define
 class _Day:
     """Per-trading-date state: new files, fresh offsets, no snapshots carried over."""
@@ -186,11 +184,17 @@ class _Day:
     exec_results: AppendedFileReader
     updates: AppendedFileReader
     parser: Optional[OrderUpdateParser] = None
-    last_asset: Optional[_Snapshot] = None  # last complete snapshots, re-parsed when reused
-    last_position: Optional[_Snapshot] = None
-    missing_logged: set[str] = attrs.field(factory=set)
+    parser_restarts: int = 0  # the orderUpdate reader's restarts the parser was built for
+    warned: set[tuple[Any, str]] = attrs.field(factory=set)  # (snapshot file version, warning) logged
+    snapshots: dict[str, tuple[bytes, Any, Any]] = attrs.field(factory=dict)  # kind -> last good (bytes, result, updTime)
+    missing_noted: set[str] = attrs.field(factory=set)  # missing appended files logged at INFO
+    missing_warned: set[str] = attrs.field(factory=set)  # ... and at WARNING (once per day)
+    ambiguous_logged: set[str] = attrs.field(factory=set)  # order ids whose rejection was ambiguous
     own_orders: Optional[AppendedFileReader] = None  # built on the first has_order call
     own_ids: set[str] = attrs.field(factory=set)
+    id_counts: dict[str, int] = attrs.field(factory=dict)  # algoOrder lines per id, all accounts
+    pending_rejections: list[ExecResult] = attrs.field(factory=list)  # waiting for a readable algoOrder
+    first_order_at: Optional[pendulum.DateTime] = None  # clock time of today's first order
 
 
 def _data_fields(line: str, width: int) -> Optional[list[str]]:
@@ -277,6 +281,12 @@ class OneQuantTradeGate(AbsTradeGate):
         """Today's files (by the clock's trading date)."""
         return self._today().files
 
+    @property
+    def order_id_dir(self) -> Path:
+        """Order-id counters live beside the order files: every task writing to this folder
+        draws from the same counter, whatever its runtime folder."""
+        return self.config.order_dir / "jqtrade_order_ids"
+
     def close(self) -> None:
         self._day = None
 
@@ -323,6 +333,8 @@ class OneQuantTradeGate(AbsTradeGate):
             price,
         ]
         day.orders.append([row])
+        if day.first_order_at is None:
+            day.first_order_at = self._clock.now()
         log.debug("已写入委托 %s：%s", day.files.algo_order.name, row)
 
     def cancel_order(self, order_id: str) -> None:
@@ -339,6 +351,25 @@ class OneQuantTradeGate(AbsTradeGate):
         whose process died while sending it; the file is indexed incrementally from then on.
         """
         day = self._today()
+        if not self._index_orders(day):
+            return None
+        if order_id in day.own_ids:
+            return True
+        if day.own_orders is not None and day.own_orders.unterminated:
+            # The id may be in a last line without its line end (a write cut short, e.g. by
+            # a full disk): end that line, so it is either whole or a bad line, and look again.
+            try:
+                day.orders.terminate()
+            except GateError as exc:
+                log.debug("无法补全 %s 的最后一行：%s", day.files.algo_order.name, exc)
+                return None
+            if not self._index_orders(day) or day.own_orders.unterminated:
+                return None
+        return order_id in day.own_ids
+
+    def _index_orders(self, day: _Day) -> bool:
+        """Bring the index of today's ``algoOrder`` ids up to date (our account's ids, and the
+        line count of every id whatever its account); False if the file could not be read whole."""
         reader = day.own_orders
         if reader is None:
             reader = day.own_orders = AppendedFileReader(
@@ -346,12 +377,18 @@ class OneQuantTradeGate(AbsTradeGate):
             )
         if reader.changed():
             account_no = self.config.account_no
-            for row in reader.iter_rows():
+            restarts = reader.restarts
+            rows = list(reader.iter_rows())
+            if reader.restarts != restarts:  # the file was rewritten: count it again from the start
+                day.id_counts.clear()
+                day.own_ids.clear()
+            counts = day.id_counts
+            for row in rows:
+                order_id = row.get("custBatchNo", "").strip()
+                counts[order_id] = counts.get(order_id, 0) + 1
                 if row.get("acct", "").strip() == account_no:
-                    day.own_ids.add(row.get("custBatchNo", "").strip())
-        if not reader.complete:
-            return None
-        return order_id in day.own_ids
+                    day.own_ids.add(order_id)
+        return reader.complete
 
     # -- order sync ---------------------------------------------------------------------------
 
@@ -359,11 +396,14 @@ class OneQuantTradeGate(AbsTradeGate):
         day = self._today()
         reports: dict[str, dict[str, Any]] = {}
         self._read_exec_results(day, reports)
+        if day.pending_rejections:
+            self._add_rejections(day, reports)
         return list(self._read_order_updates(day, reports).values())
 
     def _read_exec_results(self, day: _Day, reports: dict[str, dict[str, Any]]) -> None:
         reader = day.exec_results
         if not reader.changed():
+            self._note_missing(day, reader)
             return
         rejected: list[ExecResult] = []
         for row in reader.iter_rows():
@@ -378,26 +418,52 @@ class OneQuantTradeGate(AbsTradeGate):
             log.warning("委托被拒绝：订单 %s，%s %s", result.order_id, result.error_code, result.error_msg)
             rejected.append(result)
         if rejected:
-            self._add_rejections(day, rejected, reports)
+            day.pending_rejections.extend(rejected)
         self._note_missing(day, reader)
 
-    def _add_rejections(self, day: _Day, rejected: list[ExecResult], reports: dict[str, dict[str, Any]]) -> None:
+    def _add_rejections(self, day: _Day, reports: dict[str, dict[str, Any]]) -> None:
         """Build reports for instructions OneQuant refused, from our own lines in ``algoOrder``.
 
-        The order file, not memory, is the source, so this also works after a restart. It is
-        read from the start each time (rejections are rare); ids not in it are not ours.
+        The order file, not memory, is the source, so this also works after a restart; ids not
+        in it are not ours. A rejection is attached to an order only when the id cannot be
+        another writer's: if the file holds more than one line with that ``custBatchNo``, or
+        its line is of another fund account, the rejection is ambiguous (logged once at
+        WARNING, not reported). While the file cannot be read, the rejections wait.
         """
-        wanted = {result.order_id: result for result in rejected}
+        if not self._index_orders(day):
+            return
+        rejected, day.pending_rejections = day.pending_rejections, []
+        wanted: dict[str, ExecResult] = {}
+        for result in rejected:
+            order_id = result.order_id
+            count = day.id_counts.get(order_id, 0)
+            if count == 0:
+                log.debug("拒单回报中的订单 %s 不在本目录的 algoOrder 文件中，不是 jqtrade 下的单，忽略", order_id)
+                continue
+            if count > 1 or order_id not in day.own_ids:
+                if order_id not in day.ambiguous_logged:
+                    day.ambiguous_logged.add(order_id)
+                    why = (
+                        f"algoOrder 中有 {count} 行使用这个订单号（可能有其他程序用了相同的 custBatchNo）"
+                        if count > 1 else "algoOrder 中这个订单号属于其他资金账号"
+                    )
+                    log.warning(
+                        "无法确定拒单回报属于哪个委托：订单 %s，%s；不把它当作本账号订单的拒单（原因 %s %s）",
+                        order_id, why, result.error_code, result.error_msg,
+                    )
+                continue
+            wanted[order_id] = result
+        if not wanted:
+            return
         reader = AppendedFileReader(day.files.algo_order, self.config.file_encoding, default_header=ALGO_ORDER_HEADER)
         account_no = self.config.account_no
         for row in reader.iter_rows():
             order_id = row.get("custBatchNo", "").strip()
-            result = wanted.pop(order_id, None)
-            if result is None:
+            found = wanted.pop(order_id, None)
+            if found is None:
                 continue
             if row.get("acct", "").strip() != account_no:
-                log.debug("订单 %s 不是本资金账号的委托，忽略其拒单回报", order_id)
-                continue
+                continue  # not reached: the index said the only line is ours
             code = symbol_to_code(row.get("symbol", ""))
             action = SIDE_CODES.get(row.get("tradeSide", "").strip())
             try:
@@ -421,14 +487,14 @@ class OneQuantTradeGate(AbsTradeGate):
                 "avg_price": 0.0,
                 "deal_balance": 0.0,
                 "commission": 0.0,
-                "err_msg": result.error_msg or result.error_code,
+                "err_msg": found.error_msg or found.error_code,
                 "entrust_time": parse_entrust_time(day.files.day.strftime("%Y%m%d"), upd),
                 "account": account_no,
             }
             if not wanted:
                 break
         for order_id in wanted:
-            log.debug("拒单回报中的订单 %s 不在本目录的 algoOrder 文件中，不是 jqtrade 下的单，忽略", order_id)
+            log.debug("拒单回报中的订单 %s 在 algoOrder 文件中的行无法使用，忽略", order_id)
 
     def _read_order_updates(self, day: _Day, reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """``reports`` updated with the latest state per order from the new ``orderUpdate`` lines.
@@ -438,11 +504,14 @@ class OneQuantTradeGate(AbsTradeGate):
         """
         reader = day.updates
         if not reader.changed():
+            self._note_missing(day, reader)
             return reports
         account_no = self.config.account_no
         key_parts: list[list[str]] = [list(reports)]
         report_parts: list[list[dict[str, Any]]] = [list(reports.values())]
         for text in reader.iter_texts():
+            if reader.restarts != day.parser_restarts:  # rewritten: its header may differ too
+                day.parser, day.parser_restarts = None, reader.restarts
             parser = day.parser
             if parser is None:
                 try:
@@ -555,143 +624,94 @@ class OneQuantTradeGate(AbsTradeGate):
     # -- balance sync -------------------------------------------------------------------------
 
     def sync_balance(self) -> dict[str, Any]:
+        """Cash and positions from today's ``assetInfo``/``positionInfo`` snapshots, with ``as_of``.
+
+        Returns the dict of :meth:`AbsTradeGate.sync_balance` plus ``"as_of"``: a
+        ``pendulum.DateTime`` in market time (Asia/Shanghai), when the broker produced the
+        snapshot. Per file it is the file's trading date at the ``updTime`` of our account's
+        cash total line (``assetInfo``) or the latest ``updTime`` of our position rows
+        (``positionInfo``); the file's modification time when that column is missing or a value
+        cannot be parsed, or when there is no position row of ours. The balance's ``as_of`` is
+        the older of the two files' times.
+
+        Never returns an older snapshot as if it were new: when a file (or the folder) is
+        missing, unreadable, still incomplete (no end-marker line) after
+        ``sync_retry_kwargs`` (``max_attempts`` reads, ``attempt_internal`` s apart), or not in
+        the expected shape (a required column missing; in a row of our account an empty,
+        non-numeric or negative field; differing cash total lines), it raises
+        :class:`jqtrade.errors.SnapshotUnusableError` naming the file, the folder and what is
+        wrong; the account then keeps its last state and marks it stale. Lines of other fund
+        accounts are ignored; a position with ``currentQty`` 0 is no position; identical
+        duplicate lines count once, differing rows of one symbol are summed (a warning once per
+        file version). The rules are in :mod:`jqtrade.gates.onequant_snapshot`. Failures are
+        logged here at DEBUG only: the account logs them.
+        """
         config = self.config
         day = self._today()
         paths = {"asset": day.files.asset_info, "position": day.files.position_info}
-        snapshots: dict[str, _Snapshot] = {}
-        problems: dict[str, str] = {}
+        results: dict[str, tuple[Any, pendulum.DateTime]] = {}
+        problems: dict[str, SnapshotUnusableError] = {}
         for attempt in range(config.max_attempts):
             for kind, path in paths.items():
-                if kind in snapshots:
+                if kind in results:
                     continue
                 try:
                     with gc_paused():
-                        snapshot = read_snapshot_table(path, config.file_encoding, ascii_fields_only=True)
-                except FileNotFoundError:
-                    problems[kind] = f"文件 {path.name} 不存在"
+                        results[kind] = self._read_snapshot(day, kind, path)
+                except SnapshotUnusableError as exc:
+                    problems[kind] = exc
                     continue
-                except OSError as exc:
-                    problems[kind] = f"文件 {path.name} 读取失败：{exc}"
-                    continue
-                if snapshot is None:
-                    problems[kind] = f"文件 {path.name} 不完整（没有结束行，OneQuant 可能正在写）"
-                else:
-                    snapshots[kind] = snapshot
-                    problems.pop(kind, None)
-            if len(snapshots) == len(paths):
+                problems.pop(kind, None)
+            if not problems:
                 break
             if attempt + 1 < config.max_attempts:
+                log.debug("资金/持仓快照暂不可用（第 %d 次）：%s", attempt + 1, "；".join(map(str, problems.values())))
                 self._sleep(config.attempt_internal)
-
-        for kind, problem in problems.items():
-            last = day.last_asset if kind == "asset" else day.last_position
-            if last is None:
+        if problems:
+            reasons = []
+            for kind, problem in problems.items():
                 what = "资金" if kind == "asset" else "持仓"
-                raise GateError(f"无法读取{what}：{problem}（目录 {day.files.directory}）。{_BALANCE_HINT}")
-            log.warning("%s，继续使用上次完整读取的%s数据", problem, "资金" if kind == "asset" else "持仓")
-            snapshots[kind] = last
-        with gc_paused():
-            cash = self._cash(day, snapshots["asset"])
-            positions = self._positions(snapshots["position"])
-            for snapshot in snapshots.values():
-                snapshot.compact()  # its fields die here, unseen by the garbage collector
-        day.last_asset = snapshots["asset"]
-        day.last_position = snapshots["position"]
-        return {"cash": cash, "positions": positions}
+                reason = problem.reason
+                if "不存在" in reason and _BALANCE_HINT not in reason:
+                    reason = f"{reason}。{_BALANCE_HINT}"
+                reasons.append(f"{what}快照不可用：{reason}")
+            log.debug("%s", "；".join(reasons))
+            raise SnapshotUnusableError("；".join(reasons))
+        cash, cash_as_of = results["asset"]
+        positions, position_as_of = results["position"]
+        return {"cash": cash, "positions": positions, "as_of": min(cash_as_of, position_as_of)}
 
-    def _cash(self, day: _Day, snapshot: _Snapshot) -> dict[str, float]:
-        account_no = self.config.account_no
-        header = snapshot.header
-        cash: Optional[dict[str, float]] = None
-        accounts: set[str] = set()
-        for fields in snapshot.rows():
-            row = dict(zip(header, fields))
-            acct = row.get("acct", "").strip()
-            accounts.add(acct)
-            if acct == account_no and not row.get("exchange", "").strip():
-                cash = parse_asset_row(row)
-                if cash is not None:
-                    break
-        if cash is None:
-            seen = "、".join(sorted(a for a in accounts if a)) or "无"
-            raise GateError(
-                f"{day.files.asset_info.name} 中没有资金账号 {account_no} 的汇总行（文件中的账号：{seen}）。{_BALANCE_HINT}"
-            )
-        return cash
-
-    def _positions(self, snapshot: _Snapshot) -> list[dict[str, Any]]:
-        account_no = self.config.account_no
-        header = snapshot.header
-        parser = PositionParser({name: index for index, name in enumerate(header)})
-        acct_index = parser.acct_index
-        if acct_index >= len(header):
-            return []  # no acct column: no row can be shown to be this account's
-        accounts = snapshot.column(acct_index)
-        if accounts.count(account_no) == len(accounts):
-            fast = self._positions_fast(parser, snapshot.column)
-            rows = None if fast is not None else snapshot.rows()
-        else:  # other fund accounts logged in to the same OneQuant
-            rows = [fields for fields, acct in zip(snapshot.rows(), accounts) if acct.strip() == account_no]
-            fast = self._positions_fast(parser, lambda index: list(map(itemgetter(index), rows or ())))
-        if fast is not None:
-            return fast
-        merged: dict[str, dict[str, Any]] = {}
-        for fields in rows or ():
-            try:
-                position = parser(fields)
-            except RowError as exc:
-                log.warning("跳过一行 positionInfo（%s）：%.200r", exc, ",".join(fields))
-                continue
-            if position is None:
-                continue
-            known = merged.get(position["code"])
-            if known is None:
-                merged[position["code"]] = position
-                continue
-            amount = known["total_amount"] + position["total_amount"]
-            known["avg_cost"] = (
-                known["avg_cost"] * known["total_amount"] + position["avg_cost"] * position["total_amount"]
-            ) / amount
-            known["total_amount"] = amount
-            known["closeable_amount"] += position["closeable_amount"]
-            known["position_value"] += position["position_value"]
-            known["last_price"] = position["last_price"]
-        return list(merged.values())
+    def _read_snapshot(self, day: _Day, kind: str, path: Path) -> tuple[Any, pendulum.DateTime]:
+        """(cash dict or positions list, as_of) of one snapshot file; raises
+        ``SnapshotUnusableError``. A file whose bytes are those of the last good read gives
+        that read's result again (copied) without parsing; only a file time is read anew."""
+        config = self.config
+        snapshot = read_snapshot_file(path, config.file_encoding, parse=False)
+        cached = day.snapshots.get(kind)
+        if cached is not None and cached[0] == snapshot.data:
+            result, upd = cached[1], cached[2]
+        else:
+            day.snapshots.pop(kind, None)
+            snapshot = parse_snapshot_file(snapshot, config.file_encoding, ascii_fields_only=True)
+            if kind == "asset":
+                result, upd = parse_cash(snapshot, config.account_no, day.files.day, _BALANCE_HINT)
+            else:
+                version = snapshot.version
+                result, upd = parse_positions(
+                    snapshot, config.account_no, day.files.day, lambda message: self._warn_once(day, version, message)
+                )
+            day.snapshots[kind] = (snapshot.data, result, upd)
+        copied = dict(result) if kind == "asset" else list(map(dict.copy, result))
+        return copied, upd if upd is not None else snapshot.mtime
 
     @staticmethod
-    def _positions_fast(parser: PositionParser, column: Callable[[int], list[str]]) -> Optional[list[dict[str, Any]]]:
-        """Column-wise parse of a clean snapshot (plain numbers, known symbols, no duplicates,
-        no empty positions); ``None`` sends anything unusual to the careful row-by-row path."""
-        if parser.fast_indices is None:
-            return None
-        i_symbol, i_total, i_closeable, i_cost, i_last, i_value = parser.fast_indices
-        symbols = column(i_symbol)
-        if not symbols:
-            return []
-        try:
-            totals = list(map(int, column(i_total)))
-            closeables = list(map(int, column(i_closeable)))
-            costs = list(map(float, column(i_cost)))
-            lasts = list(map(float, column(i_last)))
-            values = list(map(float, column(i_value)))
-        except ValueError:
-            return None
-        codes = symbols_to_codes(symbols)
-        if (
-            None in codes
-            or len(set(codes)) != len(codes)
-            or min(totals) <= 0
-            or min(closeables) < 0
-            or not math.isfinite(sum(costs) + sum(lasts) + sum(values))
-        ):
-            return None
-        return [
-            {
-                "code": code, "total_amount": total, "closeable_amount": closeable if closeable < total else total,
-                "avg_cost": cost, "last_price": last, "position_value": value,
-            }
-            for code, total, closeable, cost, last, value in zip(codes, totals, closeables, costs, lasts, values)
-        ]
+    def _warn_once(day: _Day, version: tuple[int, int, int], message: str) -> None:
+        key = (version, message)
+        if key not in day.warned:
+            if len(day.warned) > 1000:
+                day.warned.clear()
+            day.warned.add(key)
+            log.warning("%s", message)
 
     # -- days and files -----------------------------------------------------------------------
 
@@ -734,14 +754,28 @@ class OneQuantTradeGate(AbsTradeGate):
         )
 
     def _note_missing(self, day: _Day, reader: AppendedFileReader) -> None:
-        """Say once per day which file is missing and why it might be."""
+        """Say which appended file is missing and why it might be. OneQuant (and the built-in
+        simulator) create the result files only when the first order of the day is answered,
+        so a missing file is news (INFO, once) until an order has waited
+        :data:`_MISSING_GRACE` seconds of clock time for them; then it is a WARNING, once
+        per file per day."""
         name = reader.path.name
-        if reader.missing and name not in day.missing_logged:
-            day.missing_logged.add(name)
+        if not reader.missing:
+            if name in day.missing_noted:
+                day.missing_noted.discard(name)
+                log.info("文件 %s 已出现", name)
+            return
+        first = day.first_order_at
+        waited = first is not None and (self._clock.now() - first).total_seconds() >= _MISSING_GRACE
+        if not waited:
+            if name not in day.missing_noted:
+                day.missing_noted.add(name)
+                log.info("文件 %s 还不存在（目录 %s），今天还没有委托得到回报，继续等待", name, day.files.directory)
+        elif name not in day.missing_warned:
+            day.missing_warned.add(name)
+            day.missing_noted.add(name)
             log.warning(
-                "文件 %s 还不存在（目录 %s）：OneQuant 未启动 DMA 算法、资金账号未登录，或今天还没有委托。继续等待",
-                name, day.files.directory,
+                "文件 %s 还不存在（目录 %s），而今天的第一笔委托已发出 %d 秒：OneQuant 可能未启动 DMA 算法、"
+                "资金账号未登录，或 order_dir 不是 DMA 算法的文件单目录。继续等待",
+                name, day.files.directory, _MISSING_GRACE,
             )
-        elif not reader.missing and name in day.missing_logged:
-            day.missing_logged.discard(name)
-            log.info("文件 %s 已出现", name)

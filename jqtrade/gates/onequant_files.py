@@ -14,10 +14,10 @@ that shaped this module:
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import datetime
+import errno
 import gc
 import io
 import logging
@@ -26,8 +26,8 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from itertools import chain, compress, islice, repeat
-from operator import add, gt, itemgetter
+from itertools import chain, compress, repeat
+from operator import add, gt
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -37,7 +37,7 @@ import portalocker
 
 from jqtrade.account.models import OrderAction, OrderStatus
 from jqtrade.clock import MARKET_TZ
-from jqtrade.errors import GateError, GateLockTimeoutError
+from jqtrade.errors import GateError, GateLockTimeoutError, GateWriteError
 
 log = logging.getLogger("jqtrade.gates.onequant")
 
@@ -196,16 +196,45 @@ def encode_rows(rows: Sequence[Sequence[str]], encoding: str) -> bytes:
     return "".join(plain).encode(encoding)
 
 
+#: Short Chinese descriptions of the OS errors a write to the order files may meet.
+_WRITE_ERRORS = {
+    errno.ENOSPC: "磁盘已满",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "磁盘已满",  # a quota is a full disk to the user
+    errno.EIO: "磁盘读写错误",
+    errno.EACCES: "没有写入权限或文件被其他程序锁定",  # Windows: a locked byte range is EACCES
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "文件系统只读",
+    errno.EFBIG: "文件超过大小上限",
+}
+
+
+def _write_cause(exc: OSError) -> str:
+    """``磁盘已满（[Errno 28] No space left on device）``: what went wrong, then the OS text."""
+    return f"{_WRITE_ERRORS.get(exc.errno or 0, '系统错误')}（{exc}）"
+
+
 class LockedAppender:
     """Appends whole lines to a shared CSV file under an exclusive portalocker lock.
 
     The file is opened per append (so a file deleted or replaced by OneQuant is picked up and
-    no handle is held between orders, which matters on Windows), locked, given its header if it
-    is empty *under the lock*, written, flushed and only then unlocked: another writer never
-    sees or interleaves with a partial line. ``fsync`` is off by default: readers of the file
-    (OneQuant, the simulator) see flushed data through the OS cache at once, and the order is
-    also journaled by the account module; an fsync per order costs milliseconds on many disks
-    for protection only against a power cut in the few seconds before the OS writes back.
+    no handle is held between orders, which matters on Windows) and locked; *under the lock*
+    it is given its header if it is empty, or a ``\\n`` if its last byte is not one (another
+    writer died mid-line, or a disk filled up under a write of ours), so that our line is
+    never glued onto a torn one. The header or line end and the lines go to the OS in one
+    unbuffered ``write`` (repeated only for what a short write left over), and only then is
+    the file unlocked: another writer never interleaves with a partial line of ours, and a
+    crash leaves at most one torn line, which the next append ends.
+
+    Errors: ``GateLockTimeoutError`` when the lock cannot be had in time; ``GateError`` when
+    the file cannot be opened, locked or inspected (nothing was written: the order was surely
+    not sent); ``GateWriteError`` when the write or the ``fsync`` fails (disk full, I/O error,
+    no permission...: part of the lines may be in the file, so whether OneQuant saw the order
+    is unknown).
+
+    ``fsync`` is off by default: readers of the file (OneQuant, the simulator) see written
+    data through the OS cache at once, and the order is also journaled by the account module;
+    an fsync per order costs milliseconds on many disks for protection only against a power
+    cut in the few seconds before the OS writes back.
 
     The lock wait is a real-time wait (another process holds the file), so it uses the
     monotonic clock rather than the market clock.
@@ -230,27 +259,91 @@ class LockedAppender:
         self._header_bytes = encode_rows([self.header], encoding)
 
     def append(self, rows: Sequence[Sequence[str]]) -> None:
-        """Append ``rows``; raise ``GateLockTimeoutError`` or ``GateError`` if they were not written."""
+        """Append ``rows``; raise ``GateLockTimeoutError``, ``GateError`` (nothing written) or
+        ``GateWriteError`` (the write failed, perhaps part way)."""
         data = encode_rows(rows, self.encoding)
         try:
-            handle = open(self.path, "ab")  # noqa: SIM115 - closed in the finally below
+            handle = self._open()
         except OSError as exc:
             raise GateError(f"无法打开文件 {self.path} 写入：{exc}") from exc
         try:
-            self._lock(handle)  # GateLockTimeoutError is an OSError too: keep it out of the try below
+            # GateLockTimeoutError is an OSError too: keep it out of the trys below
+            self._lock(handle)
             try:
-                if os.fstat(handle.fileno()).st_size == 0:
-                    handle.write(self._header_bytes)
-                handle.write(data)
-                handle.flush()
-                if self.fsync:
-                    os.fsync(handle.fileno())
-            except OSError as exc:
-                raise GateError(f"写入文件 {self.path} 失败：{exc}") from exc
+                self._write(handle, self._ending(handle) + data)
             finally:
                 portalocker.unlock(handle)
         finally:
             handle.close()
+
+    def terminate(self) -> None:
+        """End a torn last line (ours after a failed write, or another writer's) so that the
+        file says for certain what it holds: the line is whole, or it is a bad line."""
+        try:
+            handle = self._open()
+        except OSError as exc:
+            raise GateError(f"无法打开文件 {self.path} 写入：{exc}") from exc
+        try:
+            self._lock(handle)
+            try:
+                ending = self._ending(handle)
+                if ending.startswith(b"\n"):
+                    self._write(handle, b"\n")
+            finally:
+                portalocker.unlock(handle)
+        finally:
+            handle.close()
+
+    def _open(self) -> Any:
+        """An unbuffered binary handle that appends (and can read the last byte)."""
+        return open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by append
+
+    def _ending(self, handle: Any) -> bytes:
+        """What must precede our lines: the header in an empty file, ``\\n`` after a torn line."""
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                return self._header_bytes
+            handle.seek(size - 1)
+            last = handle.read(1)
+        except OSError as exc:
+            raise GateError(f"无法读取文件 {self.path} 的末尾，委托未写入：{exc}") from exc
+        if last == b"\n":
+            return b""
+        header_torn = False
+        if size < len(self._header_bytes):
+            try:
+                handle.seek(0)
+                header_torn = b"\n" not in handle.read(size)
+            except OSError as exc:
+                raise GateError(f"无法读取文件 {self.path} 的开头，委托未写入：{exc}") from exc
+        log.warning(
+            "文件 %s 的最后一行不完整（其他程序写到一半中断或磁盘曾满），先补一个换行再写入", self.path
+        )
+        # A header cut short is no header: readers would take it for a bad line.
+        return b"\n" + self._header_bytes if header_torn else b"\n"
+
+    def _write(self, handle: Any, payload: bytes) -> None:
+        view = memoryview(payload)
+        done = 0
+        try:
+            while done < len(payload):
+                written = handle.write(view[done:])
+                if not written:
+                    cause = f"写入中断（只写入了 {done}/{len(payload)} 字节）"
+                    raise GateWriteError(str(self.path), cause)
+                done += written
+            if self.fsync:
+                os.fsync(handle.fileno())
+        except GateWriteError:
+            raise
+        except OSError as exc:
+            if done:
+                log.warning(
+                    "文件 %s 末尾留下了半行（写入了 %d/%d 字节），下次写入时会先补换行",
+                    self.path, done, len(payload),
+                )
+            raise GateWriteError(str(self.path), _write_cause(exc)) from exc
 
     def _lock(self, handle: Any) -> None:
         flags = portalocker.LOCK_EX | portalocker.LOCK_NB
@@ -286,6 +379,18 @@ def _is_blank(line: str) -> bool:
     return not line.strip(", \t")
 
 
+#: The rewrite check compares the first ``_HEAD_BYTES`` (header and first lines) and the last
+#: ``_TAIL_BYTES`` before the read offset with what was read there before.
+_HEAD_BYTES = 512
+_TAIL_BYTES = 128
+
+
+def _has_bare_cr(text: str) -> bool:
+    """Whether ``text`` may hold a ``\\r`` that is not part of a ``\\r\\n`` or ``\\r\\r\\n``
+    line end (cheap and exact enough to decide whether to look line by line)."""
+    return text.count("\r") > text.count("\r\n") + text.count("\r\r\n")
+
+
 class AppendedFileReader:
     """Incremental reader of a CSV file that another program appends to.
 
@@ -293,7 +398,35 @@ class AppendedFileReader:
     depends on what is new, not on the file size. The header is the first line of the file,
     read by name (a real file may have more or fewer columns than the protocol page lists);
     ``default_header`` is used only if that line shares fewer than three names with it (a
-    garbled header). If the file shrinks or is replaced, reading starts again from the beginning.
+    garbled header).
+
+    Files that misbehave:
+
+    * **Rewritten files.** If the file is replaced (another inode), shrinks below the offset,
+      or its content is not what was read (its first bytes, header and first line, or the
+      bytes just before the offset differ: a file deleted and recreated, or truncated and
+      written again, where ext4 and NTFS may reuse the inode and the size can match), it is
+      read again from the start: logged once at WARNING per restart and counted in
+      :attr:`restarts`, so a consumer can drop what it derived from the old content. A file
+      rewritten with its old content and more is a continuation and is not read again. The
+      check costs two small reads per read of a changed file; :meth:`changed` stays one
+      ``stat``, so a rewrite that keeps both size and mtime is seen at the next read only.
+    * **Unfinished tails.** A last line without its line end is not finished yet. The bytes
+      after ``offset`` already known to hold no line end are not read again while the tail
+      grows (a crash can leave a tail that grows without ever ending a line), so each read
+      costs the new bytes only; when the line end comes, the line is read once. A line longer
+      than ``max_line_bytes`` (no protocol line comes near) is skipped without being read,
+      counted as a bad line.
+    * **NUL bytes.** After a power cut a file may end in a run of zero bytes after its last
+      complete line, and its writer then appends after them: NUL bytes at the start of a line
+      are dropped (a line of only NULs is no line). A NUL elsewhere is left in the line, for
+      its consumer to reject.
+    * **Line ends.** ``\\n``, ``\\r\\n`` and ``\\r\\r\\n`` (written by jqtrade 1.0 on Windows) all end
+      a line, mixed freely. A lone ``\\r`` (old Mac line ends) is **not** a line end: lines
+      that contain one are skipped as bad lines, and the first one is reported at WARNING
+      naming the file (once per reader); a file with only ``\\r`` line ends yields no line and
+      is reported the same way. (So a ``\\r`` inside a quoted field is not supported either;
+      OneQuant does not write one.)
 
     ``on_decode_error``: ``"replace"`` (default) decodes a line that is not valid in
     ``encoding`` with replacement characters, logs it, and still applies it if all its fields
@@ -313,6 +446,7 @@ class AppendedFileReader:
         default_header: Optional[Sequence[str]] = None,
         on_decode_error: str = "replace",
         chunk_size: int = 1 << 20,
+        max_line_bytes: int = 1 << 20,
         bad_line_level: int = logging.WARNING,
     ) -> None:
         if on_decode_error not in ("replace", "skip"):
@@ -322,11 +456,15 @@ class AppendedFileReader:
         self.default_header = list(default_header) if default_header is not None else None
         self.on_decode_error = on_decode_error
         self.chunk_size = chunk_size
+        self.max_line_bytes = max_line_bytes
         self.bad_line_level = bad_line_level
         self.bad_lines = 0
+        #: How many times the file was found rewritten or replaced and read again from the start.
+        self.restarts = 0
         self.missing = False
         #: False while a read is under way or after one was cut short by an OS error.
         self.complete = True
+        self._cr_warned = False
         self.reset()
 
     def reset(self) -> None:
@@ -338,6 +476,11 @@ class AppendedFileReader:
         self._identity: Optional[tuple[int, int]] = None
         self._seen: Optional[tuple[int, int]] = None
         self._decode_warned = False
+        #: Bytes after ``offset`` known to hold no ``\n`` (not read again while the tail grows).
+        self._scanned = 0
+        #: ``file[:len(_head)]`` and ``file[offset - len(_tail):offset]`` as they were read.
+        self._head = b""
+        self._tail = b""
 
     # -- cheap change check ---------------------------------------------------------------
 
@@ -359,7 +502,7 @@ class AppendedFileReader:
         """New complete data lines, decoded, in batches (one per chunk read); header consumed."""
         for complete in self._iter_chunks():
             lines = self._decode(complete)
-            if self.offset == 0 and lines:
+            if self.header is None and lines:
                 lines = self._take_header(lines)
             if lines:
                 yield lines
@@ -372,7 +515,7 @@ class AppendedFileReader:
         """
         for complete in self._iter_chunks():
             text = self._decode_text(complete)
-            if self.offset == 0 and text:
+            if self.header is None and text:
                 end = text.index("\n")
                 if not self._take_header([text[:end]]):
                     text = text[end + 1 :]
@@ -393,18 +536,20 @@ class AppendedFileReader:
             return
         self.missing = False
         with handle:
-            st = os.fstat(handle.fileno())
-            identity = (st.st_dev, st.st_ino)
-            if self._identity is not None and identity != self._identity:
-                log.info("文件 %s 已被替换，从头重新读取", self.path)
-                self.reset()
-            elif st.st_size < self.offset:
-                log.info("文件 %s 变短了（%d < %d 字节），从头重新读取", self.path, st.st_size, self.offset)
-                self.reset()
-            self._identity = identity
+            try:
+                st = os.fstat(handle.fileno())
+                self._check_same_file(handle, st)
+            except OSError as exc:
+                log.debug("读取 %s 中断：%s，下次再读", self.path, exc)
+                return
+            self._identity = (st.st_dev, st.st_ino)
             stamp = st.st_mtime_ns
-            handle.seek(self.offset)
-            tail = b""
+            if st.st_size < self.offset + self._scanned:  # the unfinished tail was rewritten
+                self._scanned = 0
+            pos = self.offset + self._scanned  # [offset, pos) holds no line end
+            # [offset, pos) as read in this call, or None when it is not held (read before, or too long)
+            pending: Optional[list[bytes]] = [] if pos == self.offset else None
+            handle.seek(pos)
             while True:
                 try:
                     data = handle.read(self.chunk_size)
@@ -413,17 +558,95 @@ class AppendedFileReader:
                     return  # _seen is left as it was, so changed() says "read again"
                 if not data:
                     break
-                buffer = tail + data if tail else data
-                cut = buffer.rfind(b"\n")
+                start = pos
+                pos += len(data)
+                cut = data.rfind(b"\n")
                 if cut < 0:
-                    tail = buffer
+                    # a final "\r" or "\r\r" may still be followed by its "\n"
+                    if not self._cr_warned and b"\r" in data.rstrip(b"\r"):
+                        self._warn_cr()
+                    self._scanned = pos - self.offset
+                    if pending is not None and self._scanned <= self.max_line_bytes:
+                        pending.append(data)
+                    else:
+                        pending = None
                     continue
-                complete = buffer[: cut + 1]
-                tail = buffer[cut + 1 :]
-                yield complete
-                self.offset += len(complete)
-            self._seen = (self.offset + len(tail), stamp)
+                complete = data[: cut + 1]
+                if start > self.offset:  # the first line began in an earlier read
+                    if pending is not None:
+                        complete = b"".join(pending) + complete
+                    else:
+                        first = data.index(b"\n") + 1
+                        length = start - self.offset + first
+                        if length > self.max_line_bytes:
+                            self._skip_line(length, data[:first])
+                            complete = data[first : cut + 1]
+                        else:
+                            try:
+                                earlier = self._read_at(handle, self.offset, start - self.offset)
+                                handle.seek(pos)
+                            except OSError as exc:
+                                log.debug("读取 %s 中断：%s，下次再读", self.path, exc)
+                                return
+                            complete = earlier + complete
+                rest = data[cut + 1 :]
+                pending = [rest] if len(rest) <= self.max_line_bytes else None
+                self._scanned = 0  # while the consumer holds the chunk: it may stop there
+                if complete:
+                    yield complete
+                    self._commit(complete)
+                self._scanned = len(rest)
+            self._seen = (pos, stamp)
             self.complete = True
+
+    @property
+    def unterminated(self) -> bool:
+        """Bytes after the last line end: a line being written, or a torn one."""
+        return self._scanned > 0
+
+    def _check_same_file(self, handle: Any, st: os.stat_result) -> None:
+        """Start again from byte 0 if the file is not the one read so far (see the class doc)."""
+        if self._identity is not None and (st.st_dev, st.st_ino) != self._identity:
+            self._restart("已被替换（不再是原来的文件）")
+        elif st.st_size < self.offset:
+            self._restart(f"变短了（{st.st_size} < {self.offset} 字节）")
+        elif self.offset and not self._same_content(handle):
+            self._restart("的内容与已读的不同（被删除后重建或被改写）")
+
+    def _same_content(self, handle: Any) -> bool:
+        head, tail = self._head, self._tail
+        if self._read_at(handle, 0, len(head)) != head:
+            return False
+        return self._read_at(handle, self.offset - len(tail), len(tail)) == tail
+
+    def _restart(self, why: str) -> None:
+        log.warning("文件 %s %s，从头重新读取", self.path, why)
+        self.restarts += 1
+        self.reset()
+
+    @staticmethod
+    def _read_at(handle: Any, position: int, length: int) -> bytes:
+        handle.seek(position)
+        data: bytes = handle.read(length)
+        if len(data) != length:
+            raise OSError(f"文件在读取时变短了（{position} 处只读到 {len(data)}/{length} 字节）")
+        return data
+
+    def _commit(self, complete: bytes) -> None:
+        """Move the offset past ``complete``, keeping the bytes of the rewrite check."""
+        if len(self._head) == self.offset < _HEAD_BYTES:
+            self._head += complete[: _HEAD_BYTES - self.offset]
+        if len(complete) >= _TAIL_BYTES:
+            self._tail = complete[-_TAIL_BYTES:]
+        else:
+            self._tail = (self._tail + complete)[-_TAIL_BYTES:]
+        self.offset += len(complete)
+
+    def _skip_line(self, length: int, end: bytes) -> None:
+        """Move the offset past a line of ``length`` bytes, too long to be read, ending in ``end``."""
+        self.bad_line(f"<{length} 字节>", f"一行超过 {self.max_line_bytes} 字节，不是协议中的行，未读取")
+        self._tail = end[-_TAIL_BYTES:]  # the head check stops growing: it stays a true prefix
+        self.offset += length
 
     def iter_lines(self) -> Iterator[str]:
         for batch in self.iter_batches():
@@ -471,25 +694,32 @@ class AppendedFileReader:
             text = complete.decode(self.encoding)
         except UnicodeDecodeError:
             return self._decode_each(complete)
-        lines = text.split("\n")
-        lines.pop()  # the empty string after the final "\n"
-        if "\r" in text:
-            lines = [line.rstrip("\r") for line in lines]
-        return lines
+        return self._lines(text, b"\x00" in complete)
 
     def _decode_text(self, complete: bytes) -> str:
         """``"\\n".join(self._decode(complete)) + "\\n"``, or ``""`` for no line; one decode
-        and no split when the chunk is valid text without ``\\r``."""
+        and no split when the chunk is valid text without ``\\r`` or NUL."""
         try:
             text = complete.decode(self.encoding)
         except UnicodeDecodeError:
             lines = self._decode_each(complete)
         else:
-            if "\r" not in text:
+            nul = b"\x00" in complete
+            if not nul and "\r" not in text:
                 return text
-            lines = [line.rstrip("\r") for line in text.split("\n")]
-            lines.pop()
+            lines = self._lines(text, nul)
         return "\n".join(lines) + "\n" if lines else ""
+
+    def _lines(self, text: str, nul: bool) -> list[str]:
+        """The lines of ``text`` (which ends in ``\\n``), without their line ends."""
+        lines = text.split("\n")
+        lines.pop()  # the empty string after the final "\n"
+        cr = "\r" in text
+        if cr:
+            lines = [line.rstrip("\r") for line in lines]
+        if nul or (cr and _has_bare_cr(text)):
+            lines = self._scrub(lines)
+        return lines
 
     def _decode_each(self, complete: bytes) -> list[str]:
         lines = []
@@ -497,7 +727,33 @@ class AppendedFileReader:
             line = self._decode_line(raw)
             if line is not None:
                 lines.append(line)
-        return lines
+        return self._scrub(lines)
+
+    def _scrub(self, lines: list[str]) -> list[str]:
+        """``lines`` without leading NUL runs and without lines holding a lone ``\\r`` (see the
+        class docstring)."""
+        kept = []
+        for line in lines:
+            if line.startswith("\x00"):
+                line = line.lstrip("\x00")
+                if not line:
+                    continue
+            if "\r" in line:
+                self._warn_cr()
+                self.bad_line(line, "行内有单独的回车符，不是行尾")
+                continue
+            kept.append(line)
+        return kept
+
+    def _warn_cr(self) -> None:
+        if self._cr_warned:
+            return
+        self._cr_warned = True
+        log.warning(
+            "%s 中有以单独的 \\r 结尾的行（旧式 Mac 换行）：只有 \\n、\\r\\n 和 \\r\\r\\n 算作行尾，"
+            "含单独 \\r 的行不会被读取；请让写这个文件的程序改用 \\n 或 \\r\\n 换行",
+            self.path,
+        )
 
     def _decode_line(self, raw: bytes) -> Optional[str]:
         try:
@@ -527,6 +783,7 @@ class AppendedFileReader:
             log.warning("%s 的第一行不是预期的表头，按协议表头读取：%.200r", self.path.name, first)
             names = default
             rest = lines
+            self.header_line = ",".join(default)  # a real header further down is no data line
         else:
             rest = lines[1:]
             self.header_line = first
@@ -535,163 +792,10 @@ class AppendedFileReader:
         return rest
 
 
-# --- reading snapshots ---------------------------------------------------------------------
+# --- column-wise splitting ------------------------------------------------------------
 
 
-#: Encodings in which bytes below 0x80 are always ASCII characters: commas, quotes and line
-#: ends never occur inside a multi-byte character, so the ASCII fields of a line can be found
-#: without decoding its other bytes.
-ASCII_SAFE_ENCODINGS = frozenset(
-    {"gbk", "gb2312", "gb18030", "utf-8", "ascii", "iso8859-1", "big5", "cp950"}
-)
-
-
-class SnapshotTable:
-    """A complete snapshot file: its header and rows, readable by column or as field lists.
-
-    A clean file (the usual case) is kept as one split of its text and a column is a slice of
-    it, so reading 5,000 positions makes no list per line. :meth:`compact` drops that split
-    (60,000 strings for 5,000 positions) and keeps only the text, from which it is made again
-    if needed. A file that needed the careful line-by-line path keeps its rows.
-    """
-
-    __slots__ = ("header", "_block", "_rows", "_text", "_start")
-
-    def __init__(
-        self,
-        header: list[str],
-        *,
-        block: Optional[_Block] = None,
-        rows: Optional[list[list[str]]] = None,
-        text: Optional[str] = None,
-        start: int = 0,
-    ) -> None:
-        self.header = header
-        self._block = block
-        self._rows = rows
-        self._text = text  # the decoded file, rows from ``start``, when ``block`` came from it
-        self._start = start
-
-    def __len__(self) -> int:
-        block = self._split()
-        return block.count if block is not None else len(self._rows or ())
-
-    def column(self, index: int) -> list[str]:
-        """The fields of column ``index`` (``< len(header)``), one per row."""
-        block = self._split()
-        if block is not None:
-            return block.column(index)
-        return list(map(itemgetter(index), self._rows or ()))
-
-    def rows(self) -> list[list[str]]:
-        if self._rows is None:
-            block = self._split()
-            assert block is not None
-            self._rows = [list(fields) for fields in zip(*map(block.column, range(block.width)))] if block.count else []
-        return self._rows
-
-    def compact(self) -> None:
-        """Forget the split fields (kept: the text they come from)."""
-        if self._text is not None:
-            self._block = None
-
-    def _split(self) -> Optional[_Block]:
-        if self._block is None and self._text is not None:
-            self._block = _clean_snapshot_block(self._text, self._start, len(self.header))
-        return self._block
-
-
-def read_snapshot_fields(
-    path: PathLike, encoding: str, *, ascii_fields_only: bool = False
-) -> Optional[tuple[list[str], list[list[str]]]]:
-    """(header, rows as field lists) of a snapshot file, or ``None`` if it is not complete.
-
-    Complete means an end-marker line (only commas) is present; rows after it are ignored.
-    Raises ``FileNotFoundError`` (or another ``OSError``) when the file cannot be read. Lines
-    with the wrong field count are logged and skipped.
-
-    ``ascii_fields_only``: the caller only uses ASCII fields (account, symbol, numbers); with
-    an ASCII-safe encoding the bytes are then mapped one-to-one (latin-1) instead of decoded,
-    which is several times faster for GBK. Non-ASCII fields come back garbled.
-    """
-    table = read_snapshot_table(path, encoding, ascii_fields_only=ascii_fields_only)
-    return None if table is None else (table.header, table.rows())
-
-
-def read_snapshot_table(path: PathLike, encoding: str, *, ascii_fields_only: bool = False) -> Optional[SnapshotTable]:
-    """:func:`read_snapshot_fields` as a :class:`SnapshotTable` (same rules, same arguments)."""
-    data = Path(path).read_bytes()
-    if not data:
-        return None
-    name = codecs.lookup(encoding).name
-    if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
-    if ascii_fields_only and name in ASCII_SAFE_ENCODINGS:
-        encoding = "latin-1"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        text = data.decode(encoding, "replace")
-        log.warning("%s 中有按 %s 无法解码的字节，请确认 file_encoding 设置", Path(path).name, encoding)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    header_end = text.find("\n")
-    first = (text if header_end < 0 else text[:header_end]).lstrip("\ufeff")
-    header_fields = split_fields(first)
-    if not header_fields or _is_blank(first):
-        return None
-    header = [name.strip() for name in header_fields]
-    width = len(header)
-    if header_end < 0:
-        return None
-    block = _clean_snapshot_block(text, header_end + 1, width)
-    if block is not None:
-        return SnapshotTable(header, block=block, text=text, start=header_end + 1)
-    rows = _snapshot_rows(Path(path).name, text.split("\n"), width)
-    return None if rows is None else SnapshotTable(header, rows=rows)
-
-
-def _clean_snapshot_block(text: str, start: int, width: int) -> Optional[_Block]:
-    """The rows between ``start`` and the usual end marker (a line of ``width - 1`` commas)
-    when all of them are plain; else ``None``, and the line-by-line loop decides."""
-    if width < 2:
-        return None
-    marker = "," * (width - 1)
-    if text.startswith(marker + "\n", start) or text[start:] == marker:
-        end = start  # no rows
-    else:
-        end = text.find("\n" + marker + "\n", start - 1)
-        if end < 0:
-            end = len(text) - len(marker) - 1
-            if end < start or not text.endswith("\n" + marker):
-                return None  # no end marker: let the loop say so
-        end += 1
-    # Another line of only commas before this marker would end the rows there: it cannot
-    # have width - 1 commas (this is the first such line), so _split_block refuses it.
-    return _split_block(text[start:end], width)
-
-
-def _snapshot_rows(name: str, lines: list[str], width: int) -> Optional[list[list[str]]]:
-    """Rows up to the end marker, or ``None`` without one; bad lines are logged and skipped."""
-    rows: list[list[str]] = []
-    append = rows.append
-    last = lines.pop()  # after the final "\n": empty, or a line still being written
-    for line in islice(lines, 1, None):
-        if not line:
-            continue
-        if line[0] == "," and not line.strip(","):
-            return rows
-        fields = line.split(",") if '"' not in line else split_fields(line)
-        if fields is None or len(fields) != width:
-            log.warning("跳过 %s 中无法解析的一行（字段数应为 %d）：%.200r", name, width, line)
-            continue
-        append(fields)
-    if last.count(",") == width - 1 and not last.strip(","):
-        return rows  # an end marker without its line end, but with all its fields
-    return None
-
-
-class _Block:
+class SplitBlock:
     """Clean CSV lines (no quotes, ``width`` fields each), split once on commas, read by column.
 
     ``body`` is whole lines, each ending in ``\\n``. Splitting on commas only, the last field
@@ -722,13 +826,13 @@ class _Block:
         return [self.parts[0], *self._edges[1:-1:2]]
 
 
-def _split_block(body: str, width: int) -> Optional[_Block]:
-    """``body`` as a :class:`_Block`, or ``None`` unless every line is clean and ``width`` wide
+def split_block(body: str, width: int) -> Optional[SplitBlock]:
+    """``body`` as a :class:`SplitBlock`, or ``None`` unless every line is clean and ``width`` wide
     (a blank line has no comma: refused like any other wrong field count)."""
     if width < 2 or '"' in body or "\r" in body:
         return None
     if not body:
-        return _Block([], width, 0)
+        return SplitBlock([], width, 0)
     if body[-1] != "\n":
         return None
     count = body.count("\n")
@@ -736,16 +840,7 @@ def _split_block(body: str, width: int) -> Optional[_Block]:
     step = width - 1
     if len(parts) != count * step + 1 or not all(map(str.__contains__, parts[step::step], repeat("\n"))):
         return None
-    return _Block(parts, width, count)
-
-
-def read_snapshot(path: PathLike, encoding: str) -> Optional[list[dict[str, str]]]:
-    """Rows of a snapshot file as dicts by header name, or ``None`` if it is not complete."""
-    result = read_snapshot_fields(path, encoding)
-    if result is None:
-        return None
-    header, rows = result
-    return [dict(zip(header, fields)) for fields in rows]
+    return SplitBlock(parts, width, count)
 
 
 # --- row parsers ---------------------------------------------------------------------------
@@ -1001,11 +1096,11 @@ class OrderUpdateParser:
 
         Why columns: a 100,000-line first read spent most of its time in per-line Python work
         and in the garbage collector walking one field list per line. Here the batch is split
-        once into one list of strings (see :class:`_Block`), each column is converted
+        once into one list of strings (see :class:`SplitBlock`), each column is converted
         through a table of its distinct values (equal numbers then share one object), and
         the reports are key-sharing dicts (see :class:`_ReportRow`).
         """
-        block = _split_block(text, width)
+        block = split_block(text, width)
         if block is None or not block.count:
             return None
         count = block.count
@@ -1298,78 +1393,6 @@ def parse_exec_result(row: Mapping[str, str]) -> Optional[ExecResult]:
         error_code=row.get("errorCode", "").strip(),
         error_msg=row.get("errorMsg", "").strip(),
     )
-
-
-def parse_asset_row(row: Mapping[str, str]) -> Optional[dict[str, float]]:
-    """An ``assetInfo`` row -> the ``cash`` dict of ``sync_balance``, or ``None`` (logged).
-
-    Available cash is ``enabledBalance``; locked cash is ``currentBalance - enabledBalance``
-    (computed in ``Decimal``).
-    """
-    try:
-        total = parse_money(row.get("totalAsset", ""))
-        current = parse_money(row.get("currentBalance", ""))
-        enabled = parse_money(row.get("enabledBalance", ""))
-    except RowError as exc:
-        log.warning("跳过一行 assetInfo（%s）：%.200r", exc, row)
-        return None
-    return {
-        "total_value": float(total),
-        "available_cash": float(enabled),
-        "locked_cash": float(max(current - enabled, Decimal(0))),
-    }
-
-
-class PositionParser:
-    """``positionInfo`` fields (header order) -> position dicts of ``sync_balance``."""
-
-    def __init__(self, columns: Mapping[str, int]) -> None:
-        width = max(columns.values()) + 1 if columns else 0
-        names = ("acct", "symbol", "currentQty", "enabledQty", "costPrice", "lastPrice", "mktValue")
-        self._pad = any(name not in columns for name in names)
-        index = {name: columns.get(name, width) for name in names}
-        self.acct_index = index["acct"]
-        self._symbol = index["symbol"]
-        self._total = index["currentQty"]
-        self._closeable = index["enabledQty"]
-        self._cost = index["costPrice"]
-        self._last = index["lastPrice"]
-        self._value = index["mktValue"]
-        #: Column indices for an inlined fast path, ``None`` when a column is missing.
-        self.fast_indices: Optional[tuple[int, int, int, int, int, int]] = None if self._pad else (
-            self._symbol, self._total, self._closeable, self._cost, self._last, self._value
-        )
-
-    def __call__(self, fields: Sequence[str]) -> Optional[dict[str, Any]]:
-        """A position dict; ``None`` for no position (``currentQty`` 0). Raises ``RowError``."""
-        if self._pad:
-            fields = [*fields, ""]
-        total = parse_quantity(fields[self._total])
-        if total == 0:
-            return None
-        symbol = fields[self._symbol]
-        code = symbol_to_code(symbol)
-        if code is None:
-            raise RowError(f"无法识别的证券代码 {symbol!r}")
-        return {
-            "code": code,
-            "total_amount": total,
-            "closeable_amount": min(parse_quantity(fields[self._closeable]), total),
-            "avg_cost": parse_float(fields[self._cost]),
-            "last_price": parse_float(fields[self._last]),
-            "position_value": parse_float(fields[self._value]),
-        }
-
-
-def parse_position_row(row: Mapping[str, str]) -> Optional[dict[str, Any]]:
-    """A ``positionInfo`` row -> a position dict of ``sync_balance``; ``None`` for no position
-    (``currentQty`` 0) or a bad row (logged)."""
-    parser = PositionParser({name: index for index, name in enumerate(row)})
-    try:
-        return parser(list(row.values()))
-    except RowError as exc:
-        log.warning("跳过一行 positionInfo（%s）：%.200r", exc, row)
-        return None
 
 
 def format_price(price: Union[Decimal, float]) -> str:

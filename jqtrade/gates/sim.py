@@ -9,6 +9,11 @@ same code runs on the live clock (``jqtrade sim``) and under a simulated clock i
 
 This is a paper broker: A-share lot, tick, price-limit, T+1 and cash-freezing rules are
 enforced; queue position, volume and auctions are not modelled.
+
+It never wedges: an instruction it cannot handle (a quantity or price beyond the limits of
+:mod:`jqtrade.account.checks`, a code whose rules it does not know, a line that does not
+parse) is answered with a rejection in ``execResult`` and the other orders are served. Options
+that no broker could have (NaN cash, a negative latency) are refused when it is made.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import logging
 import math
 import os
 import random
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -31,6 +37,7 @@ from typing import Any, NoReturn, Optional, Union
 import attrs
 import pendulum
 
+from jqtrade.account.checks import MAX_LIMIT_PRICE, MAX_ORDER_AMOUNT, MAX_ORDER_VALUE
 from jqtrade.account.codes import Board, board_of, tick_size
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock
 from jqtrade.gates.onequant_files import (
@@ -59,6 +66,27 @@ SESSIONS = ((datetime.time(9, 30), datetime.time(11, 30)), (datetime.time(13, 0)
 TRADING_MINUTES = 240
 
 PricesArg = Union[Mapping[str, float], str, "os.PathLike[str]", None]
+
+#: What a counter takes as a quantity: ASCII digits only (``str.isdigit`` also says yes to
+#: "²", which ``int`` refuses).
+_QTY = re.compile(r"[0-9]+")
+#: Finer than any tick (0.001): a price with more decimals than this is not a price.
+_PRICE_STEP = Decimal("0.000001")
+#: The reason of an order the simulator failed on; the tests make sure it never appears.
+_BACKSTOP = "模拟券商内部错误"
+
+
+def _number(name: str, value: object, low: float, high: float, *, low_open: bool = False) -> float:
+    """``value`` as a float in [low, high] (or (low, high]); a Chinese ``ValueError`` otherwise."""
+    try:
+        number = float(value)  # type: ignore[arg-type]  # anything float() takes
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number > high or number < low or (low_open and number == low):
+        left = "(" if low_open else "["
+        bounds = [f"{int(x):,}" if float(x).is_integer() else f"{x:g}" for x in (low, high)]
+        raise ValueError(f"{name} 的值 {value!r} 不合法：应为 {left}{bounds[0]}, {bounds[1]}] 之间的有限数")
+    return number
 
 
 # --- instrument rules ----------------------------------------------------------------------
@@ -146,7 +174,8 @@ class PriceFeed:
         self._keys: dict[tuple[str, str], list[str]] = {}
         if isinstance(prices, Mapping):
             for code, price in prices.items():
-                self._base[_as_code(code)] = Decimal(str(price))
+                value = _number(f"{code} 的价格", price, 0, MAX_LIMIT_PRICE, low_open=True)
+                self._base[_as_code(code)] = Decimal(str(value))
         elif prices is not None:
             self._load_csv(Path(prices))
 
@@ -157,7 +186,7 @@ class PriceFeed:
                     code = _as_code(row["code"])
                     when = row["time"].strip()
                     price = Decimal(row["price"].strip())
-                    if not price.is_finite() or price <= 0:
+                    if not price.is_finite() or price <= 0 or price > MAX_LIMIT_PRICE:
                         raise ValueError(price)
                     if len(when) > 8:
                         key = _parse_when(when, "%Y-%m-%d %H:%M:%S").strftime("%Y-%m-%d %H:%M:%S")
@@ -300,7 +329,11 @@ class _Outbox:
 
     def add(self, path: Path, header: list[str], row: list[str]) -> None:
         self.headers[path] = header
-        self.raw.setdefault(path, []).append(encode_rows([row], self.encoding))
+        try:
+            data = encode_rows([row], self.encoding)
+        except UnicodeEncodeError:  # echoing text read from a line (an id, a symbol) the encoding lacks
+            data = encode_rows([[field.encode(self.encoding, "replace").decode(self.encoding) for field in row]], self.encoding)
+        self.raw.setdefault(path, []).append(data)
 
     def add_raw(self, path: Path, header: list[str], data: bytes) -> None:
         self.headers[path] = header
@@ -322,6 +355,17 @@ class _Outbox:
                     handle.write(encode_rows([header], self.encoding))
                 handle.write(data)
                 handle.flush()
+
+
+def _position_spec(code: str, spec: Any) -> tuple[int, Optional[Decimal]]:
+    """An initial position (``1000`` or ``{"amount": 1000, "avg_cost": 10.5}``) -> (amount, cost)."""
+    amount, cost = (spec.get("amount", 0), spec.get("avg_cost")) if isinstance(spec, Mapping) else (spec, None)
+    shares = _number(f"{code} 的初始持仓股数", amount, 0, MAX_ORDER_AMOUNT)
+    if not shares.is_integer():
+        raise ValueError(f"{code} 的初始持仓股数 {amount!r} 不合法：应为整数")
+    if cost is None:
+        return int(shares), None
+    return int(shares), Decimal(str(_number(f"{code} 的持仓成本", cost, 0, MAX_LIMIT_PRICE)))
 
 
 class SimulatedOneQuant:
@@ -363,6 +407,16 @@ class SimulatedOneQuant:
         fault_rate: float = 0.3,
         market_hours: bool = True,
     ) -> None:
+        cash = _number("初始资金 cash", cash, 0, MAX_ORDER_VALUE)
+        latency = _number("延迟 latency（秒）", latency, 0, 86_400)
+        snapshot_interval = _number("快照间隔 snapshot_interval（秒）", snapshot_interval, 0, 86_400)
+        reject_rate = _number("随机拒单比例 reject_rate", reject_rate, 0, 1)
+        fault_rate = _number("故障比例 fault_rate", fault_rate, 0, 1)
+        volatility = _number("波动幅度 volatility", volatility, 0, 0.5)
+        commission_rate = _number("佣金费率 commission_rate", commission_rate, 0, 0.01)
+        min_commission = _number("最低佣金 min_commission", min_commission, 0, 1000)
+        stamp_tax_rate = _number("印花税率 stamp_tax_rate", stamp_tax_rate, 0, 0.01)
+        initial_positions = {_as_code(code): _position_spec(code, spec) for code, spec in (positions or {}).items()}
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.account_no = str(account_no)
@@ -382,7 +436,7 @@ class SimulatedOneQuant:
         self.cash = Decimal(str(cash))  # current balance, frozen included
         self.frozen_cash = ZERO
         self.positions: dict[str, SimPosition] = {}
-        self._initial_positions = dict(positions or {})
+        self._initial_positions = initial_positions
         self.orders: dict[str, SimOrder] = {}
         self._working: dict[str, SimOrder] = {}  # orders not final yet: all a poll has to look at
         self._reject_rng = random.Random(f"{seed}|reject")
@@ -418,11 +472,13 @@ class SimulatedOneQuant:
         self._ensure_day(now)
         assert self._order_reader is not None and self._cancel_reader is not None
         if self._order_reader.changed():
-            for row in self._order_reader.iter_rows():
-                self._receive_order(row, now)
+            self._read_orders(self._order_reader, now)
         if self._cancel_reader.changed():
             for row in self._cancel_reader.iter_rows():
-                self._receive_cancel(row, now)
+                try:
+                    self._receive_cancel(row, now)
+                except Exception:  # noqa: BLE001 - one bad line must not stop the broker
+                    log.exception("模拟券商处理撤单指令出错，忽略：%r", row)
         self._advance(now)
         if self.fault_mode:
             self._inject_faults(now)
@@ -540,16 +596,10 @@ class SimulatedOneQuant:
         self.frozen_cash = ZERO
 
     def _load_initial_positions(self, day: datetime.date) -> None:
-        for code_text, spec in self._initial_positions.items():
-            code = _as_code(code_text)
-            if isinstance(spec, Mapping):
-                amount = int(spec.get("amount", 0))
-                cost = spec.get("avg_cost")
-            else:
-                amount, cost = int(spec), None
+        for code, (amount, cost) in self._initial_positions.items():
             if amount <= 0:
                 continue
-            avg = Decimal(str(cost)) if cost is not None else self.feed.prev_close(code, day)
+            avg = cost if cost is not None else self.feed.prev_close(code, day)
             self.positions[code] = SimPosition(total=amount, sellable=amount, cost=avg * amount)
 
     # -- instructions ---------------------------------------------------------------------
@@ -558,6 +608,37 @@ class SimulatedOneQuant:
         assert self._day is not None
         row = [format_upd_time(now), result_type, order_id, "1" if error else "0", "-1" if error else "0", error]
         self._outbox.add(self._day.exec_result, EXEC_RESULT_HEADER, row)
+
+    def _read_orders(self, reader: AppendedFileReader, now: pendulum.DateTime) -> None:
+        """New instruction lines; a line that does not parse is rejected by its id if it has one."""
+        for batch in reader.iter_batches():
+            header = reader.header or ALGO_ORDER_HEADER
+            for text in batch:
+                fields = reader.fields(text, len(header))
+                if fields is None:
+                    self._reject_unparseable(reader, text, now)
+                    continue
+                row = dict(zip(header, fields))
+                try:
+                    self._receive_order(row, now)
+                except Exception as exc:  # noqa: BLE001 - one bad line must not stop the broker
+                    log.exception("模拟券商处理委托指令出错，已拒绝：%r", row)
+                    order_id = row.get("custBatchNo", "").strip()
+                    if order_id and order_id not in self.orders:
+                        self._exec_result(now, "1", order_id, f"{_BACKSTOP}：{exc}")
+
+    def _reject_unparseable(self, reader: AppendedFileReader, text: str, now: pendulum.DateTime) -> None:
+        if text == reader.header_line or not text.strip(", \t"):
+            return  # a repeated header or an empty line: not an instruction
+        index = reader.columns.get("custBatchNo", 1) if reader.columns else 1
+        parts = text.split(",")
+        order_id = parts[index].strip().strip('"') if len(parts) > index else ""
+        if not order_id or order_id in self.orders or not order_id.isprintable() or len(order_id) > 64:
+            return  # nobody to answer, or an answer would be taken for an existing order's
+        if order_id in self._skip_orders:
+            self._skip_orders.discard(order_id)
+            return
+        self._exec_result(now, "1", order_id, "委托指令无法解析（字段数不对或引号不配对），已拒绝")
 
     def _receive_order(self, row: Mapping[str, str], now: pendulum.DateTime) -> None:
         order_id = row.get("custBatchNo", "").strip()
@@ -588,26 +669,33 @@ class SimulatedOneQuant:
         if acct_type != self.counter_type:
             return f"柜台类型 {acct_type} 与资金账号不符（应为 {self.counter_type}）", None
         symbol = row.get("symbol", "").strip()
-        code = symbol_to_code(symbol)
+        code = symbol_to_code(symbol) if symbol.isascii() else None
         if code is None or not symbol.upper().endswith((".SH", ".SZ")):
             return f"证券代码 {symbol} 不合法", None
+        if board_of(code) is Board.other:
+            return f"证券代码 {symbol} 不是模拟券商支持的品种（只模拟沪深主板、创业板、科创板股票和场内基金）", None
         side = row.get("tradeSide", "").strip()
         if side not in ("1", "2"):
             return f"买卖方向 {side} 不合法（1 买，2 卖）", None
         qty_text = row.get("targetQty", "").strip()
-        if not qty_text.isdigit() or int(qty_text) <= 0:
-            return f"委托数量 {qty_text} 不合法", None
+        if not _QTY.fullmatch(qty_text) or not qty_text.strip("0"):
+            return f"委托数量 {qty_text[:40]} 不合法", None
+        # int() refuses strings of more than 4300 digits: look at the length first
+        qty = int(qty_text) if len(qty_text.lstrip("0")) <= 18 else MAX_ORDER_AMOUNT + 1
+        if qty > MAX_ORDER_AMOUNT:
+            return f"委托数量 {qty_text[:40]} 不合法：单笔不能超过 {MAX_ORDER_AMOUNT:,} 股", None
         if row.get("algoId", "").strip() != "DMA":
             return f"算法类型 {row.get('algoId')} 不支持", None
         price_type = row.get("priceType", "").strip()
         if price_type not in ("AT", "P6", "P7"):
             return f"价格类型 {price_type} 不支持（市价委托请用对手方最优价）", None
+        price_text = row.get("highLimitPrice", "").strip()
         try:
-            limit = Decimal(row.get("highLimitPrice", "").strip() or "0")
-            if not limit.is_finite() or limit < 0:
+            limit = Decimal(price_text or "0") if price_text.isascii() else Decimal("NaN")
+            if not limit.is_finite() or limit < 0 or limit > MAX_LIMIT_PRICE or limit % _PRICE_STEP:
                 raise ArithmeticError
         except ArithmeticError:
-            return f"委托价格 {row.get('highLimitPrice')} 不合法", None
+            return f"委托价格 {price_text[:40]} 不合法：应为 0 到 {MAX_LIMIT_PRICE:,} 元之间的价格", None
         self._order_seq += 1
         return "", SimOrder(
             order_id=order_id,
@@ -616,7 +704,7 @@ class SimulatedOneQuant:
             code=code,
             symbol=code_to_symbol(code),
             side=side,
-            qty=int(qty_text),
+            qty=qty,
             price_type=price_type,
             limit=limit,
             received=now,
@@ -647,9 +735,33 @@ class SimulatedOneQuant:
 
     def _advance(self, now: pendulum.DateTime) -> None:
         for order in list(self._working.values()):
-            self._step_order(order, now)
+            try:
+                self._step_order(order, now)
+            except Exception as exc:  # noqa: BLE001 - one order must not stop the broker
+                log.exception("模拟券商处理委托 %s 出错，已拒绝或撤销", order.order_id)
+                self._give_up(order, now, f"{_BACKSTOP}：{exc}")
             if order.final:
                 del self._working[order.order_id]
+
+    def _give_up(self, order: SimOrder, now: pendulum.DateTime, reason: str) -> None:
+        """End an order the simulator failed on: rejected if not accepted yet, else canceled.
+
+        Whatever fails here too, the order ends final, so the next poll does not meet it again.
+        """
+        order.text = reason
+        if order.working:
+            try:
+                self._finish_cancel(order, now)
+                return
+            except Exception:  # noqa: BLE001 - see the docstring
+                log.exception("模拟券商撤销委托 %s 也出错了", order.order_id)
+        order.working = False
+        order.status = "3" if order.filled else "5"
+        order.cancel_qty = order.qty - order.filled
+        try:
+            self._update(order, now)
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("模拟券商无法写出委托 %s 的终态", order.order_id)
 
     def _step_order(self, order: SimOrder, now: pendulum.DateTime) -> None:
         if order.final:
@@ -984,6 +1096,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _number("--poll-interval", args.poll_interval, 0, 3600, low_open=True)
         positions = _positions_arg(args.position)
         simulator = SimulatedOneQuant(
             args.dir, args.account, cash=args.cash, encoding=args.encoding, seed=args.seed,

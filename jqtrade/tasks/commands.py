@@ -20,6 +20,8 @@ from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks
 from jqtrade.tasks.registry import TaskRecord, TaskRegistry
 
 _STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
+#: How get_tasks names each TASK_MODES entry: only "实盘" may trade real money.
+MODE_ZH = {"live": "实盘", "sim_broker": "模拟券商", "sim_clock": "模拟时钟", "sim_clock_sim_broker": "模拟时钟+模拟券商"}
 
 
 def runtime_path(runtime_dir: Optional[str]) -> Path:
@@ -41,14 +43,14 @@ def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
     for r in records:
         started = r.started_at.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M:%S")
         rows.append([
-            r.name, str(r.pid), _STATE_ZH.get(r.state, r.state) + ("(模拟)" if r.simulated else ""),
+            r.name, str(r.pid), _STATE_ZH.get(r.state, r.state), MODE_ZH.get(r.mode, r.mode),
             started, _uptime(r, now), r.strategy_file, r.log_file or "-", r.gate,
             r.next_job or "-", (r.last_sync or "-")[:19].replace("T", " "),
         ])
     return rows
 
 
-HEADERS = ["名称", "PID", "状态", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
+HEADERS = ["名称", "PID", "状态", "模式", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
 
 
 def _tolerant_stdout() -> None:

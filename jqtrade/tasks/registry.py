@@ -46,12 +46,14 @@ from jqtrade.tasks.control import (
 
 __all__ = [
     "MAX_TASK_NAME_LENGTH",
+    "TASK_MODES",
     "TASK_STATES",
     "TASK_TRANSITIONS",
     "TaskHandle",
     "TaskRecord",
     "TaskRegistry",
     "task_file_stem",
+    "task_mode",
     "validate_task_name",
 ]
 
@@ -68,6 +70,17 @@ TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
 }
 TASK_STATES = tuple(TASK_TRANSITIONS)
 FINAL_STATES = frozenset({"stopped", "failed"})
+
+#: Whether a task trades real money: ``live`` (real clock, the strategy's own gate), or which
+#: part is simulated: the broker (``--broker sim``), the clock (``--simulate``), or both.
+TASK_MODES = ("live", "sim_broker", "sim_clock", "sim_clock_sim_broker")
+
+
+def task_mode(*, simulated_clock: bool, simulated_broker: bool) -> str:
+    """The :data:`TASK_MODES` entry of a task run with these simulated parts."""
+    if simulated_clock:
+        return "sim_clock_sim_broker" if simulated_broker else "sim_clock"
+    return "sim_broker" if simulated_broker else "live"
 
 # --- file names ------------------------------------------------------------------------------
 
@@ -146,6 +159,16 @@ def _check_state(_instance: object, _attribute: object, value: str) -> None:
         raise ValueError(f"任务状态 {value!r} 不合法，可用：{'、'.join(TASK_STATES)}")
 
 
+def _check_mode(_instance: object, _attribute: object, value: str) -> None:
+    if value not in TASK_MODES:
+        raise ValueError(f"任务模式 {value!r} 不合法，可用：{'、'.join(TASK_MODES)}")
+
+
+def _default_mode(record: TaskRecord) -> str:
+    """A record of an older writer has no mode: all it said is whether the clock was simulated."""
+    return task_mode(simulated_clock=record.simulated, simulated_broker=False)
+
+
 def _check_start_time(_instance: object, _attribute: object, value: str) -> None:
     _parse_instant(value)
 
@@ -173,7 +196,14 @@ class TaskRecord:
     state: str = attrs.field(validator=[_str, _check_state])
     next_job: str | None = attrs.field(default=None, validator=_opt_str)
     last_sync: str | None = attrs.field(default=None, validator=_opt_str)
+    #: The clock is simulated (``--simulate``).
     simulated: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: One of :data:`TASK_MODES`; only ``live`` may trade real money.
+    mode: str = attrs.field(
+        default=attrs.Factory(_default_mode, takes_self=True), validator=[_str, _check_mode]
+    )
+    #: The folder holding the task's order journal (a simulated run's own, never the live one).
+    state_dir: str | None = attrs.field(default=None, validator=_opt_str)
 
     @property
     def started_at(self) -> datetime:

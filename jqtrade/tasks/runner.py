@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import os
 import shutil
 import signal
@@ -18,11 +19,14 @@ import pendulum
 
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock, SimClock
 from jqtrade.errors import ConfigError, ConfigFileError
+from jqtrade.gates import load_gate
+from jqtrade.gates.base import AbsTradeGate
 from jqtrade.loader import load_strategy
 from jqtrade.logs import configure_logging
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
-from jqtrade.tasks.registry import TaskHandle, TaskRecord, TaskRegistry
+from jqtrade.tasks.registry import TaskHandle, TaskRecord, TaskRegistry, task_file_stem, task_mode
+from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
 
 task_logger = logging.getLogger("jqtrade.task")
 
@@ -43,6 +47,14 @@ class TaskSpec:
     broker: Optional[str] = None  # "sim": an embedded simulated OneQuant
     sim_dir: Optional[Path] = None
     sim_cash: float = 1_000_000.0
+
+    @property
+    def simulated_broker(self) -> bool:
+        return self.broker == "sim"
+
+    @property
+    def mode(self) -> str:
+        return task_mode(simulated_clock=self.simulate is not None, simulated_broker=self.simulated_broker)
 
 
 def parse_env(texts: Optional[str | list[str]]) -> tuple[tuple[str, str], ...]:
@@ -76,6 +88,17 @@ def parse_simulate(text: str) -> tuple[datetime.date, datetime.date]:
     if end < start:
         raise ConfigError(f"--simulate 的值 {text!r} 不合法：结束日期早于开始日期")
     return start, end
+
+
+def parse_sim_cash(text: str) -> float:
+    """``--sim-cash``: a finite amount of yuan above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"--sim-cash 的值 {text!r} 不合法：应为大于 0 的有限金额（元），如 1000000")
+    return value
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -130,7 +153,11 @@ def run_task(spec: TaskSpec) -> int:
     if spec.runtime_dir is not None:
         base = base.evolve({"runtime_dir": spec.runtime_dir})
     clock = make_clock(spec)
-    registry = TaskRegistry(Path(base.runtime_dir).expanduser())
+    runtime_dir = Path(base.runtime_dir).expanduser()
+    registry = TaskRegistry(runtime_dir)
+    _check_usable(runtime_dir, registry.tasks_dir)
+    live = spec.mode == "live"
+    state_dir = runtime_dir if live else _sim_state_dir(runtime_dir, spec.name)
     handle = registry.acquire(
         TaskRecord(
             name=spec.name,
@@ -142,6 +169,8 @@ def run_task(spec: TaskSpec) -> int:
             control_path=str(registry.control_path(spec.name)),
             state="starting",
             simulated=spec.simulate is not None,
+            mode=spec.mode,
+            state_dir=str(state_dir),
         )
     )
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
@@ -149,7 +178,8 @@ def run_task(spec: TaskSpec) -> int:
     broker: Optional[_EmbeddedBroker] = None
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
-        broker = _embedded_broker(spec, clock) if spec.broker == "sim" else None
+        broker = _embedded_broker(spec, clock) if spec.simulated_broker else None
+        first_day = clock.now().date()
         runtime = Runtime(
             strategy,
             clock=clock,
@@ -157,18 +187,26 @@ def run_task(spec: TaskSpec) -> int:
             task_name=spec.name,
             overrides=broker.overrides if broker else None,
             broker_poll=broker.poll if broker else None,
+            gate_factory=_gate_factory(spec),
+            state_dir=state_dir,
+            # Ids must be unique per broker folder: a reused --sim-dir keeps its counter.
+            id_dir=broker.folder / "jqtrade_order_ids" if broker else None,
         )
         previous = _install_signal_handlers(runtime)
         try:
             runtime.initialize()
+            if not live and runtime.account is not None:
+                task_logger.info("模拟运行：订单日志保存在独立目录 %s，不读写实盘的订单日志和订单号", state_dir)
+            if spec.simulate is not None:
+                _say_if_closed(runtime, *spec.simulate)
             status = _run(runtime, spec, handle)
         finally:
             _restore_signal_handlers(previous)
         final_state = "stopped" if status == 0 else "failed"
         if broker is not None:
-            from jqtrade.tasks.summary import print_summary
-
-            print_summary(runtime, simulated_broker=broker is not None, simulated_clock=spec.simulate is not None)
+            last_day = spec.simulate[1] if spec.simulate is not None else clock.now().date()
+            scope = RunScope(first_day=first_day, last_day=last_day, start_value=spec.sim_cash)
+            print_summary(runtime, scope, simulated_broker=True, simulated_clock=spec.simulate is not None)
         return status
     finally:
         handle.release(final_state)
@@ -180,10 +218,61 @@ def run_task(spec: TaskSpec) -> int:
             stream.close()
 
 
+def _check_usable(runtime_dir: Path, tasks_dir: Path) -> None:
+    try:
+        tasks_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=tasks_dir, prefix=".probe-", delete=True)  # noqa: SIM115
+        probe.close()
+    except OSError as exc:
+        raise ConfigError(
+            f"无法使用运行时目录 {runtime_dir}：{exc.strerror or exc}；请用 --runtime-dir 指定一个可以创建和写入的目录"
+        ) from None
+
+
+def _make_folder(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"无法创建{what} {folder}：{exc.strerror or exc}") from None
+
+
+def _sim_state_dir(runtime_dir: Path, name: str) -> Path:
+    """A fresh folder per simulated run: ``<runtime_dir>/sim/<name>-<start time>-<pid>``.
+
+    Kept after the run (its journal tells what the run did); safe to delete at any time.
+    """
+    stamp = LiveClock().now().in_tz(MARKET_TZ).format("YYYYMMDD-HHmmss")
+    return runtime_dir / "sim" / f"{task_file_stem(name)}-{stamp}-{os.getpid()}"
+
+
+def _gate_factory(spec: TaskSpec) -> Callable[[Options], AbsTradeGate]:
+    """The strategy's gate, except the real OneQuant gate under a simulated clock."""
+
+    def make(options: Options) -> AbsTradeGate:
+        if spec.simulate is not None and not spec.simulated_broker and (options.trade_gate or "onequant") == "onequant":
+            raise ConfigError(
+                "--simulate 只模拟时钟：策略开启了账户模块并使用真实的 OneQuant 交易接口，模拟的订单会写进真实的文件单目录；"
+                "请加上 --broker sim 使用内置的模拟券商"
+            )
+        return load_gate(options.trade_gate)
+
+    return make
+
+
+def _say_if_closed(runtime: Runtime, first: datetime.date, last: datetime.date) -> None:
+    day = first
+    while day <= last:
+        if runtime.calendar.is_trading_day(day):
+            return
+        day += datetime.timedelta(days=1)
+    task_logger.warning(no_trading_day_text(first, last))
+
+
 @attrs.frozen
 class _EmbeddedBroker:
     overrides: Mapping[str, Any]
     poll: Callable[[pendulum.DateTime], None]
+    folder: Path
     temporary: Optional[Path] = None  # removed when the task ends
 
 
@@ -194,6 +283,7 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
     temporary = None if spec.sim_dir else Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
     folder = spec.sim_dir or temporary
     assert folder is not None
+    _make_folder(folder, "模拟券商的文件单目录")
     account_no = "SIM0001"
     simulated = spec.simulate is not None
     sim = SimulatedOneQuant(
@@ -202,7 +292,7 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
     )
     task_logger.warning("使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no)
     overrides = {"trade_gate": "onequant", "order_dir": str(folder), "account_no": account_no, "file_encoding": "gbk"}
-    return _EmbeddedBroker(overrides, sim.poll, temporary)
+    return _EmbeddedBroker(overrides, sim.poll, folder, temporary)
 
 
 def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:

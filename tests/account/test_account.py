@@ -23,8 +23,8 @@ from hypothesis.stateful import (
 )
 
 from jqtrade import GateError, LimitOrderStyle, OrderRejectedError, OrderStatus
-from jqtrade.account.account import Account
-from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
+from jqtrade.account.account import UNKNOWN_SEND_MESSAGE, Account
+from jqtrade.account.journal import OrderJournal
 from jqtrade.account.order import OrderSnapshot, can_transition
 from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.gates.fake import FakeTradeGate
@@ -192,7 +192,7 @@ def test_unexpected_gate_exception_leaves_the_order_unconfirmed_until_the_broker
     account.sync_orders()
     assert account.get_orders()[reached.order_id].status == "open"
     gone = account.get_orders()[lost.order_id]
-    assert gone.status == "rejected" and gone.err_msg == INTERRUPTED_MESSAGE
+    assert gone.status == "rejected" and gone.err_msg == UNKNOWN_SEND_MESSAGE
     assert [row["order_id"] for row in gate.peek_orders()] == [reached.order_id]
     account.close()
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jqtrade.account.ids import OrderIdAllocator
+from jqtrade.account.ids import OrderIdAllocator, format_order_id, order_id_day
 from jqtrade.account.journal import (
     INTERRUPTED_MESSAGE,
     OrderJournal,
@@ -214,9 +214,20 @@ def test_recovered_order_value():
 # --- order ids --------------------------------------------------------------------------------
 
 
-def test_ids_start_at_one_and_increase(tmp_path):
+def test_ids_carry_the_date_and_increase(tmp_path):
     alloc = OrderIdAllocator(tmp_path, DAY, block=3)
-    assert [alloc.allocate() for _ in range(7)] == [str(i) for i in range(1, 8)]
+    prefix = f"{DAY:%y%m%d}"
+    assert [alloc.allocate() for _ in range(7)] == [f"{prefix}{i:04d}" for i in range(1, 8)]
+    assert order_id_day(f"{prefix}0001") == DAY
+
+
+@given(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)), st.integers(1, 10**9),
+       st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)), st.integers(1, 10**9))
+def test_ids_of_different_days_or_numbers_never_collide(day_a, n_a, day_b, n_b):
+    a, b = format_order_id(day_a, n_a), format_order_id(day_b, n_b)
+    assert a.isdigit() and len(a) <= 16
+    assert (a == b) == ((day_a, n_a) == (day_b, n_b))
+    assert order_id_day(a) == day_a
 
 
 def test_ids_survive_restart_without_reuse(tmp_path):
@@ -226,12 +237,13 @@ def test_ids_survive_restart_without_reuse(tmp_path):
         tmp_path, DAY, block=10
     )  # a restart: the rest of the block is skipped
     nxt = second.allocate()
-    assert nxt not in used and int(nxt) == 11
+    assert nxt not in used and int(nxt[6:]) == 11
 
 
-def test_ids_are_per_day(tmp_path):
-    assert OrderIdAllocator(tmp_path, DAY).allocate() == "1"
-    assert OrderIdAllocator(tmp_path, DAY + dt.timedelta(days=1)).allocate() == "1"
+def test_ids_of_different_days_differ(tmp_path):
+    today = OrderIdAllocator(tmp_path, DAY).allocate()
+    tomorrow = OrderIdAllocator(tmp_path, DAY + dt.timedelta(days=1)).allocate()
+    assert today != tomorrow and today[6:] == tomorrow[6:] == "0001"
 
 
 def test_two_allocators_in_one_process_interleave_without_duplicates(tmp_path):

@@ -515,7 +515,7 @@ def test_accepted_forms_are_normalised(trading):
     strategy, gate, _ = trading
     ids = [
         strategy.order("600000.SH", 100, LimitOrderStyle(8.0)),
-        strategy.order(" 000001.sz ", -1050, LimitOrderStyle(10)),  # sells the odd remainder too
+        strategy.order(" 000001.sz ", -550, LimitOrderStyle(10)),  # sells the odd remainder too
         strategy.order("000001.XSHE", -500, LimitOrderStyle(0)),  # price 0: best counterparty
         strategy.order("688001.XSHG", 201, LimitOrderStyle(50.01)),
         strategy.order("510300.XSHG", 100, LimitOrderStyle(3.001)),
@@ -526,7 +526,7 @@ def test_accepted_forms_are_normalised(trading):
     assert [rows[i]["code"] for i in ids] == [
         "600000.XSHG", "000001.XSHE", "000001.XSHE", "688001.XSHG", "510300.XSHG", "300750.XSHE", "600000.XSHG",
     ]
-    assert [rows[i]["amount"] for i in ids] == [100, 1050, 500, 201, 100, 100, 100]
+    assert [rows[i]["amount"] for i in ids] == [100, 550, 500, 201, 100, 100, 100]
     assert strategy.get_orders()[ids[-1]].style == MarketOrderStyle()
 
 
@@ -717,9 +717,11 @@ def test_failing_sync_keeps_last_good_state_marked_stale(trading, caplog):
         strategy.sync_orders()
     assert stale.is_stale and "资金文件不存在" in stale.stale_reason
     assert runtime.context.portfolio is stale
-    assert (stale.total_value, stale.available_cash, stale.last_sync_time) == (
-        before.total_value, before.available_cash, before.last_sync_time,
+    # the same snapshot; only the order's reservation (100 x 8.00 + fees) is laid over it
+    assert (stale.total_value, stale.as_of, stale.last_sync_time) == (
+        before.total_value, before.as_of, before.last_sync_time,
     )
+    assert stale.available_cash == pytest.approx(before.available_cash - 800 - 5 - 0.01)
     assert stale.long_positions["000001.XSHE"] == before.long_positions["000001.XSHE"]
     assert strategy.get_orders()[oid].status == "new"  # the failed order sync changed nothing
     assert caplog.text.count("资金文件不存在") == 2

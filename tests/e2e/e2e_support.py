@@ -167,7 +167,14 @@ def state_of(row: dict[str, str]) -> tuple[str, int, int]:
 
 
 def journal(runtime_dir: Path, task: str, day: datetime.date) -> dict[str, RecoveredOrder]:
+    """The journal of a live task (its state is the runtime folder itself)."""
     return OrderJournal(Path(runtime_dir) / "journal", task, day).replay()
+
+
+def sim_state_dir(runtime_dir: Path, task: str) -> Path:
+    """The state folder of the only simulated run of ``task`` in ``runtime_dir``."""
+    (folder,) = (Path(runtime_dir) / "sim").glob(f"{task}-*")
+    return folder
 
 
 def journal_state(recovered: RecoveredOrder) -> tuple[str, int, int]:

@@ -126,7 +126,7 @@ def check_fault_day(runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, 
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     # the faults did happen: lines the gate had to skip, foreign orders, broken snapshots
     assert sum("跳过" in r.getMessage() or "无法" in r.getMessage() for r in caplog.records) > 20
-    assert any("继续使用上次完整读取" in r.getMessage() for r in caplog.records)
+    assert any("沿用上次完整的快照" in r.getMessage() for r in caplog.records)
     broker = BrokerFiles(sim.directory, DAY)
     assert any(row["custBatchNo"].startswith("other-") for row in broker.rows(broker.files.order_update))
 

@@ -23,8 +23,11 @@ from e2e_support import (
     jqtrade,
     logged,
     read_text,
+    sim_state_dir,
     state_of,
 )
+
+from jqtrade.account.ids import order_id_day
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +68,9 @@ class SimRun:
         return BrokerFiles(self.sim_dir, day)
 
     def journal(self, day: datetime.date):
-        return journal(self.runtime, self.name, day)
+        """A simulated run keeps its journal in a state folder of its own, never the live one."""
+        assert not (self.runtime / "journal").exists()
+        return journal(sim_state_dir(self.runtime, self.name), self.name, day)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +154,8 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     assert day2_updates and {row["orderDate"] for row in day2_updates} == {"20240604"}
     assert {row["custBatchNo"] for row in day2_updates} == set(day2)
     # ids restart per day (the files are per day) and never collide within one
-    assert min(map(int, day2)) == 1 and len(day1) > len(day2)
+    assert {order_id_day(i) for i in day2} == {DAY2} and min(int(i[6:]) for i in day2) == 1
+    assert len(day1) > len(day2)
 
     # old offsets were not reused: day 2's much shorter files were read from their start
     assert run.broker(DAY1).files.order_update.stat().st_size > 3 * run.broker(DAY2).files.order_update.stat().st_size
@@ -178,6 +184,13 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     assert {o["created"] for o in end_of_day2} == {DAY2.isoformat()}
     end_of_day1 = seen[(DAY1.isoformat(), "15:30:00")]["orders"]
     assert {o["order_id"] for o in end_of_day1} == set(day1)
+
+    # the summary covers both days: every order of each, not only the last day's
+    summary_rows = [line for line in run.stdout.splitlines() if line.startswith("│ 2024-06-0")]
+    assert sorted(line.split("│")[1].strip() for line in summary_rows) == sorted(
+        [DAY1.isoformat()] * len(day1) + [DAY2.isoformat()] * len(day2)
+    ), run.stdout
+    assert f"共 {len(day1) + len(day2)} 个订单" in run.stdout
 
     # what day 1 bought is sellable on day 2 (T+1), and the sell went through
     assert seen[(DAY2.isoformat(), "09:00:00")]["positions"] == {"600000.XSHG": [1000, 1000]}

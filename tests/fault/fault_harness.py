@@ -72,6 +72,13 @@ HARD_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # SIGTERM is TerminatePr
 TIMEOUT = 60.0
 
 
+def _journal_dir(runtime: Path) -> Path:
+    """The journal folder of the one run under ``runtime``: simulated runs keep theirs in
+    ``sim/<run>/journal``, away from the live state."""
+    runs = sorted(runtime.glob("sim/*/journal"))
+    return runs[-1] if runs else runtime / "journal"
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment of a child process: this checkout first on the path, UTF-8 output."""
     env = dict(os.environ)
@@ -1032,7 +1039,7 @@ def run_stop(base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: fl
     result.hook_ran = hook is not None and (finished is None or text.index(finished.group(0)) < text.index(hook.group(0)))
     result.later_job_ran = "LATER RAN" in text
     result.record_released = not registry.record_path(name).exists() and not registry.is_held(name) and not registry.list()
-    journal = OrderJournal(runtime / "journal", name, FLOW_DAY).replay()
+    journal = OrderJournal(_journal_dir(runtime), name, FLOW_DAY).replay()
     result.orders_journaled = sum(1 for order in journal.values() if order.outcome == "sent")
     result.orders_interrupted = sum(1 for order in journal.values() if order.outcome == "interrupted")
     result.orders_at_broker = len(read_algo_orders(sim_dir, FLOW_DAY, "SIM0001"))
@@ -1113,7 +1120,7 @@ def run_many_days(base: Path, start: datetime.date, end: datetime.date) -> DaysR
     result.order_file_days = days_of("algoOrder", sim_dir)
     result.update_file_days = days_of("orderUpdate", sim_dir)
     result.snapshot_days = len(days_of("assetInfo", sim_dir))
-    result.journal_days = days_of("orders_many-days", base / "runtime" / "journal", "{}_*.jsonl")
+    result.journal_days = days_of("orders_many-days", _journal_dir(base / "runtime"), "{}_*.jsonl")
     for day in result.update_file_days:
         reader = AppendedFileReader(DayFiles(sim_dir, day).order_update, ENCODING, default_header=ORDER_UPDATE_HEADER)
         result.misfiled_updates += sum(1 for row in reader.iter_rows() if row["orderDate"] != f"{day:%Y%m%d}")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from jqtrade.account.models import OrderAction, OrderStatus
 from jqtrade.clock import MARKET_TZ
-from jqtrade.errors import GateError, GateLockTimeoutError
+from jqtrade.errors import GateError, GateLockTimeoutError, SnapshotUnusableError
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
     ORDER_UPDATE_HEADER,
@@ -30,16 +30,13 @@ from jqtrade.gates.onequant_files import (
     file_name,
     format_price,
     format_upd_time,
-    parse_asset_row,
     parse_entrust_time,
     parse_exec_result,
     parse_order_update,
-    parse_position_row,
     parse_quantity,
-    read_snapshot,
-    read_snapshot_fields,
     symbol_to_code,
 )
+from jqtrade.gates.onequant_snapshot import read_snapshot_rows
 
 ENCODINGS = ["utf-8", "gbk"]
 
@@ -305,24 +302,16 @@ def _snapshot(path: Path, rows: list[str], *, marker: bool = True, encoding: str
 def test_snapshot_needs_its_end_marker(tmp_path: Path) -> None:
     path = tmp_path / "assetInfo.csv"
     _snapshot(path, ["1,,100,60,80"])
-    assert read_snapshot(path, "gbk") == [
+    assert read_snapshot_rows(path, "gbk") == [
         {"acct": "1", "exchange": "", "totalAsset": "100", "enabledBalance": "60", "currentBalance": "80"}
     ]
     _snapshot(path, ["1,,100,60,80"], marker=False)
-    assert read_snapshot(path, "gbk") is None
-    path.write_bytes(b"")
-    assert read_snapshot(path, "gbk") is None
-    path.write_bytes(b"acct,exchange,totalAsset,enabledBalance,currentBalance\n")
-    assert read_snapshot(path, "gbk") is None
-    with pytest.raises(FileNotFoundError):
-        read_snapshot(tmp_path / "missing.csv", "gbk")
-
-
-def test_snapshot_ignores_what_follows_the_marker_and_skips_bad_rows(tmp_path: Path) -> None:
-    path = tmp_path / "positionInfo.csv"
-    path.write_bytes("a,b\n1,中\nbad\n,\n2,stale\n".encode("gbk"))
-    assert read_snapshot(path, "gbk") == [{"a": "1", "b": "中"}]
-    assert read_snapshot_fields(path, "gbk", ascii_fields_only=True) == (["a", "b"], [["1", "ÖÐ"]])
+    for data in (path.read_bytes(), b"", b"acct,exchange,totalAsset,enabledBalance,currentBalance\n"):
+        path.write_bytes(data)
+        with pytest.raises(SnapshotUnusableError, match="assetInfo.csv"):
+            read_snapshot_rows(path, "gbk")
+    with pytest.raises(SnapshotUnusableError, match="不存在"):
+        read_snapshot_rows(tmp_path / "missing.csv", "gbk")
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -332,7 +321,8 @@ def test_truncated_snapshot_is_never_accepted(tmp_path: Path, encoding: str) -> 
     data = path.read_bytes()
     for cut in range(0, len(data) - 1, 7):
         path.write_bytes(data[:cut])
-        assert read_snapshot(path, encoding) is None
+        with pytest.raises(SnapshotUnusableError):
+            read_snapshot_rows(path, encoding)
 
 
 # --- row parsers ---------------------------------------------------------------------------
@@ -405,17 +395,3 @@ def test_exec_result_rows() -> None:
     assert result is not None and result.rejected and result.is_order and result.error_msg == "资金不足"
     assert parse_exec_result({"resultType": "2", "custBatchNo": "7", "status": "0"}).is_cancel  # type: ignore[union-attr]
     assert parse_exec_result({"resultType": "x", "custBatchNo": "7"}) is None
-
-
-def test_asset_and_position_rows() -> None:
-    cash = parse_asset_row({"acct": "1", "exchange": "", "totalAsset": "1000.10", "enabledBalance": "600.05", "currentBalance": "800.15"})
-    assert cash == {"total_value": 1000.1, "available_cash": 600.05, "locked_cash": 200.1}
-    assert parse_asset_row({"totalAsset": "x"}) is None
-    row = {"acct": "1", "symbol": "000001.SZ", "currentQty": "1000", "enabledQty": "400", "costPrice": "9.5",
-           "lastPrice": "10", "mktValue": "10000"}
-    assert parse_position_row(row) == {
-        "code": "000001.XSHE", "total_amount": 1000, "closeable_amount": 400, "avg_cost": 9.5,
-        "last_price": 10.0, "position_value": 10000.0,
-    }
-    assert parse_position_row({**row, "currentQty": "0"}) is None
-    assert parse_position_row({**row, "costPrice": "?"}) is None

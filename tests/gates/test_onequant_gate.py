@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,15 @@ from jqtrade.account.models import (
     OrderStatus,
 )
 from jqtrade.clock import MARKET_TZ, SimClock
-from jqtrade.errors import GateConfigError, GateError
+from jqtrade.errors import GateConfigError, GateError, SnapshotUnusableError
 from jqtrade.gates.onequant import DEFAULT_ORDER_DIRS, OneQuantTradeGate
-from jqtrade.gates.onequant_files import ORDER_UPDATE_HEADER, DayFiles, encode_rows
+from jqtrade.gates.onequant_files import (
+    ALGO_ORDER_HEADER,
+    EXEC_RESULT_HEADER,
+    ORDER_UPDATE_HEADER,
+    DayFiles,
+    encode_rows,
+)
 from jqtrade.gates.sim import SimulatedOneQuant
 from jqtrade.testing.gate_contract import GateContract, check_balance, check_order_row
 
@@ -266,21 +273,23 @@ def test_balance_after_a_fill_and_t_plus_one(env: Env) -> None:
     assert positions["000001.XSHE"]["closeable_amount"] == 1000
 
 
-def test_incomplete_snapshot_uses_last_good_then_fails_without_one(tmp_path: Path) -> None:
+def test_incomplete_snapshot_is_an_error_never_the_last_good_one(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     good = env.gate.sync_balance()
+    assert good["as_of"] == T0  # the simulator's updTime
     path = env.gate.files.position_info
     path.write_bytes(path.read_bytes()[:-5])  # OneQuant is in the middle of rewriting it
     sleeps: list[float] = []
     env.gate.setup({"account_no": "123", "order_dir": str(tmp_path)}, clock=env.clock, sleep=sleeps.append)
-    with pytest.raises(GateError) as info:  # a new setup forgets the last good snapshot
+    with pytest.raises(SnapshotUnusableError) as info:
         env.gate.sync_balance()
-    assert "不完整" in str(info.value) and "account_no" in str(info.value)
+    assert f"{path.name} 不完整" in str(info.value) and str(tmp_path) in str(info.value)
     assert sleeps == [0.15, 0.15]
     env.sim.write_snapshots(env.clock.now())
     assert env.gate.sync_balance() == good
     path.write_bytes(b"")
-    assert env.gate.sync_balance() == good
+    with pytest.raises(SnapshotUnusableError, match="不完整"):  # no fallback to the good one
+        env.gate.sync_balance()
 
 
 def test_snapshot_without_our_account_names_the_accounts_seen(tmp_path: Path) -> None:
@@ -439,3 +448,88 @@ def test_has_order_answers_from_the_order_file(env: Env) -> None:
     other = OneQuantTradeGate()
     other.setup({"account_no": "456", "order_dir": str(env.sim.directory)}, clock=env.clock)
     assert other.has_order("o1") is False
+
+
+# --- missing appended files ------------------------------------------------------------------
+
+
+def _levels(caplog: Any, word: str) -> list[int]:
+    return [r.levelno for r in caplog.records if word in r.getMessage()]
+
+
+def test_missing_result_files_are_info_until_an_order_waited_for_them(tmp_path: Path, caplog: Any) -> None:
+    clock = SimClock(T0)
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": "123", "order_dir": str(tmp_path)}, clock=clock)
+    with caplog.at_level(logging.DEBUG, logger="jqtrade.gates.onequant"):
+        for _ in range(10):  # a quiet morning: no order, so no result file is expected
+            gate.sync_orders()
+            clock.advance(60)
+        assert _levels(caplog, "execResult_") == [logging.INFO]
+        assert _levels(caplog, "orderUpdate_") == [logging.INFO]
+        gate.order(OrderRequest(order_id="1", code="600000.XSHG", action=OrderAction.open, amount=100,
+                                style=LimitOrderStyle(10.0), create_time=clock.now()))
+        clock.advance(90)
+        gate.sync_orders()
+        assert _levels(caplog, "execResult_") == [logging.INFO]  # 90 s: OneQuant may be slow
+        clock.advance(60)  # 150 s after the order, still nothing
+        for _ in range(3):
+            gate.sync_orders()
+        assert _levels(caplog, "execResult_") == [logging.INFO, logging.WARNING]
+        assert _levels(caplog, "orderUpdate_") == [logging.INFO, logging.WARNING]
+
+
+# --- ambiguous rejections ---------------------------------------------------------------------
+
+
+def _order_line(order_id: str, account: str = "123") -> list[str]:
+    return ["100000.000000", order_id, "UM0", account, "600000.SH", "1", "100", "DMA", "AT", "0", "10", "10"]
+
+
+def _reject(directory: Path, *order_ids: str) -> None:
+    rows = [["100001.000000", "1", order_id, "1", "E1", "资金账号未登录"] for order_id in order_ids]
+    DayFiles(directory, T0.date()).exec_result.write_bytes(encode_rows([EXEC_RESULT_HEADER, *rows], "gbk"))
+
+
+def test_rejection_is_attached_only_to_an_id_that_is_ours_alone(tmp_path: Path, caplog: Any) -> None:
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": "123", "order_dir": str(tmp_path)}, clock=SimClock(T0))
+    files = DayFiles(tmp_path, T0.date())
+    files.algo_order.write_bytes(encode_rows([
+        ALGO_ORDER_HEADER, _order_line("mine"), _order_line("twice"), _order_line("twice"),
+        _order_line("theirs", "456"),
+    ], "gbk"))
+    _reject(tmp_path, "mine", "twice", "theirs", "unknown")
+    with caplog.at_level(logging.DEBUG, logger="jqtrade.gates.onequant"):
+        reports = {r["order_id"]: r for r in gate.sync_orders()}
+        assert set(reports) == {"mine"} and reports["mine"]["status"] == "rejected"
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "无法确定" in r.getMessage()]
+        assert len(warned) == 2 and any("twice" in m for m in warned) and any("theirs" in m for m in warned)
+        _reject(tmp_path, "mine", "twice", "theirs", "unknown", "twice")  # read again: warned once per id
+        gate.sync_orders()
+        assert len([r for r in caplog.records if r.levelno == logging.WARNING and "无法确定" in r.getMessage()]) == 2
+
+
+def test_reports_carry_code_action_and_amount(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    env.order("b", "600000.XSHG", 300, LimitOrderStyle(10.5))
+    env.order("s", "000001.XSHE", 200, LimitOrderStyle(19.0), OrderAction.close)
+    env.order("r", "600000.XSHG", 150, LimitOrderStyle(10.0))  # rejected: not a whole lot
+    env.step()
+    state = env.sync()
+    assert [(state[i]["code"], state[i]["action"], state[i]["amount"]) for i in "bsr"] == [
+        ("600000.XSHG", "open", 300), ("000001.XSHE", "close", 200), ("600000.XSHG", "open", 150),
+    ]
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_has_order_settles_a_line_left_without_its_line_end(tmp_path: Path, whole: bool) -> None:
+    """A write cut short (full disk) leaves our line without "\\n": has_order ends that line
+    so the file says for certain whether the order is in it."""
+    gate = OneQuantTradeGate()
+    gate.setup({"account_no": "123", "order_dir": str(tmp_path)}, clock=SimClock(T0))
+    files = DayFiles(tmp_path, T0.date())
+    line = encode_rows([_order_line("2406030007")], "gbk").rstrip(b"\n")
+    files.algo_order.write_bytes(encode_rows([ALGO_ORDER_HEADER], "gbk") + (line if whole else line[:30]))
+    assert gate.has_order("2406030007") is whole
+    assert files.algo_order.read_bytes().endswith(b"\n")

@@ -13,14 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jqtrade.clock import MARKET_TZ, LiveClock
+from jqtrade.errors import SnapshotUnusableError
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
     ALGO_ORDER_STOP_HEADER,
     AppendedFileReader,
     DayFiles,
     LockedAppender,
-    read_snapshot,
 )
+from jqtrade.gates.onequant_snapshot import read_snapshot_rows
 from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, build_parser, main, price_limits
 
 T0 = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
@@ -63,9 +64,16 @@ class Broker:
         return [row["status"] for row in rows if row["custBatchNo"] == order_id]
 
     def cash(self) -> dict[str, str]:
-        rows = read_snapshot(self.files.asset_info, self.encoding)
-        assert rows is not None
+        rows = read_snapshot_rows(self.files.asset_info, self.encoding)
         return next(row for row in rows if row["acct"] == ACCOUNT and not row["exchange"])
+
+
+def _complete(path: Path) -> bool:
+    try:
+        read_snapshot_rows(path, "gbk")
+    except SnapshotUnusableError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -302,8 +310,20 @@ def test_snapshots_rewritten_in_place_on_their_interval(tmp_path: Path) -> None:
     assert path.read_bytes() == first  # not yet due
     broker.poll(2)
     assert path.stat().st_ino == inode and path.read_bytes() != first
-    rows = read_snapshot(path, "gbk")
-    assert rows is not None and rows[0]["currentQty"] == "200" and rows[0]["enabledQty"] == "100"
+    rows = read_snapshot_rows(path, "gbk")
+    assert rows[0]["currentQty"] == "200" and rows[0]["enabledQty"] == "100"
+
+
+def test_snapshots_carry_the_simulated_time_in_upd_time(tmp_path: Path) -> None:
+    # the OneQuant gate takes updTime as the time of the snapshot: it must be the market time
+    # the simulator was polled at, not the machine's clock
+    broker = Broker(tmp_path, snapshot_interval=3.0, positions={"600000.XSHG": 100})
+    broker.now = T0.replace(hour=13, minute=5, second=7)
+    broker.poll()
+    broker.poll(3.5)
+    for path in (broker.files.asset_info, broker.files.position_info):
+        rows = read_snapshot_rows(path, "gbk")
+        assert rows and {row["updTime"] for row in rows} == {"130510.500000"}
 
 
 def test_day_change_expires_working_orders(broker: Broker) -> None:
@@ -335,7 +355,7 @@ def test_fault_mode_lines_are_completed_later(tmp_path: Path) -> None:
         broker.order(f"o{n}", "600000.SH", "1", 100, "10.5" if n % 2 else "9.0")
         broker.poll(1)
         saw_half_line |= not broker.files.order_update.read_bytes().endswith(b"\n")
-        saw_bad_snapshot |= read_snapshot(broker.files.asset_info, "gbk") is None
+        saw_bad_snapshot |= not _complete(broker.files.asset_info)
     assert saw_half_line and saw_bad_snapshot
     broker.sim.fault_mode = False
     broker.poll(5)

@@ -8,6 +8,8 @@ sleeps.
 
 from __future__ import annotations
 
+import csv
+import datetime
 import json
 import os
 import re
@@ -26,6 +28,7 @@ from polling import wait_for
 import jqtrade
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import MARKET_TZ, LiveClock
+from jqtrade.gates.onequant_files import DayFiles
 from jqtrade.tasks.registry import TaskRecord, TaskRegistry
 
 pytestmark = pytest.mark.slow
@@ -35,6 +38,8 @@ STRATEGIES = Path(__file__).parent / "strategies"
 IDLE = STRATEGIES / "idle.py"
 LONG = STRATEGIES / "long_callback.py"
 PREVIEW = STRATEGIES / "schedule_preview.py"
+BUYER = STRATEGIES / "daily_buyer.py"
+IDLE_ACCOUNT = STRATEGIES / "idle_account.py"
 
 POSIX = sys.platform != "win32"
 posix_only = pytest.mark.skipif(not POSIX, reason="POSIX signals and sessions")
@@ -485,6 +490,148 @@ def test_every_spelling_of_detach_starts_exactly_one_task(bench: Bench):
     for name in pids:
         log = (bench.runtime / "logs" / f"{name}.log").read_text(encoding="utf-8")
         assert log.count("已启动") == 1 and "已在后台启动" not in log and "错误" not in log, log
+
+
+# --- simulation is not live ---------------------------------------------------------------
+
+
+RECOVERED = "从订单日志恢复"
+
+
+def sim_state_dirs(bench: Bench, name: str) -> list[Path]:
+    """The state folders simulated runs of ``name`` kept under ``<runtime>/sim``, oldest first."""
+    return sorted((bench.runtime / "sim").glob(f"{name}-*"))
+
+
+def filled_rows(text: str, code: str = "600000.XSHG") -> list[str]:
+    return [line for line in text.splitlines() if code in line and "已成交" in line]
+
+
+def assert_live_state_untouched(bench: Bench) -> None:
+    assert not (bench.runtime / "journal").exists() and not (bench.runtime / "order_ids").exists()
+
+
+def test_repeated_simulations_keep_away_from_live_state_and_from_each_other(bench: Bench):
+    for _run in (1, 2):
+        proc = bench.cmd("start_task", "-n", "buyer", "-c", BUYER, "--simulate", "2024-06-03", "--broker", "sim",
+                         "--sim-dir", bench.root / "onequant")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert RECOVERED not in proc.stdout + proc.stderr
+        assert len(filled_rows(proc.stdout)) == 1, proc.stdout  # this run's own order, filled
+    assert_live_state_untouched(bench)
+    folders = sim_state_dirs(bench, "buyer")
+    assert len(folders) == 2  # a fresh folder per run, kept to be read afterwards
+    for folder in folders:
+        (journal_file,) = (folder / "journal").glob("*.jsonl")
+        assert journal_file.name == "orders_buyer_20240603.jsonl"
+    # Both runs shared the broker folder: their order ids must differ there (the simulator
+    # ignores a custBatchNo it has already answered).
+    algo_order = DayFiles(bench.root / "onequant", datetime.date(2024, 6, 3)).algo_order
+    with open(algo_order, encoding="gbk", newline="") as fh:
+        sent = [row["custBatchNo"] for row in csv.DictReader(fh) if row.get("custBatchNo")]
+    assert len(sent) == 2 and len(set(sent)) == 2, sent
+
+
+def test_demo_twice_in_one_runtime_dir_recovers_nothing(bench: Bench):
+    for _run in (1, 2):
+        proc = bench.run("demo", "--runtime-dir", bench.runtime)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert RECOVERED not in proc.stdout + proc.stderr
+        assert "运行汇总" in proc.stdout
+    assert_live_state_untouched(bench)
+    assert len(sim_state_dirs(bench, "demo")) == 2
+
+
+def test_the_simulated_broker_on_the_live_clock_keeps_its_state_apart(bench: Bench):
+    task = bench.start("paper", IDLE_ACCOUNT, "--broker", "sim")
+    task.wait_running()
+    (entry,) = bench.listed()
+    assert entry["mode"] == "sim_broker" and entry["simulated"] is False
+    assert Path(entry["state_dir"]).parent == bench.runtime / "sim"
+    assert_live_state_untouched(bench)  # the account has started: ids were reserved by now
+    stop = bench.cmd("stop_task", "-n", "paper")
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert_graceful(task)
+    assert_live_state_untouched(bench)
+
+
+def test_simulated_clock_on_the_real_gate_is_refused(bench: Bench):
+    real = bench.root / "real_onequant"
+    real.mkdir()
+    proc = bench.cmd("start_task", "-n", "danger", "-c", BUYER, "--simulate", "2024-06-03",
+                     JQT_ORDER_DIR=str(real), JQT_ACCOUNT_NO="12345678")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "--simulate" in lines[0] and "--broker sim" in lines[0] and "OneQuant" in lines[0]
+    assert list(real.iterdir()) == []  # not one file in the real broker folder
+    assert bench.listed() == []
+    assert_live_state_untouched(bench)
+
+
+MODES = {  # name: (extra start_task arguments, mode, simulated, label in the table)
+    "live": ((), "live", False, "实盘"),
+    "paper": (("--broker", "sim"), "sim_broker", False, "模拟券商"),
+    "clock": (("--simulate", "2024-06-03..2024-06-07"), "sim_clock", True, "模拟时钟"),
+    "both": (("--simulate", "2024-06-03..2024-06-07", "--broker", "sim"), "sim_clock_sim_broker", True, "模拟时钟+模拟券商"),
+}
+
+
+def test_get_tasks_tells_real_money_from_the_simulator(bench: Bench):
+    tasks = {}
+    for name, (extra, _, simulated, _) in MODES.items():
+        # Simulated clocks would run through their days at once: hold them in a long callback.
+        code = LONG if simulated else IDLE
+        tasks[name] = bench.start(name, code, *extra, JQT_LONG_SECONDS="120")
+    for name, task in tasks.items():
+        if MODES[name][2]:
+            task.wait_log("LONG STARTED")
+        else:
+            task.wait_running()
+    listed = {entry["name"]: entry for entry in bench.listed()}
+    assert {name: (e["mode"], e["simulated"]) for name, e in listed.items()} == {
+        name: (mode, simulated) for name, (_, mode, simulated, _) in MODES.items()
+    }
+    assert Path(listed["live"]["state_dir"]) == bench.runtime
+    for name in ("paper", "clock", "both"):
+        assert Path(listed[name]["state_dir"]).parent == bench.runtime / "sim"
+
+    plain = bench.cmd("get_tasks")
+    assert plain.returncode == 0, plain.stderr
+    header, *rows = plain.stdout.splitlines()
+    column = header.split().index("模式")
+    assert {row.split()[0]: row.split()[column] for row in rows} == {name: m[3] for name, m in MODES.items()}
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        ("2024-10-01", "2024-10-01 不是交易日（休市），没有运行任何定时任务"),
+        ("2024-10-01..2024-10-07", "2024-10-01..2024-10-07 没有交易日（全部休市），没有运行任何定时任务"),
+    ],
+    ids=["day", "range"],
+)
+def test_simulating_closed_days_says_so(bench: Bench, days: str, said: str):
+    proc = bench.cmd("start_task", "-n", "closed", "-c", BUYER, "--simulate", days, "--broker", "sim")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert said in proc.stdout, proc.stdout
+    assert "数据可能过期" not in proc.stdout + proc.stderr and "订单号" not in proc.stdout
+
+
+def test_the_summary_of_several_days_covers_every_day(bench: Bench):
+    # Thu 09-26, Fri 09-27 and Mon 09-30 trade; the range ends on 10-01, National Day.
+    proc = bench.cmd("start_task", "-n", "days", "-c", BUYER, "--simulate", "2024-09-26..2024-10-01", "--broker", "sim")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = filled_rows(proc.stdout)
+    assert [day for day in ("2024-09-26", "2024-09-27", "2024-09-30") for row in rows if day in row] == [
+        "2024-09-26", "2024-09-27", "2024-09-30"
+    ], proc.stdout
+    assert len(rows) == 3
+    (held,) = [line for line in proc.stdout.splitlines() if "600000.XSHG" in line and "已成交" not in line]
+    assert " 300 " in held, held  # all three days' buys are held at the end
+    assert "期初总资产 1,000,000.00" in proc.stdout and "期末总资产" in proc.stdout, proc.stdout
+    assert "共 3 个订单" in proc.stdout, proc.stdout
+    assert "数据可能过期" not in proc.stdout, proc.stdout
 
 
 # --- new strategy ---------------------------------------------------------------------------
