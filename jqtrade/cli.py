@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("-c", "--code", required=True, type=Path, help="策略代码文件路径")
     start.add_argument("-o", "--out", type=Path, help="日志文件路径；不指定时输出到控制台。指定后策略中的 print 也写入该文件")
     start.add_argument("-e", "--env", action="append", help="环境变量，多个用分号分隔，如 -e 'PYTHONPATH=./pkg;USER=test'；可重复使用 -e；PYTHONPATH 中的路径会加入 sys.path（Windows 上多个路径请分多个 -e 给出）")
-    start.add_argument("--config", type=Path, help="TOML 配置文件：[options] 表中的选项作为默认值，策略中的 set_options 可覆盖")
+    start.add_argument("--config", type=Path, help="配置文件：TOML 的 [options] 表，或 jqtrade 1.0 的 .py 配置文件（只读取赋值，不执行）；其中的选项作为默认值，策略中的 set_options 可覆盖")
     start.add_argument("--simulate", metavar="日期", help="在模拟时钟上运行这些交易日后退出：YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD；开启账户模块时须同时使用 --broker sim")
     start.add_argument("--strategy-class", metavar="类名", help="文件中有多个 Strategy 子类时，指定使用哪一个")
     start.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")

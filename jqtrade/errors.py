@@ -4,6 +4,7 @@
      ├── ConfigError (ValueError)
      │    ├── UnknownOptionError            set_options 收到未知选项
      │    ├── OptionValueError              选项值类型或范围不对
+     │    ├── AccountOptionLockedError      账户启动后又修改账户选项（类写法）
      │    └── ConfigFileError               --config TOML 文件无法读取
      ├── ScheduleError
      │    ├── TimeExpressionError (ValueError)   run_daily 的时间表达式不合法
@@ -13,9 +14,9 @@
      ├── StrategyLoadError                   策略文件不存在、无法导入或找不到策略
      ├── AccountError
      │    ├── AccountDisabledError (RuntimeError) 未开启账户模块却调用交易 API
-     │    ├── AccountNotReadyError (RuntimeError) 在 process_initialize 中调用交易 API
+     │    ├── AccountNotReadyError (RuntimeError) 只预览定时任务时调用交易 API
      │    ├── OrderRejectedError (ValueError)     下单前检查不通过（带 reason 代码）
-     │    ├── OrderNotFoundError (LookupError)    订单号不存在
+     │    ├── OrderNotFoundError (KeyError)       订单号不存在（get_orders()[缺失的订单号] 也是它）
      │    ├── UnknownOrderStatusError (ValueError) 订单状态名称不存在（如 get_orders(status=...)）
      │    ├── IllegalOrderTransitionError (RuntimeError) 订单当前状态不允许该操作
      │    └── JournalError                         订单日志损坏或无法写入
@@ -67,6 +68,19 @@ class OptionValueError(ConfigError):
         super().__init__(f"选项 {key} 的值 {value!r} 不合法：{expected}")
         self.key = key
         self.value = value
+
+
+class AccountOptionLockedError(ConfigError):
+    """``set_options`` changed an option the running account already used (class API)."""
+
+    def __init__(self, keys: Iterable[str], started_by: str) -> None:
+        keys = list(keys)
+        super().__init__(
+            f"账户已在调用 {started_by} 时启动，不能再修改 {'、'.join(keys)}；"
+            "请把 set_options 放在使用账户（context.portfolio、order、get_orders 等）之前"
+        )
+        self.keys = keys
+        self.started_by = started_by
 
 
 class ConfigFileError(ConfigError):
@@ -145,8 +159,8 @@ class AccountDisabledError(AccountError, RuntimeError):
 class AccountNotReadyError(AccountError, RuntimeError):
     def __init__(self, api: str) -> None:
         super().__init__(
-            f"{api} 不能在 process_initialize 中使用：账户模块在 process_initialize 结束后才启动并同步资金持仓，"
-            f"请在 run_daily 等定时任务中下单或查询"
+            f"{api} 在这里不可用：只预览定时任务（如 jqtrade schedule）时不连接券商账户；"
+            f"实际运行（start_task）时 process_initialize 中第一次使用账户就会启动它"
         )
         self.api = api
 
@@ -160,10 +174,15 @@ class OrderRejectedError(AccountError, ValueError):
         self.message = message
 
 
-class OrderNotFoundError(AccountError, LookupError):
+class OrderNotFoundError(AccountError, KeyError):
+    """A KeyError (so a LookupError too): ``get_orders()[missing]`` behaves like a dict lookup."""
+
     def __init__(self, order_id: object) -> None:
         super().__init__(f"找不到订单 {order_id!r}（只能查询/撤销本任务今天下的订单）")
         self.order_id = order_id
+
+    def __str__(self) -> str:  # KeyError would show the message quoted, as a repr
+        return str(self.args[0])
 
 
 class UnknownOrderStatusError(AccountError, ValueError):

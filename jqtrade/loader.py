@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import re
 import sys
 import tokenize
@@ -14,6 +15,8 @@ from typing import Optional
 from jqtrade.errors import StrategyLoadError
 from jqtrade.legacy import LegacyStrategy
 from jqtrade.strategy import Strategy
+
+logger = logging.getLogger("jqtrade.loader")
 
 
 def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strategy:
@@ -43,10 +46,10 @@ def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strateg
     module_name = "jqtrade_strategy_" + re.sub(r"\W", "_", file.stem)
     module = types.ModuleType(module_name)
     module.__file__ = str(file)
-    legacy = _defines_function(tree, "process_initialize")
+    entry = _legacy_entry(tree, shown)
     strategy: Optional[Strategy] = None
-    if legacy:
-        strategy = LegacyStrategy(module)
+    if entry is not None:
+        strategy = LegacyStrategy(module, entry)
         module.__dict__.update(strategy.injected_globals())
     sys.modules[module_name] = module
     try:
@@ -61,6 +64,40 @@ def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strateg
 
 def _defines_function(tree: ast.Module, name: str) -> bool:
     return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
+def _defines_strategy_class(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.ClassDef) and any(ast.unparse(base).endswith("Strategy") for base in node.bases)
+        for node in tree.body
+    )
+
+
+def _legacy_entry(tree: ast.Module, shown: str) -> Optional[str]:
+    """The function a function-style script starts with, or ``None`` for a class-style file.
+
+    A module-level ``process_initialize(context)`` makes a legacy script. A JoinQuant script
+    with only ``initialize(context)`` (and no Strategy subclass) is one too: its ``initialize``
+    runs once at process start, in the place of ``process_initialize``, with a warning. When
+    both are defined, only ``process_initialize`` runs, and a warning says ``initialize`` does not.
+    """
+    has_initialize = _defines_function(tree, "initialize")
+    if _defines_function(tree, "process_initialize"):
+        if has_initialize:
+            logger.warning(
+                "%s 同时定义了 initialize 和 process_initialize：jqtrade 每次启动只运行 process_initialize，"
+                "initialize 不会被调用（请把需要的初始化移到 process_initialize 中）",
+                shown,
+            )
+        return "process_initialize"
+    if has_initialize and not _defines_strategy_class(tree):
+        logger.warning(
+            "%s 没有 process_initialize(context)，只有聚宽的 initialize(context)：jqtrade 会在进程启动时"
+            "把 initialize 当作 process_initialize 运行一次（建议把函数改名为 process_initialize）",
+            shown,
+        )
+        return "initialize"
+    return None
 
 
 def _instantiate(module: types.ModuleType, shown: str, class_name: Optional[str]) -> Strategy:

@@ -2,6 +2,16 @@
 
 Every line carries the market time from the task's clock, so a ``--simulate`` run logs the
 simulated time, and a machine in another zone still logs Beijing time.
+
+Levels, as in jqtrade 1.0: the strategy's ``log`` shows INFO and above, DEBUG only with
+``--debug``. jqtrade's own loggers show warnings and errors (task events at INFO), everything
+with ``--debug``.
+
+Where: with ``-o`` logs and ``print`` go to that file (as in 1.0). On the console, logs go to
+stderr and ``print`` to stdout; 1.0 wrote both to stdout. Both streams show in the same console
+window; keeping them apart means ``start_task ... > out.txt`` captures exactly what the
+strategy printed, and errors stay visible when stdout is redirected. 1.0 users who redirected
+stdout to collect the log use ``-o 文件`` (or ``> 文件 2>&1``).
 """
 
 from __future__ import annotations
@@ -56,7 +66,7 @@ def configure_logging(clock: Clock, *, out: Optional[Path] = None, debug: bool =
     handler.addFilter(MarketTimeFilter(clock))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    logging.getLogger(USER_LOGGER_NAME).setLevel(logging.DEBUG)
+    logging.getLogger(USER_LOGGER_NAME).setLevel(logging.DEBUG if debug else logging.INFO)
     logging.getLogger("jqtrade").setLevel(logging.DEBUG if debug else logging.WARNING)
     logging.getLogger("jqtrade.task").setLevel(logging.DEBUG if debug else logging.INFO)
     return stream

@@ -2,28 +2,107 @@
 
 The :class:`Options` fields *are* the option table; ``docs/`` and error messages are generated
 from ``attrs.fields(Options)`` so they cannot drift from the code.
+
+Two readings of user values: :meth:`Options.evolve` is strict (the class API, ``--config``);
+:meth:`Options.evolve_legacy` reads them as jqtrade 1.0 did for function-style scripts (loose
+types coerced, unknown keys kept for the gate) and returns a warning for each surprise.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 import attrs
 
-from jqtrade.errors import OptionValueError, UnknownOptionError
+from jqtrade.errors import (
+    OptionValueError,
+    UnknownOptionError,
+)
 
 #: Legacy spellings accepted by ``set_options``.
 ALIASES = {"sync_internal": "sync_interval"}
 
+#: OneQuant counter types (柜台类型). The credit ones are accepted as jqtrade 1.0 accepted them;
+#: the gate warns about every counter but UM0. A legacy script may name others (1.0 only warned).
+COUNTER_TYPES = ("UM0", "UF0", "AT0", "UMC", "UFC")
+
 Period = tuple[tuple[datetime.time, datetime.time], ...]
 
+#: A legacy reader: the value as jqtrade 1.0 understood it, and a warning when that is surprising.
+LegacyReader = Callable[[Any], tuple[Any, Optional[str]]]
 
-def _doc(group: str, text: str, type_text: str) -> dict[str, str]:
-    return {"group": group, "doc": text, "type": type_text}
+
+def _doc(group: str, text: str, type_text: str, *, legacy: Optional[LegacyReader] = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"group": group, "doc": text, "type": type_text}
+    if legacy is not None:
+        meta["legacy"] = legacy
+    return meta
+
+
+# --- jqtrade 1.0's loose readings (function-style scripts only) --------------------------------
+
+
+def _loose_bool(name: str) -> LegacyReader:
+    """1.0 used ``bool(x)``: ``1``/``0`` read silently; anything else read the same way, with a warning."""
+
+    def read(value: Any) -> tuple[Any, Optional[str]]:
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value), None
+        try:
+            truth = bool(value)
+        except Exception:  # noqa: BLE001 - e.g. an array; the strict converter names the value
+            return value, None
+        if isinstance(value, str):
+            return truth, (
+                f"选项 {name}={value!r} 是字符串：jqtrade 1.0 按 bool() 读取，非空字符串（包括 '0'、'False'）都是 True，"
+                f"这里同样按 {truth} 处理；如果想要 {not truth}，请写 {name}={not truth}"
+            )
+        return truth, f"选项 {name}={value!r} 不是 True/False：按 jqtrade 1.0 的 bool() 读作 {truth}；请写 {name}={truth}"
+
+    return read
+
+
+def _loose_number(name: str) -> LegacyReader:
+    """1.0 used ``float(x)`` (sync_internal) or the raw value: numeric strings read silently."""
+
+    def read(value: Any) -> tuple[Any, Optional[str]]:
+        if isinstance(value, bool):
+            return float(value), f"选项 {name}={value!r} 不是秒数：按 jqtrade 1.0 的 float() 读作 {float(value):g} 秒"
+        if isinstance(value, (int, float)) or value is None:
+            return value, None
+        if isinstance(value, str):
+            try:
+                return float(value.strip()), None
+            except ValueError:
+                return value, None  # refused by the strict converter, as float() refused it in 1.0
+        try:
+            return float(value), None  # Decimal, numpy numbers
+        except (TypeError, ValueError):
+            return value, None
+
+    return read
+
+
+def _loose_path(value: Any) -> tuple[Any, Optional[str]]:
+    """1.0 handed folders to ``os.path``, which takes ``pathlib.Path`` too."""
+    return (os.fspath(value) if isinstance(value, os.PathLike) else value), None
+
+
+def _loose_counter(value: Any) -> tuple[Any, Optional[str]]:
+    """1.0 sent any counter type to OneQuant, with a warning; so does a legacy script."""
+    if not isinstance(value, str) or not value.strip() or value.strip() in COUNTER_TYPES:
+        return value, None
+    return value.strip(), (
+        f"选项 counter_type={value.strip()!r} 不是已知的柜台类型（{'、'.join(COUNTER_TYPES)}）："
+        "jqtrade 1.0 只警告、照样使用，这里同样照样使用；柜台类型不对会导致委托失败，请与客户经理确认"
+    )
 
 
 def _bool(name: str) -> Callable[[Any], bool]:
@@ -173,11 +252,11 @@ class Options:
     # --- scheduler ---------------------------------------------------------------------------
     runtime_dir: str = attrs.field(
         default="~/jqtrade", converter=_text("runtime_dir"),
-        metadata=_doc("scheduler", "运行时目录：任务登记、订单日志、节假日文件都放在这里", "str"),
+        metadata=_doc("scheduler", "运行时目录：任务登记、订单日志、节假日文件都放在这里", "str", legacy=_loose_path),
     )
     use_account: bool = attrs.field(
         default=False, converter=_bool("use_account"),
-        metadata=_doc("scheduler", "是否开启账户模块；设置了 account_no 时自动开启", "bool"),
+        metadata=_doc("scheduler", "是否开启账户模块；设置了 account_no 时自动开启", "bool", legacy=_loose_bool("use_account")),
     )
     market_period: Period = attrs.field(
         default=(("09:30:00", "11:30:00"), ("13:00:00", "15:00:00")),
@@ -186,7 +265,7 @@ class Options:
     )
     misfire_grace_time: float = attrs.field(
         default=60.0, converter=_number("misfire_grace_time", allow_zero=True),
-        metadata=_doc("scheduler", "定时任务错过预定时间后，在多少秒内仍补跑；超过则跳过并告警", "float（秒）"),
+        metadata=_doc("scheduler", "定时任务错过预定时间后，在多少秒内仍补跑；超过则跳过并告警", "float（秒）", legacy=_loose_number("misfire_grace_time")),
     )
     on_callback_error: str = attrs.field(
         default="log", converter=_callback_error,
@@ -204,11 +283,11 @@ class Options:
     )
     sync_balance: bool = attrs.field(
         default=True, converter=_bool("sync_balance"),
-        metadata=_doc("account", "是否定时同步资金和持仓", "bool"),
+        metadata=_doc("account", "是否定时同步资金和持仓", "bool", legacy=_loose_bool("sync_balance")),
     )
     sync_order: bool = attrs.field(
         default=True, converter=_bool("sync_order"),
-        metadata=_doc("account", "是否定时同步订单", "bool"),
+        metadata=_doc("account", "是否定时同步订单", "bool", legacy=_loose_bool("sync_order")),
     )
     sync_period: Optional[Period] = attrs.field(
         default=None, converter=_periods("sync_period", optional=True),
@@ -216,11 +295,11 @@ class Options:
     )
     sync_interval: float = attrs.field(
         default=5.0, converter=_number("sync_interval", minimum=0.1, allow_zero=True),
-        metadata=_doc("account", "资金、持仓的同步间隔（秒）；旧写法 sync_internal 同样可用", "float（秒）"),
+        metadata=_doc("account", "资金、持仓的同步间隔（秒）；旧写法 sync_internal 同样可用", "float（秒）", legacy=_loose_number("sync_interval")),
     )
     order_sync_interval: float = attrs.field(
         default=0.5, converter=_number("order_sync_interval", minimum=0.05, allow_zero=True),
-        metadata=_doc("account", "订单状态的检查间隔（秒）；文件没变化时几乎没有开销", "float（秒）"),
+        metadata=_doc("account", "订单状态的检查间隔（秒）；文件没变化时几乎没有开销", "float（秒）", legacy=_loose_number("order_sync_interval")),
     )
     max_snapshot_age: Optional[float] = attrs.field(
         default=60.0, converter=_max_age,
@@ -228,7 +307,7 @@ class Options:
             "account",
             "资金持仓快照最长可用多久（秒）：快照更旧时 order_target、order_value 等按持仓或资金计算数量的下单会被拒绝"
             "（原因 stale_position），portfolio.is_stale 为 True；None 表示不限制",
-            "float（秒）或 None",
+            "float（秒）或 None", legacy=_loose_number("max_snapshot_age"),
         ),
     )
     disabled_checks: frozenset[str] = attrs.field(
@@ -247,15 +326,21 @@ class Options:
     )
     order_dir: Optional[str] = attrs.field(
         default=None, converter=_text("order_dir", optional=True),
-        metadata=_doc("gate", "OneQuant DMA 文件单目录；不设置时使用已存在的默认目录", "str"),
+        metadata=_doc("gate", "OneQuant DMA 文件单目录；不设置时使用已存在的默认目录", "str", legacy=_loose_path),
     )
     account_type: str = attrs.field(
         default="STOCK", converter=_text("account_type", choices=("STOCK",)),
         metadata=_doc("gate", "策略账户类型，目前只支持 STOCK", "str"),
     )
     counter_type: str = attrs.field(
-        default="UM0", converter=_text("counter_type", choices=("UM0", "UF0", "AT0")),
-        metadata=_doc("gate", "柜台类型：UM0 普通股票账户（默认）、UF0 金证极速、AT0 华锐极速", "str"),
+        # Any text here: the strict reading (evolve) checks COUNTER_TYPES, a legacy script may pass others.
+        default="UM0", converter=_text("counter_type"),
+        metadata=_doc(
+            "gate",
+            "柜台类型：UM0 普通股票账户（默认）、UF0 金证极速、AT0 华锐极速；UMC、UFC 信用账户（与 jqtrade 1.0 "
+            "一样可用，只做普通买卖）",
+            "str", legacy=_loose_counter,
+        ),
     )
     algo_type: str = attrs.field(
         default="DMA", converter=_text("algo_type", choices=("DMA",)),
@@ -263,11 +348,11 @@ class Options:
     )
     wait_lock_internal: float = attrs.field(
         default=0.05, converter=_number("wait_lock_internal", minimum=0.001, allow_zero=True),
-        metadata=_doc("gate", "写文件单时等待文件锁的轮询间隔（秒）", "float（秒）"),
+        metadata=_doc("gate", "写文件单时等待文件锁的轮询间隔（秒）", "float（秒）", legacy=_loose_number("wait_lock_internal")),
     )
     wait_lock_time_out: float = attrs.field(
         default=5.0, converter=_number("wait_lock_time_out"),
-        metadata=_doc("gate", "写文件单时获取文件锁的超时时间（秒）", "float（秒）"),
+        metadata=_doc("gate", "写文件单时获取文件锁的超时时间（秒）", "float（秒）", legacy=_loose_number("wait_lock_time_out")),
     )
     file_encoding: Optional[str] = attrs.field(
         default=None, converter=_encoding,
@@ -279,7 +364,7 @@ class Options:
     )
     ignore_error_line: bool = attrs.field(
         default=True, converter=_bool("ignore_error_line"),
-        metadata=_doc("gate", "遇到无法解析的行时记录日志并跳过（False 时也只记录，不会卡住后面的行）", "bool"),
+        metadata=_doc("gate", "遇到无法解析的行时记录日志并跳过（False 时也只记录，不会卡住后面的行）", "bool", legacy=_loose_bool("ignore_error_line")),
     )
 
     @property
@@ -287,14 +372,67 @@ class Options:
         return self.use_account or self.account_no is not None
 
     def evolve(self, values: Mapping[str, Any]) -> Options:
-        """Validate ``values`` (user spelling) and return new options; errors name the key."""
-        return attrs.evolve(self, **normalize_keys(values))
+        """Validate ``values`` (user spelling) and return new options; errors name the key.
+
+        Keys not given keep their earlier value: ``set_options`` called twice merges.
+        """
+        values = normalize_keys(values)
+        counter = values.get("counter_type")
+        if isinstance(counter, str) and counter.strip() not in COUNTER_TYPES:
+            raise OptionValueError("counter_type", counter, f"可选值：{', '.join(COUNTER_TYPES)}")
+        return attrs.evolve(self, **values)
+
+    def evolve_legacy(self, values: Mapping[str, Any]) -> tuple[Options, list[str]]:
+        """Read ``values`` as jqtrade 1.0 did for a function-style script; return the options and
+        one warning per surprise.
+
+        - An unknown key is kept, as 1.0 kept it for the gate: it goes into ``gate_options``
+          (merged with the ones already set), with a warning naming the closest valid key.
+        - Loose types 1.0 coerced are coerced: ``bool(x)`` for switches (so ``1``/``0`` work, and a
+          string such as ``"0"`` is True, as it was in 1.0, with a warning), ``float(x)`` for
+          seconds (``"2"``), ``pathlib.Path`` for folders; any counter type, with a warning.
+        - Everything else is validated as strictly as :meth:`evolve`; keys merge the same way.
+        """
+        notes: list[str] = []
+        known: dict[str, Any] = {}
+        unknown: dict[str, Any] = {}
+        fields = attrs.fields_dict(Options)
+        for key, value in values.items():
+            name = ALIASES.get(key, key)
+            if name not in fields:
+                suggestion = UnknownOptionError(key, OPTION_NAMES + tuple(ALIASES)).suggestion
+                hint = f"（你是不是想写 {suggestion!r}？）" if suggestion else ""
+                notes.append(
+                    f"set_options 收到未知选项 {key!r}{hint}：jqtrade 1.0 不检查选项名，这里照样运行，"
+                    "并把它放进 gate_options 原样交给交易接口的 setup"
+                )
+                unknown[key] = value
+                continue
+            reader: Optional[LegacyReader] = fields[name].metadata.get("legacy")
+            if reader is not None:
+                value, note = reader(value)
+                if note is not None:
+                    notes.append(note)
+            known[name] = value
+        if unknown:
+            gate_options = known.get("gate_options", self.gate_options)
+            if isinstance(gate_options, Mapping):  # else the converter names the bad value
+                known["gate_options"] = {**gate_options, **unknown}
+        return attrs.evolve(self, **known), notes
 
     def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self, recurse=False)
 
 
 OPTION_NAMES = tuple(f.name for f in attrs.fields(Options))
+
+#: What the account and its gate read when they start (the journal and calendar folders and
+#: the holidays included): fixed from then on. The rest (market_period, misfire_grace_time,
+#: on_callback_error) only shapes the schedule and may still change.
+ACCOUNT_OPTION_NAMES = tuple(
+    f.name for f in attrs.fields(Options)
+    if f.metadata["group"] in ("account", "gate") or f.name in ("use_account", "runtime_dir", "extra_holidays")
+)
 
 
 def normalize_keys(values: Mapping[str, Any]) -> dict[str, Any]:

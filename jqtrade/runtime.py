@@ -3,10 +3,18 @@
 The runtime owns the strategy's life: ``initialize`` runs ``process_initialize`` (the only
 phase where jobs and options may be set), ``run`` drives the loop, ``finish`` calls the stop
 hook exactly once.
+
+The account starts on first use: the first call that needs it inside ``process_initialize``
+(``context.portfolio``, ``order``, ``get_orders`` ...) builds the gate, sets it up and syncs, with
+the options set so far; if nothing used it, it starts when ``process_initialize`` returns. From
+then on the options it read are fixed (``ACCOUNT_OPTION_NAMES``): changing one is an error in
+the class API, and a warning (the change is ignored) in a legacy script. The sync jobs join the
+loop after ``process_initialize``, when the schedule options are final.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import math
@@ -21,11 +29,16 @@ from jqtrade.account.account import Account
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
-from jqtrade.errors import AccountDisabledError, AccountNotReadyError, ScheduleArgumentError
+from jqtrade.errors import (
+    AccountDisabledError,
+    AccountNotReadyError,
+    AccountOptionLockedError,
+    ScheduleArgumentError,
+)
 from jqtrade.gates import load_gate
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.loop import EventLoop, IntervalRule, Job
-from jqtrade.options import Options
+from jqtrade.options import ACCOUNT_OPTION_NAMES, Options
 from jqtrade.schedule import Rule, daily_rule, monthly_rule, parse_time_expression, weekly_rule
 from jqtrade.strategy import Strategy
 
@@ -91,6 +104,10 @@ class Runtime:
         self._id_dir = Path(id_dir) if id_dir is not None else None
         self._gate_factory = gate_factory or (lambda options: load_gate(options.trade_gate))
         self._pending: list[_PendingJob] = []
+        self._account_allowed = True
+        self._account_options: Optional[Options] = None  # what the running account started with
+        self._account_started_by = ""  # the call that started it, for error messages
+        self._calendar_key = (self.options.extra_holidays, self.options.runtime_dir)
         self.initializing = False
         self._finished = False
         self.jobs: list[Job] = []
@@ -103,42 +120,81 @@ class Runtime:
         self.initialize(account=False)
 
     def initialize(self, *, account: bool = True) -> None:
-        """Run ``process_initialize``, then turn what it registered into loop jobs."""
+        """Run ``process_initialize``, then turn what it registered into loop jobs.
+
+        ``account=False`` (the schedule preview) never starts the account."""
+        self._account_allowed = account
+        try:
+            self._initialize()
+        except BaseException:
+            if self.account is not None:  # started inside process_initialize: release it
+                with contextlib.suppress(Exception):
+                    self.account.close()
+                self.account = None
+            raise
+
+    def _initialize(self) -> None:
         self.initializing = True
         try:
             self.strategy.process_initialize(self.context)
         finally:
             self.initializing = False
-        if self._overrides:
-            self.options = self.options.evolve(self._overrides)
-        opts = self.options
-        if not self._calendar_given and (opts.extra_holidays or opts.runtime_dir != "~/jqtrade"):
-            self.calendar = TradingCalendar.builtin(
-                extra_closures=opts.extra_holidays, runtime_dir=self.runtime_dir
-            )
+        self.options = opts = self._effective_options()
+        self._refresh_calendar(opts)
         self.loop.grace = opts.misfire_grace_time
         self.loop.stop_on_error = opts.on_callback_error == "stop"
-        if opts.account_enabled and account:
-            self._start_account()
+        if self.account is None and opts.account_enabled and self._account_allowed:
+            self._start_account("process_initialize 结束")
+        if self.account is not None:
+            self._add_sync_jobs(self.account)
         for pending in self._pending:
             self.jobs.append(self.loop.add_job(self._make_job(pending)))
 
-    def _start_account(self) -> None:
-        opts = self.options
+    def _effective_options(self) -> Options:
+        """The options so far with the runner's overrides (``--broker sim``), which always win."""
+        return self.options.evolve(self._overrides) if self._overrides else self.options
+
+    def _refresh_calendar(self, opts: Options) -> None:
+        key = (opts.extra_holidays, opts.runtime_dir)
+        if not self._calendar_given and key != self._calendar_key:
+            self.calendar = TradingCalendar.builtin(extra_closures=opts.extra_holidays, runtime_dir=self.runtime_dir)
+            self._calendar_key = key
+
+    def _start_account(self, started_by: str) -> Account:
+        """Build the gate, set it up, open the journal and sync once, with the options so far."""
+        opts = self._effective_options()
+        self._refresh_calendar(opts)
         gate = self._gate_factory(opts)
-        gate.setup(opts.as_dict(), clock=self.clock)
-        self.account = Account(
-            gate=gate,
-            clock=self.clock,
-            options=opts,
-            runtime_dir=self.state_dir,
-            # The gate's own counter folder (shared by every writer of its broker folder) wins.
-            id_dir=None if getattr(gate, "order_id_dir", None) is not None else self._id_dir,
-            task_name=self.task_name,
-            notify=self._notify,
-        )
-        self.account.start()
-        account = self.account
+        account: Optional[Account] = None
+        try:
+            gate.setup(opts.as_dict(), clock=self.clock)
+            account = Account(
+                gate=gate,
+                clock=self.clock,
+                options=opts,
+                runtime_dir=self.state_dir,
+                # The gate's own counter folder (shared by every writer of its broker folder) wins.
+                id_dir=None if getattr(gate, "order_id_dir", None) is not None else self._id_dir,
+                task_name=self.task_name,
+                notify=self._notify,
+                calendar=self.calendar,
+            )
+            if self._broker_poll is not None:
+                # The embedded simulated broker publishes its files before the first sync, as a
+                # running OneQuant has them: a portfolio read in process_initialize is the real one.
+                self._broker_poll(self.clock.now())
+            account.start()
+        except Exception:
+            # Nothing half-started stays open; a legacy call that logs the error may try again.
+            with contextlib.suppress(Exception):
+                (account.close if account is not None else gate.close)()
+            raise
+        self.account, self._account_options, self._account_started_by = account, opts, started_by
+        logger.debug("账户模块已启动（%s）", started_by)
+        return account
+
+    def _add_sync_jobs(self, account: Account) -> None:
+        opts = self.options
         order_every, balance_every, period = opts.order_sync_interval, opts.sync_interval, opts.sync_period
         if self.clock.is_simulated:
             # Simulated days jump from event to event; sub-second polling would only burn CPU.
@@ -197,8 +253,41 @@ class Runtime:
                 raise ScheduleArgumentError(label, n, f"应为 1~{limit} 或 -1~-{limit} 的整数（第几个交易日，负数表示倒数）")
         self._pending.append(_PendingJob(kind, func, expression, n, name or _callable_name(func), grace))
 
-    def set_options(self, values: Mapping[str, Any]) -> None:
-        self.options = self.options.evolve(values)
+    def set_options(self, values: Mapping[str, Any], *, legacy: bool = False) -> None:
+        """Merge ``values`` into the options set so far (a second call keeps the first's keys).
+
+        ``legacy=True`` (function-style scripts) reads them as jqtrade 1.0 did and logs a warning
+        for each surprise: see :meth:`Options.evolve_legacy`. Once the account runs, changing an
+        option it used raises :class:`AccountOptionLockedError`, or for a legacy script logs a
+        warning and keeps the running value (1.0 rebuilt the account and forgot its orders).
+        """
+        if legacy:
+            options, notes = self.options.evolve_legacy(values)
+            for note in notes:
+                logger.warning(note)
+        else:
+            options = self.options.evolve(values)
+        if self._account_options is not None:
+            options = self._keep_account_options(options, legacy=legacy)
+        self.options = options
+
+    def _keep_account_options(self, options: Options, *, legacy: bool) -> Options:
+        started = self._account_options
+        assert started is not None
+        wanted = options.evolve(self._overrides) if self._overrides else options
+        changed = [name for name in ACCOUNT_OPTION_NAMES if getattr(wanted, name) != getattr(started, name)]
+        if not changed:
+            return options
+        if not legacy:
+            raise AccountOptionLockedError(changed, self._account_started_by)
+        for name in changed:
+            logger.warning(
+                "账户已在调用 %s 时启动，set_options 对 %s 的修改（%r → %r）已忽略：账户选项只在账户启动前生效，"
+                "请把 set_options 放在使用账户（context.portfolio、order、get_orders 等）之前"
+                "（jqtrade 1.0 会用新选项重建账户，并忘掉之前的订单）",
+                self._account_started_by, name, getattr(started, name), getattr(wanted, name),
+            )
+        return attrs.evolve(options, **{name: getattr(self.options, name) for name in changed})
 
     def _make_job(self, pending: _PendingJob) -> Job:
         period = self.options.market_period
@@ -246,11 +335,14 @@ class Runtime:
     # -- helpers ----------------------------------------------------------------------------
 
     def require_account(self, api: str) -> Account:
-        if self.account is None:
-            if self.initializing and self.options.account_enabled:
+        """The running account; inside ``process_initialize`` the first call starts it."""
+        if self.account is not None:
+            return self.account
+        if self.initializing and self._effective_options().account_enabled:
+            if not self._account_allowed:
                 raise AccountNotReadyError(api)
-            raise AccountDisabledError(api)
-        return self.account
+            return self._start_account(api)
+        raise AccountDisabledError(api)
 
     @property
     def runtime_dir(self) -> Path:

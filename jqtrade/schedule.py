@@ -276,6 +276,8 @@ def parse_time_expression(text: object) -> TimeExpression:
 
 
 def _guess_reason(body: str) -> str:
+    if body == "every_bar":
+        return "聚宽的 every_bar 在 jqtrade 中写作 'every_minute'（交易时段内每分钟运行）"
     if "：" in body:
         return "请使用英文半角冒号 ':'"
     if body.startswith(("open", "close")) and body not in _KEYWORDS:

@@ -11,16 +11,20 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from jqtrade.account.models import OrderStatus, OrderStyle
-from jqtrade.errors import NotInInitializeError
+from jqtrade.account.codes import normalize_code, rules_of
+from jqtrade.account.models import LimitOrderStyle, OrderStatus, OrderStyle
+from jqtrade.account.order import order_id_of
+from jqtrade.errors import NotInInitializeError, OrderRejectedError
 
 if TYPE_CHECKING:
-    from jqtrade.account.order import OrdersView
+    from jqtrade.account.order import OrderRef, OrderSnapshot, OrdersView
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.context import Context
     from jqtrade.runtime import Runtime
 
 USER_LOGGER_NAME = "strategy"
+
+logger = logging.getLogger("jqtrade.strategy")
 
 Callback = Callable[["Context"], Any]
 
@@ -37,6 +41,7 @@ class Strategy:
     """
 
     _runtime: Optional[Runtime] = None
+    _warned_reference_security = False
 
     # -- hooks ------------------------------------------------------------------------------
 
@@ -61,17 +66,64 @@ class Strategy:
 
     # -- scheduling and options -------------------------------------------------------------
 
-    def run_daily(self, func: Callback, time: str, *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
-        """每个交易日在 ``time`` 运行 ``func(context)``；只能在 process_initialize 中调用。"""
-        self._bound("run_daily").schedule("daily", func, time, None, name=name, grace=grace)
+    def run_daily(
+        self,
+        func: Callback,
+        time: str,
+        *,
+        name: Optional[str] = None,
+        grace: Optional[float] = None,
+        reference_security: Optional[str] = None,
+    ) -> None:
+        """每个交易日在 ``time`` 运行 ``func(context)``；只能在 process_initialize 中调用。
 
-    def run_weekly(self, func: Callback, weekday: int, time: str = "open", *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
+        ``reference_security``（聚宽的参数）被接受并忽略：时间总是按 A 股交易时段计算。
+        """
+        runtime = self._bound("run_daily")
+        self._ignore_reference_security(reference_security)
+        runtime.schedule("daily", func, time, None, name=name, grace=grace)
+
+    def run_weekly(
+        self,
+        func: Callback,
+        weekday: int,
+        time: str = "open",
+        *,
+        name: Optional[str] = None,
+        grace: Optional[float] = None,
+        reference_security: Optional[str] = None,
+    ) -> None:
         """每周第 ``weekday`` 个交易日（负数为倒数）在 ``time`` 运行。"""
-        self._bound("run_weekly").schedule("weekly", func, time, weekday, name=name, grace=grace)
+        runtime = self._bound("run_weekly")
+        self._ignore_reference_security(reference_security)
+        runtime.schedule("weekly", func, time, weekday, name=name, grace=grace)
 
-    def run_monthly(self, func: Callback, monthday: int, time: str = "open", *, name: Optional[str] = None, grace: Optional[float] = None) -> None:
+    def run_monthly(
+        self,
+        func: Callback,
+        monthday: int,
+        time: str = "open",
+        *,
+        name: Optional[str] = None,
+        grace: Optional[float] = None,
+        reference_security: Optional[str] = None,
+    ) -> None:
         """每月第 ``monthday`` 个交易日（负数为倒数；超过当月交易日数则为最后一个）在 ``time`` 运行。"""
-        self._bound("run_monthly").schedule("monthly", func, time, monthday, name=name, grace=grace)
+        runtime = self._bound("run_monthly")
+        self._ignore_reference_security(reference_security)
+        runtime.schedule("monthly", func, time, monthday, name=name, grace=grace)
+
+    def _ignore_reference_security(self, value: Optional[str]) -> None:
+        """JoinQuant's ``reference_security`` picks whose trading hours ``time`` follows; jqtrade
+        has only the A-share session, so it is accepted and ignored, with one warning per task."""
+        if value is None or self._warned_reference_security:
+            return
+        self._warned_reference_security = True
+        logger.warning(
+            "run_daily/run_weekly/run_monthly 的 reference_security=%r 已忽略："
+            "jqtrade 的定时任务总是按 A 股交易时段（market_period）计算时间（此提示只出现一次）",
+            value,
+        )
 
     def set_options(self, **options: Any) -> None:
         """设置选项（见文档的选项表）；未知选项或不合法的值会立即报错。"""
@@ -91,26 +143,39 @@ class Strategy:
         """按金额下单（需限价单来计算股数）：value 为正买入、为负卖出。"""
         return self._account("order_value").order_value(code, value, style)
 
-    def cancel_order(self, order_id: str) -> None:
-        """撤单；对已结束的订单撤单不会报错。"""
-        self._account("cancel_order").cancel_order(order_id)
+    def order_target_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
+        """把持仓调整到市值 ``value`` 元（按限价单的价格折算成整手股数）；已是目标时返回 None。"""
+        if not isinstance(style, LimitOrderStyle) or style.price <= 0:
+            raise OrderRejectedError(
+                "need_limit_price",
+                f"order_target_value 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise OrderRejectedError("bad_amount", f"目标市值 {value!r} 应为 ≥ 0 的数字（元）")
+        return self.order_target(code, _buyable(normalize_code(code), value, style.price), style)
+
+    def cancel_order(self, order: OrderRef) -> None:
+        """撤单：传订单号或订单对象均可；对已结束的订单撤单不会报错。"""
+        self._account("cancel_order").cancel_order(order_id_of(order))
 
     def batch_submit_orders(self, orders: Iterable[Mapping[str, Any]]) -> list[Optional[str]]:
         """批量下单：每项含 code、amount，可选 style、side；返回每项的订单号，失败的为 None。"""
         return self._account("batch_submit_orders").batch_submit_orders(orders)
 
-    def batch_cancel_orders(self, order_ids: Iterable[str]) -> None:
-        """批量撤单。"""
-        self._account("batch_cancel_orders").batch_cancel_orders(order_ids)
+    def batch_cancel_orders(self, orders: Iterable[OrderRef]) -> None:
+        """批量撤单：每项为订单号或订单对象。"""
+        account = self._account("batch_cancel_orders")
+        account.batch_cancel_orders([order_id_of(o) if _has_order_id(o) else o for o in orders])
 
     def get_orders(
         self,
-        order_id: Optional[str] = None,
+        order_id: Optional[OrderRef] = None,
         code: Optional[str] = None,
         status: Union[OrderStatus, str, None] = None,
-    ) -> OrdersView:
-        """查询本任务今天的订单；条件同时满足（AND）。结果既可迭代出订单，也可按订单号取值。"""
-        return self._account("get_orders").get_orders(order_id=order_id, code=code, status=status)
+    ) -> OrdersView[OrderSnapshot]:
+        """查询本任务今天的订单；条件同时满足（AND）。结果既可迭代出订单，也可按订单号（或订单对象）取值。"""
+        wanted = order_id_of(order_id) if order_id is not None else None
+        return self._account("get_orders").get_orders(order_id=wanted, code=code, status=status)
 
     def sync_balance(self) -> Portfolio:
         """立即从券商同步资金和持仓，返回新的快照。"""
@@ -136,3 +201,18 @@ class Strategy:
         if runtime is None:
             raise RuntimeError(f"{api} 只能在策略运行时调用（由 jqtrade start_task 启动）")
         return runtime.require_account(api)
+
+
+def _has_order_id(value: object) -> bool:
+    return isinstance(getattr(value, "order_id", None), str)
+
+
+def _buyable(code: str, value: float, price: float) -> int:
+    """The most of ``code`` that ``value`` buys at ``price`` and that the lot rule allows
+    (reverse repos: by face value, as their price is a rate)."""
+    rules = rules_of(code)
+    unit_cost = float(rules.face_value) if rules.face_value is not None else price
+    units = int(value // unit_cost)
+    if units < rules.min_buy:
+        return 0
+    return units - (units - rules.min_buy) % rules.buy_step

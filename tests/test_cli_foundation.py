@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import signal
@@ -61,8 +62,9 @@ def jobs_in(text: str) -> list[tuple[str, str]]:
         match = JOB_LINE.match(line)
         if match is None:
             continue
-        slot = pendulum.parse(match["slot"])
-        current = pendulum.parse(match["current"])
+        # A function-style script sees naive Beijing times (as in jqtrade 1.0), a class aware ones.
+        slot = pendulum.parse(match["slot"], tz=MARKET_TZ)
+        current = pendulum.parse(match["current"], tz=MARKET_TZ)
         assert slot.utcoffset().total_seconds() == 8 * 3600, line  # market time, not the machine's
         assert current == slot, line  # a simulated clock is never late
         assert match["logged"] == slot.in_tz(MARKET_TZ).format("YYYY-MM-DD HH:mm:ss.SSS"), line
@@ -224,6 +226,125 @@ def test_unknown_option_in_config_suggests_the_key(tmp_path):
     assert len(error_lines(proc)) == 1 and "'account_no'" in proc.stderr and "Traceback" not in proc.stderr
 
 
+# --- jqtrade 1.0 config files and habits ----------------------------------------------------
+
+LEGACY_CONFIG = """# -*- coding: utf-8 -*-
+import datetime
+import datetime as dt
+from datetime import time
+import os
+
+SCHEDULER_MARKET_PERIOD = [
+    (datetime.time(9, 30), dt.time(hour=11, minute=30)),
+    (time(13, 0), "14:30:00"),
+]
+SCHEDULER_SETUP_ACCOUNT = False
+SCHEDULER_ENABLE_HISTORY_START = False
+SCHEDULER_RUNTIME_DIR = os.path.expanduser("~/jq")
+ACCOUNT_SYNC_INTERNAL = 2
+ACCOUNT_SYNC_PERIOD = []
+ACCOUNT_TRADE_GATE = "my_gates.broker.MyGate"
+ACCOUNT_COLOR = "red"
+HELPER = 1
+open("EXECUTED", "w").write("the config file was run")
+"""
+
+
+def test_a_jqtrade_1_python_config_is_read_without_running_it(tmp_path, monkeypatch):
+    from jqtrade.tasks.config import read_config
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "jqtrade_etc.py"
+    config.write_text(LEGACY_CONFIG, encoding="utf-8")
+    values = read_config(config)
+    assert not (tmp_path / "EXECUTED").exists()
+    assert values.options == {
+        "market_period": [(datetime.time(9, 30), datetime.time(11, 30)), (datetime.time(13, 0), "14:30:00")],
+        "use_account": False,
+        "sync_interval": 2,
+        "sync_period": None,  # 1.0's [] meant "sync all the time"
+        "trade_gate": "my_gates.broker:MyGate",  # 1.0's module.Class
+    }
+    text = "\n".join(values.warnings)
+    for name in ("SCHEDULER_ENABLE_HISTORY_START", "SCHEDULER_RUNTIME_DIR", "ACCOUNT_COLOR", "HELPER", "第 19 行"):
+        assert name in text, text
+
+
+def test_jqtrade_1_config_names_of_its_own_gate_map_to_onequant(tmp_path):
+    from jqtrade.tasks.config import read_config
+
+    config = tmp_path / "etc.py"
+    config.write_text('ACCOUNT_TRADE_GATE = "jqtrade.account.trade_gate.AnXinDMATradeGate"\n', encoding="utf-8")
+    assert read_config(config).options == {"trade_gate": "onequant"}
+
+
+def test_a_bad_value_in_a_jqtrade_1_config_names_the_line_and_key(tmp_path):
+    from jqtrade.errors import ConfigFileError
+    from jqtrade.tasks.config import read_config
+
+    config = tmp_path / "etc.py"
+    config.write_text("# x\nACCOUNT_SYNC_INTERNAL = -3\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError, match=r"第 2 行 ACCOUNT_SYNC_INTERNAL.*sync_interval"):
+        read_config(config)
+    config.write_text("SCHEDULER_MARKET_PERIOD = [(\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError, match="语法错误"):
+        read_config(config)
+
+
+def test_a_jqtrade_1_config_file_with_start_task(tmp_path):
+    config = tmp_path / "jqtrade_etc.py"
+    config.write_text(LEGACY_CONFIG, encoding="utf-8")
+    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config)
+    assert proc.returncode == 0, proc.stderr
+    assert dict(jobs_in(proc.stderr))["close"] == "2024-06-03 14:30:00"
+    warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line]
+    assert any("ACCOUNT_COLOR" in line for line in warnings), proc.stderr
+    assert not (tmp_path / "EXECUTED").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[options]\naccount_no = "1"\norder_dir = "C:\\Ax\\国投OneQuant\\csvTemplate"\n', ["单引号", "order_dir", "第 3 行"]),
+        # valid TOML, but "\t" and "\n" became a tab and a newline
+        ('[options]\norder_dir = "C:\\temp\\new"\n', ["单引号", "order_dir"]),
+        ("SCHEDULER_MARKET_PERIOD = []\n", [".py"]),  # valid TOML: a table name
+        ("import datetime\nACCOUNT_SYNC_INTERNAL = 3\n", [".py"]),
+    ],
+)
+def test_toml_mistakes_of_1_0_users_say_how_to_fix_them(tmp_path, text, words):
+    from jqtrade.errors import ConfigFileError
+    from jqtrade.tasks.config import read_config
+
+    config = tmp_path / "jqtrade.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigFileError) as info:
+        read_config(config)
+    message = str(info.value)
+    assert "\n" not in message  # one line on the console
+    for word in words:
+        assert word in message, message
+
+
+def test_user_log_debug_is_hidden_unless_debug(tmp_path):
+    script = tmp_path / "levels.py"
+    script.write_text(
+        "def process_initialize(context):\n"
+        "    run_daily(job, '10:00')\n"
+        "\n"
+        "def job(context):\n"
+        "    log.debug('USER DEBUG LINE')\n"
+        "    log.info('USER INFO LINE')\n",
+        encoding="utf-8",
+    )
+    quiet = start_task(tmp_path, script, "--simulate", "2024-06-03")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "USER INFO LINE" in quiet.stderr and "USER DEBUG LINE" not in quiet.stderr + quiet.stdout
+    loud = start_task(tmp_path, script, "--simulate", "2024-06-03", "--debug", name="t2")
+    assert loud.returncode == 0, loud.stderr
+    assert "USER DEBUG LINE" in loud.stderr
+
+
 def test_bad_strategy_file_is_one_line_without_traceback(tmp_path):
     bad = tmp_path / "broken.py"
     bad.write_text("def process_initialize(context)\n    pass\n", encoding="utf-8")
@@ -380,7 +501,8 @@ def test_live_jobs_fire_at_their_market_time(live_runs, key, file, signame):
     for line in log.splitlines():
         match = JOB_LINE.match(line)
         if match:
-            slot, current = pendulum.parse(match["slot"]), pendulum.parse(match["current"])
+            # naive in a function-style script (Beijing time, as in jqtrade 1.0), aware in a class
+            slot, current = pendulum.parse(match["slot"], tz=MARKET_TZ), pendulum.parse(match["current"], tz=MARKET_TZ)
             assert slot.utcoffset().total_seconds() == 8 * 3600
             assert current >= slot
             assert (current - slot).total_seconds() < 5

@@ -155,7 +155,8 @@ def test_a_failed_import_leaves_no_half_module_behind(tmp_path):
 
 
 def test_neither_form(tmp_path):
-    path = write(tmp_path, "plain.py", "def initialize(context):\n    pass\n")
+    # (a JoinQuant ``initialize(context)`` alone is a legacy script: tests/test_legacy_names.py)
+    path = write(tmp_path, "plain.py", "def main(context):\n    pass\n")
     error = load_error(path)
     assert "Strategy" in str(error) and "process_initialize" in str(error)
 

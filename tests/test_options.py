@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jqtrade.errors import ConfigError, OptionValueError, UnknownOptionError
-from jqtrade.options import ALIASES, OPTION_NAMES, Options
+from jqtrade.options import ACCOUNT_OPTION_NAMES, ALIASES, OPTION_NAMES, Options
 
 T = datetime.time
 
@@ -59,6 +59,10 @@ def test_every_option_is_documented_in_chinese():
         assert doc and any("\u4e00" <= ch <= "\u9fff" for ch in doc), field.name
 
 
+def test_only_schedule_options_may_change_once_the_account_runs():
+    assert set(OPTION_NAMES) - set(ACCOUNT_OPTION_NAMES) == {"market_period", "misfire_grace_time", "on_callback_error"}
+
+
 def test_account_is_enabled_by_use_account_or_an_account_number():
     assert Options().account_enabled is False
     assert Options().evolve({"use_account": True}).account_enabled is True
@@ -90,6 +94,8 @@ def test_account_is_enabled_by_use_account_or_an_account_number():
         ("order_dir", "D:/OneQuant/order", "D:/OneQuant/order"),
         ("account_type", "STOCK", "STOCK"),
         ("counter_type", "UF0", "UF0"),
+        ("counter_type", "UMC", "UMC"),  # credit counters: jqtrade 1.0 took them (with a warning from the gate)
+        ("counter_type", "UFC", "UFC"),
         ("algo_type", "DMA", "DMA"),
         ("wait_lock_internal", 0.001, 0.001),
         ("wait_lock_time_out", 10, 10.0),

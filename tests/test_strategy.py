@@ -37,6 +37,11 @@ def at(day: datetime.date, hour: int = 0, minute: int = 0, second: int = 0) -> p
     return pendulum.datetime(day.year, day.month, day.day, hour, minute, second, tz=MARKET_TZ)
 
 
+def naive_at(day: datetime.date, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    """What a legacy script sees: a naive Beijing-time datetime, as in jqtrade 1.0."""
+    return datetime.datetime(day.year, day.month, day.day, hour, minute)
+
+
 @pytest.fixture
 def options(tmp_path) -> Options:
     # A private runtime folder: never read the user's ~/jqtrade/holidays.txt in tests.
@@ -469,15 +474,15 @@ def test_legacy_shim_injects_the_api_and_keeps_user_globals(options, restore_sys
 
     runtime = start(strategy, options, at(D(2024, 9, 26), 9))
     assert runtime.options.misfire_grace_time == 30  # the script's set_options applied
-    assert module.g["init_dt"] == at(D(2024, 9, 26), 9)
+    assert module.g["init_dt"] == naive_at(D(2024, 9, 26), 9)
     runtime.run(until=at(D(2024, 10, 8), 23))
 
     days = [D(2024, 9, 26), D(2024, 9, 27), D(2024, 9, 30), D(2024, 10, 8)]
-    assert module.g["seen"] == [(at(d, 10), at(d, 10)) for d in days]
+    assert module.g["seen"] == [(naive_at(d, 10), naive_at(d, 10)) for d in days]
     assert module.calls == 4  # a `global` counter persists between calls
     # 1st trading day of each week; the week of 9-23 started before the run.
-    assert module.g["weekly"] == [at(D(2024, 9, 30), 15), at(D(2024, 10, 8), 15)]
-    assert module.g["monthly"] == [at(D(2024, 9, 30), 9, 30)]
+    assert module.g["weekly"] == [naive_at(D(2024, 9, 30), 15), naive_at(D(2024, 10, 8), 15)]
+    assert module.g["monthly"] == [naive_at(D(2024, 9, 30), 9, 30)]
     assert module.g["styles"] == (LimitOrderStyle, MarketOrderStyle, OrderStatus)
 
     # Legacy `order` without an account: logged on the user's logger, returns None.
@@ -506,4 +511,4 @@ def test_legacy_process_exit_is_the_stop_hook_when_on_strategy_end_is_missing(op
     strategy.module.process_exit = lambda context: ended.append(context.current_dt)
     runtime = Runtime(strategy, clock=SimClock(at(D(2024, 6, 3))), options=options)
     runtime.finish()
-    assert ended == [at(D(2024, 6, 3))]
+    assert ended == [naive_at(D(2024, 6, 3))]

@@ -35,9 +35,14 @@ HEADER = """\
 
 <!-- 本页由 {command} 根据 jqtrade.options.Options 生成，请勿手工修改。 -->
 
-`set_options(...)` 只能在 `process_initialize` 中调用，可以调用多次，后设置的值覆盖先设置的值。
-未知的选项名或不合法的值会立即抛出 `UnknownOptionError` / `OptionValueError`（都是 `ConfigError`），
-错误信息会指出选项名、收到的值和允许的取值。
+`set_options(...)` 只能在 `process_initialize` 中调用，可以调用多次，后设置的值覆盖先设置的值（合并，不是替换）。
+账户一旦启动（`process_initialize` 中第一次使用账户时，或 `process_initialize` 结束后），账户和交易接口的选项就不能再改：
+类写法中抛出 `AccountOptionLockedError`，函数式脚本中记录警告并保持原值。
+
+类写法中，未知的选项名或不合法的值会立即抛出 `UnknownOptionError` / `OptionValueError`（都是 `ConfigError`），
+错误信息会指出选项名、收到的值和允许的取值。函数式脚本沿用 jqtrade 1.0 的宽松读法：未知的选项记录警告
+（并提示最接近的选项名）后交给交易接口（放在 `gate_options` 中）；`use_account=1`、`sync_interval="2"` 这类 1.0 能用的写法照样可用，
+含义可能出人意料时记录警告。
 
 选项的默认值也可以写在 TOML 配置文件的 `[options]` 表中，用 `jqtrade start_task --config 文件` 传入；
 策略中的 `set_options` 优先。

@@ -19,7 +19,7 @@ import attrs
 import pendulum
 
 from jqtrade.account.checks import check_order
-from jqtrade.account.codes import board_of, normalize_code
+from jqtrade.account.codes import normalize_code, rules_of
 from jqtrade.account.ids import OrderIdAllocator, order_id_day
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
 from jqtrade.account.models import (
@@ -31,6 +31,8 @@ from jqtrade.account.models import (
 from jqtrade.account.order import Order, OrderChange, OrdersView
 from jqtrade.account.overlay import Mark, Overlay, limit_up_estimate
 from jqtrade.account.portfolio import Portfolio, Position
+from jqtrade.account.sessions import outside_order_hours
+from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.errors import (
     GateError,
@@ -72,6 +74,14 @@ def _mark(order: Order, at: pendulum.DateTime) -> Mark:
     return Mark(at, order.filled_amount, Decimal(repr(order.deal_balance)), max(working, 0), reported)
 
 
+def _lent_face(code: str) -> Optional[Decimal]:
+    """For a reverse repo, the cash one unit lends (its orders move cash, not shares)."""
+    try:
+        return rules_of(code).face_value
+    except OrderRejectedError:
+        return None
+
+
 def _report_time(report: Mapping[str, Any]) -> Optional[pendulum.DateTime]:
     value = report.get("update_time")
     if isinstance(value, pendulum.DateTime):
@@ -101,6 +111,7 @@ class Account:
         task_name: str,
         notify: Optional[UserHook] = None,
         id_dir: Optional[Path] = None,
+        calendar: Optional[TradingCalendar] = None,
     ) -> None:
         self.gate = gate
         self.clock = clock
@@ -108,6 +119,7 @@ class Account:
         self.runtime_dir = Path(runtime_dir)
         self.task_name = task_name
         self._notify = notify or (lambda hook, value: None)
+        self._calendar = calendar
         shared = getattr(gate, "order_id_dir", None)
         if id_dir is not None:
             self._id_dir = Path(id_dir)
@@ -172,6 +184,7 @@ class Account:
             self._overlay.restored(
                 order_id, code=order.code, is_buy=order.is_buy,
                 reserve_price=self._reserve_price(order.code, order.price), mark=_mark(order, self.clock.now()),
+                lent_face=_lent_face(order.code),
             )
             if recovered.outcome == "interrupted" and order.status is OrderStatus.new:
                 self._pending_interrupted[order_id] = INTERRUPTED_MESSAGE
@@ -228,7 +241,7 @@ class Account:
         # Reserved at once: a sell's shares and a buy's cash are gone the moment order() returns.
         self._overlay.sent(
             request.order_id, code=request.code, is_buy=request.is_buy, amount=request.amount,
-            reserve_price=self._reserve_price(request.code, order.price), at=now,
+            reserve_price=self._reserve_price(request.code, order.price), at=now, lent_face=_lent_face(request.code),
         )
         self._view = None
         try:
@@ -254,6 +267,9 @@ class Account:
             self._unjournaled_sent.append(request.order_id)
             self._journal_failed(str(exc))
         logger.info("已下单 %s：%s %s 股 %r", request.order_id, request.code, amount, request.style)
+        closed = outside_order_hours(self.calendar, now)
+        if closed is not None:
+            logger.warning("订单 %s（%s %s 股）已发出，但%s：它会在券商等到那时，或被券商拒绝", request.order_id, request.code, amount, closed)
         return request.order_id
 
     def cancel_order(self, order_id: str) -> None:
@@ -329,10 +345,9 @@ class Account:
         self._require_fresh("order_value", code)
         norm = normalize_code(code)
         shares = int(abs(value) // style.price)
-        if board_of(norm).value == "star":
-            shares = shares if shares >= 200 else 0
-        else:
-            shares -= shares % 100
+        rules = rules_of(norm)
+        shares = shares if shares >= rules.min_buy else 0
+        shares -= (shares - rules.min_buy) % rules.buy_step if shares else 0
         if shares == 0:
             raise OrderRejectedError("value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单")
         return self.order(norm, shares if value > 0 else -shares, style)
@@ -359,6 +374,14 @@ class Account:
             )
 
     # -- state ------------------------------------------------------------------------------
+
+    @property
+    def calendar(self) -> TradingCalendar:
+        if self._calendar is None:
+            self._calendar = TradingCalendar.builtin(
+                extra_closures=self.options.extra_holidays, runtime_dir=Path(self.options.runtime_dir).expanduser()
+            )
+        return self._calendar
 
     @property
     def portfolio(self) -> Portfolio:

@@ -18,6 +18,13 @@ is accepted only when its odd part equals the odd part of the closeable amount, 
 go, with any number of round lots (selling everything closeable is the common case).
 STAR (688/689): a sell below 200 shares is accepted only when it sells all closeable shares.
 Both rules need a known position; with ``position=None`` (not synced yet) the broker decides.
+
+Convertible bonds (可转债) follow the same odd-lot rule with a lot of 10 张, tick 0.001.
+Reverse repos (国债逆回购) are lent with a negative amount (a sell, as at the broker): 10 张
+(1,000 yuan) or multiples, the price is the annual rate in percent (tick 0.005 on SSE, 0.001 on
+SZSE), the cash check uses ``amount × 100`` yuan, and there is nothing to be closeable; a
+positive amount (正回购, borrowing) is refused as ``unsupported_security``. The rules live in
+:mod:`jqtrade.account.codes`; ``docs/instruments.md`` names their sources.
 """
 
 from __future__ import annotations
@@ -32,7 +39,16 @@ from typing import Optional, Union
 
 import attrs
 
-from jqtrade.account.codes import Board, board_of, normalize_code, tick_size
+from jqtrade.account.codes import (
+    Board,
+    Rules,
+    board_of,
+    buy_lot_ok,
+    normalize_code,
+    repo_term,
+    rules_of,
+    sell_lot_ok,
+)
 from jqtrade.account.models import (
     LimitOrderStyle,
     MarketOrderStyle,
@@ -52,7 +68,7 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "bad_amount": "数量必须是非零整数，数量和金额不能超出任何账户的可能",
         "bad_style": "下单方式只能是 LimitOrderStyle 或 MarketOrderStyle",
         "bad_price": "限价必须是有限的非负数，且不超过 1,000,000 元",
-        "unsupported_security": "只支持沪深主板、创业板、科创板股票和场内基金",
+        "unsupported_security": "只支持沪深主板、创业板、科创板股票、场内基金、可转债和国债逆回购（只能借出）",
         "bad_lot": "买入数量须符合最小交易单位",
         "odd_lot_sell": "零股须一次性卖出",
         "bad_tick": "限价须是最小价格变动单位的整数倍",
@@ -219,7 +235,12 @@ def _known(value: Optional[float], *, positive: bool = False) -> Optional[Decima
 
 
 def _check_value(
-    code: str, action: OrderAction, qty: int, unit: Optional[Decimal], cash: Optional[Decimal]
+    code: str,
+    spends_cash: bool,
+    qty: int,
+    unit: Optional[Decimal],
+    cash: Optional[Decimal],
+    word: str = "股",
 ) -> None:
     """Refuse an order value no account can trade (always on, see the module docstring)."""
     if unit is None:
@@ -228,20 +249,60 @@ def _check_value(
     if value > MAX_ORDER_VALUE:
         raise _refuse(
             "bad_amount",
-            f"{code} {qty:,} 股 × {unit} 元约 {_fmt(value)} 元，超过单笔上限 {MAX_ORDER_VALUE:,} 元"
+            f"{code} {qty:,} {word} × {unit} 元约 {_fmt(value)} 元，超过单笔上限 {MAX_ORDER_VALUE:,} 元"
             f"（大于任何上市公司的市值），请检查数量和价格",
         )
     if (
-        action is OrderAction.open
+        spends_cash
         and cash is not None
         and value > ABSURD_VALUE_FLOOR
         and value > cash * ABSURD_CASH_MULTIPLE
     ):
         raise _refuse(
             "bad_amount",
-            f"买入 {code} {qty:,} 股约需 {_fmt(value)} 元（{qty} × {unit}），超过可用资金 {_fmt(cash)} 元的 "
+            f"买入 {code} {qty:,} {word}约需 {_fmt(value)} 元（{qty} × {unit}），超过可用资金 {_fmt(cash)} 元的 "
             f"{ABSURD_CASH_MULTIPLE} 倍，不可能成交（请检查是否把金额当成了股数）；这项检查不能关闭",
         )
+
+
+def _kind(rules: Rules) -> str:
+    return {Board.fund: "基金", Board.convertible: "可转债", Board.repo: "国债逆回购"}.get(
+        rules.board, "股票"
+    )
+
+
+def _lot_message(code: str, qty: int, rules: Rules) -> str:
+    if rules.board is Board.star:
+        return f"买入 {code} 的数量 {qty} 不合法：科创板买入至少 {STAR_MIN_BUY} 股，超出部分可按 1 股递增"
+    if rules.is_repo:
+        return (
+            f"借出 {code} 的数量 {qty} 不合法：国债逆回购须为 {rules.buy_step} 张（1,000 元）的整数倍，"
+            f"1 张 = 面值 100 元"
+        )
+    if rules.board is Board.convertible:
+        return (
+            f"买入 {code} 的数量 {qty} 不合法：可转债买入须为 {rules.buy_step} 张（1 手）的整数倍"
+        )
+    return (
+        f"买入 {code} 的数量 {qty} 不合法：{rules.board.label}买入须为 {rules.buy_step} 股的整数倍"
+    )
+
+
+def _odd_lot_message(code: str, qty: int, closeable: int, rules: Rules) -> str:
+    lot = rules.round_lot
+    if lot is None:
+        return (
+            f"卖出 {code} 的数量 {qty} 不合法：科创板卖出少于 {STAR_MIN_BUY} 股时须一次性卖出"
+            f"全部可卖的 {closeable} 股"
+        )
+    word = rules.unit
+    odd = closeable % lot
+    allowed = (
+        f"零{word}部分须为 {odd} {word}（可卖 {closeable} {word}中不足 {lot} {word}的部分须一次性卖出）"
+        if odd
+        else f"可卖 {closeable} {word}没有零{word}，卖出数量须为 {lot} {word}的整数倍"
+    )
+    return f"卖出 {code} 的数量 {qty} 不合法：{allowed}"
 
 
 def check_order(
@@ -274,9 +335,15 @@ def check_order(
     action = OrderAction.open if signed > 0 else OrderAction.close
     qty = abs(signed)
     board = board_of(norm_code)
-    unit = price if price else _known(reference_price, positive=True)
+    rules = rules_of(norm_code)
+    repo = rules.is_repo
+    # A reverse repo's price is a rate: the cash it takes is its face value.
+    unit = (
+        rules.face_value if repo else (price if price else _known(reference_price, positive=True))
+    )
     cash = _known(available_cash)
-    _check_value(norm_code, action, qty, unit, cash)
+    spends_cash = action is OrderAction.open or repo
+    _check_value(norm_code, spends_cash, qty, unit, cash, rules.unit)
 
     def on(name: str) -> bool:
         return name not in disabled
@@ -290,67 +357,57 @@ def check_order(
         )
         raise _refuse(
             "unsupported_security",
-            f"{norm_code} 不是 jqtrade 认识的可交易品种（只支持沪深主板、创业板、科创板股票和场内基金{hint}；"
-            f"债券、B 股等请确认代码无误后关闭 unsupported_security 检查，由券商判断）",
+            f"{norm_code} 不是 jqtrade 认识的可交易品种（只支持沪深主板、创业板、科创板股票、场内基金、"
+            f"可转债和国债逆回购{hint}；其他债券、B 股等请确认代码无误后关闭 unsupported_security 检查，"
+            f"由券商判断）",
+        )
+    if repo and action is OrderAction.open and on("unsupported_security"):
+        name = repo_term(norm_code)[0]
+        raise _refuse(
+            "unsupported_security",
+            f"{norm_code}（{name}）是国债逆回购，只能卖出（借出资金）：数量请写负数，"
+            f"如 order({norm_code!r}, -10) 借出 1,000 元；买入数量 {qty} 是正回购（借入资金），"
+            f"jqtrade 不支持",
         )
 
     if price is not None and price > 0 and known_rules and on("bad_tick"):
-        tick = tick_size(norm_code)
-        if price % tick != 0:
-            kind = "基金" if board is Board.fund else "股票"
+        if price % rules.tick != 0:
+            what = "价格（年化利率 %）" if repo else "价格"
             raise _refuse(
                 "bad_tick",
-                f"限价 {price} 不合法：{norm_code} 是{kind}，价格须为 {tick} 的整数倍",
+                f"限价 {price} 不合法：{norm_code} 是{_kind(rules)}，{what}须为 {rules.tick} 的整数倍",
             )
 
-    if action is OrderAction.open:
-        if known_rules and on("bad_lot"):
-            if board is Board.star:
-                if qty < STAR_MIN_BUY:
-                    raise _refuse(
-                        "bad_lot",
-                        f"买入 {norm_code} 的数量 {qty} 不合法：科创板买入至少 {STAR_MIN_BUY} 股，超出部分可按 1 股递增",
-                    )
-            elif qty % ROUND_LOT != 0:
+    if action is OrderAction.open or repo:
+        if known_rules and on("bad_lot") and not buy_lot_ok(rules, qty):
+            raise _refuse("bad_lot", _lot_message(norm_code, qty, rules))
+        if cash is not None and on("not_enough_cash") and unit is not None:
+            cost = unit * qty
+            if cost > cash:
+                verb = "借出" if repo else "买入"
                 raise _refuse(
-                    "bad_lot",
-                    f"买入 {norm_code} 的数量 {qty} 不合法：{board.label}买入须为 {ROUND_LOT} 股的整数倍",
+                    "not_enough_cash",
+                    f"{verb} {norm_code} {qty} {rules.unit}约需 {_fmt(cost)} 元（{qty} × {unit}），"
+                    f"超过可用资金 {_fmt(cash)} 元",
                 )
-        if cash is not None and on("not_enough_cash"):
-            if unit is not None:
-                cost = unit * qty
-                if cost > cash:
-                    raise _refuse(
-                        "not_enough_cash",
-                        f"买入 {norm_code} {qty} 股约需 {_fmt(cost)} 元（{qty} × {unit}），"
-                        f"超过可用资金 {_fmt(cash)} 元",
-                    )
     else:
         if position is not None and on("not_enough_closeable"):
             closeable = position.closeable_amount
             if qty > closeable:
+                why = (
+                    "可转债当日买入当日可卖，可卖数量以券商的持仓快照为准"
+                    if rules.t_plus_0
+                    else "当天买入的股票下一个交易日才能卖出"
+                )
                 raise _refuse(
                     "not_enough_closeable",
-                    f"卖出 {norm_code} 的数量 {qty} 超过可卖数量 {closeable}（持仓 {position.total_amount} 股，"
-                    f"当天买入的股票下一个交易日才能卖出）",
+                    f"卖出 {norm_code} 的数量 {qty} 超过可卖数量 {closeable}（持仓 {position.total_amount} "
+                    f"{rules.unit}，{why}）",
                 )
         if position is not None and known_rules and on("odd_lot_sell"):
             closeable = position.closeable_amount
-            if board is Board.star:
-                if qty < STAR_MIN_BUY and qty != closeable:
-                    raise _refuse(
-                        "odd_lot_sell",
-                        f"卖出 {norm_code} 的数量 {qty} 不合法：科创板卖出少于 {STAR_MIN_BUY} 股时须一次性卖出"
-                        f"全部可卖的 {closeable} 股",
-                    )
-            elif qty % ROUND_LOT != closeable % ROUND_LOT and qty % ROUND_LOT != 0:
-                odd = closeable % ROUND_LOT
-                allowed = (
-                    f"零股部分须为 {odd} 股（可卖 {closeable} 股中不足 {ROUND_LOT} 股的部分须一次性卖出）"
-                    if odd
-                    else f"可卖 {closeable} 股没有零股，卖出数量须为 {ROUND_LOT} 股的整数倍"
-                )
-                raise _refuse("odd_lot_sell", f"卖出 {norm_code} 的数量 {qty} 不合法：{allowed}")
+            if not sell_lot_ok(rules, qty, closeable):
+                raise _refuse("odd_lot_sell", _odd_lot_message(norm_code, qty, closeable, rules))
 
     return CheckedOrder(
         code=norm_code, action=action, amount=qty, style=order_style, side=order_side

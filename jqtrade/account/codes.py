@@ -5,6 +5,11 @@ Ping An Bank (XSHE), so the number alone never decides the exchange.
 
 Beijing Stock Exchange codes (``.BJ``, ``920xxx``/``8xxxxx``/``4xxxxx``) are refused: the
 OneQuant DMA gate does not trade them.
+
+:func:`rules_of` gives the trading rules of a code's kind (lot, tick, T+0, unit); the
+pre-trade checks and the simulated broker both decide with :func:`buy_lot_ok` and
+:func:`sell_lot_ok`, so they cannot disagree. The rules and their sources are written down in
+``docs/instruments.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from __future__ import annotations
 import enum
 import re
 from decimal import Decimal
+from typing import Optional
+
+import attrs
 
 from jqtrade.errors import OrderRejectedError
 
@@ -33,6 +41,35 @@ _FORMS = "支持的写法：600000.XSHG、000001.XSHE，或 600000.SH、000001.S
 
 STOCK_TICK = Decimal("0.01")
 FUND_TICK = Decimal("0.001")
+#: Convertible bonds on both exchanges (SSE and SZSE convertible-bond trading rules, 2022).
+BOND_TICK = Decimal("0.001")
+#: Reverse repos are quoted as an annual rate in percent: steps of 0.005 on SSE, 0.001 on SZSE.
+REPO_TICK = {XSHG: Decimal("0.005"), XSHE: Decimal("0.001")}
+#: Face value of one 张 of a bond or a reverse repo, in yuan.
+FACE_VALUE = Decimal(100)
+
+#: Exchange reverse repos (国债逆回购) by code: (name, term in days).
+REPO_TERMS: dict[str, tuple[str, int]] = {
+    "204001.XSHG": ("GC001", 1),
+    "204002.XSHG": ("GC002", 2),
+    "204003.XSHG": ("GC003", 3),
+    "204004.XSHG": ("GC004", 4),
+    "204007.XSHG": ("GC007", 7),
+    "204014.XSHG": ("GC014", 14),
+    "204028.XSHG": ("GC028", 28),
+    "204091.XSHG": ("GC091", 91),
+    "204182.XSHG": ("GC182", 182),
+    "131810.XSHE": ("R-001", 1),
+    "131811.XSHE": ("R-002", 2),
+    "131800.XSHE": ("R-003", 3),
+    "131809.XSHE": ("R-004", 4),
+    "131801.XSHE": ("R-007", 7),
+    "131802.XSHE": ("R-014", 14),
+    "131803.XSHE": ("R-028", 28),
+    "131805.XSHE": ("R-091", 91),
+    "131806.XSHE": ("R-182", 182),
+}
+_CONVERTIBLE_PREFIXES = {XSHG: ("110", "111", "113", "118"), XSHE: ("123", "127", "128")}
 
 
 class Board(str, enum.Enum):
@@ -42,7 +79,9 @@ class Board(str, enum.Enum):
     chinext = "chinext"  # 创业板
     star = "star"  # 科创板
     fund = "fund"  # 场内基金：ETF、LOF、封闭式基金
-    other = "other"  # 指数、债券、B 股等：交易规则未知，下单前检查会拒绝
+    convertible = "convertible"  # 可转换公司债券（沪 110/111/113/118，深 123/127/128）
+    repo = "repo"  # 国债逆回购（沪 GC001 204001 等，深 R-001 131810 等）：只能卖出，即借出资金
+    other = "other"  # 指数、其他债券、B 股等：交易规则未知，下单前检查会拒绝
 
     def __str__(self) -> str:
         return self.value
@@ -57,6 +96,8 @@ _BOARD_LABELS = {
     Board.chinext: "创业板",
     Board.star: "科创板",
     Board.fund: "场内基金",
+    Board.convertible: "可转债",
+    Board.repo: "国债逆回购",
     Board.other: "其他品种",
 }
 
@@ -109,6 +150,10 @@ def from_broker_symbol(symbol: str) -> str:
 def board_of(code: str) -> Board:
     """The board whose lot and tick rules apply; ``Board.other`` when jqtrade does not know them."""
     digits, exchange = split_code(code)
+    if f"{digits}.{exchange}" in REPO_TERMS:
+        return Board.repo
+    if digits.startswith(_CONVERTIBLE_PREFIXES[exchange]):
+        return Board.convertible
     if exchange == XSHG:
         if digits.startswith(("688", "689")):
             return Board.star
@@ -131,5 +176,98 @@ def is_fund(code: str) -> bool:
 
 
 def tick_size(code: str) -> Decimal:
-    """Minimum price step: 0.001 for exchange-traded funds, 0.01 otherwise."""
-    return FUND_TICK if is_fund(code) else STOCK_TICK
+    """Minimum price step: 0.001 for funds and convertible bonds, 0.005 (SSE) / 0.001 (SZSE)
+    for the rate of a reverse repo, 0.01 otherwise."""
+    return rules_of(code).tick
+
+
+@attrs.frozen(kw_only=True)
+class Rules:
+    """How one kind of security trades (see ``docs/instruments.md`` for the sources).
+
+    A buy is valid when ``amount >= min_buy`` and ``(amount - min_buy) % buy_step == 0``.
+    ``t_plus_0``: bought today, sellable today. ``unit`` is what one of ``amount`` is called
+    (股 or 张). ``face_value`` is set for reverse repos, whose price is an annual rate in
+    percent: the cash an order needs is ``amount × face_value``, whatever the rate.
+    """
+
+    board: Board
+    min_buy: int
+    buy_step: int
+    tick: Decimal
+    t_plus_0: bool
+    unit: str
+    face_value: Optional[Decimal] = None
+
+    @property
+    def is_repo(self) -> bool:
+        return self.board is Board.repo
+
+    @property
+    def round_lot(self) -> Optional[int]:
+        """The lot when buys come in whole lots (100 股, 10 张); ``None`` for STAR's 200 + 1."""
+        return self.min_buy if self.min_buy == self.buy_step else None
+
+
+def _lots_of_100(board: Board, tick: Decimal = STOCK_TICK) -> Rules:
+    return Rules(board=board, min_buy=100, buy_step=100, tick=tick, t_plus_0=False, unit="股")
+
+
+_RULES = {
+    Board.main: _lots_of_100(Board.main),
+    Board.chinext: _lots_of_100(Board.chinext),
+    Board.star: Rules(
+        board=Board.star, min_buy=200, buy_step=1, tick=STOCK_TICK, t_plus_0=False, unit="股"
+    ),
+    # Some ETFs (bond, money-market, gold, cross-border) are T+0, but the code does not say
+    # which: funds are treated as T+1, the conservative side.
+    Board.fund: _lots_of_100(Board.fund, FUND_TICK),
+    Board.convertible: Rules(
+        board=Board.convertible, min_buy=10, buy_step=10, tick=BOND_TICK, t_plus_0=True, unit="张"
+    ),
+    # Board.other keeps the stock rules for messages; its orders are refused or left to the broker.
+    Board.other: _lots_of_100(Board.other),
+}
+_REPO_RULES = {
+    exchange: Rules(
+        board=Board.repo,
+        min_buy=10,
+        buy_step=10,
+        tick=tick,
+        t_plus_0=False,
+        unit="张",
+        face_value=FACE_VALUE,
+    )
+    for exchange, tick in REPO_TICK.items()
+}
+
+
+def rules_of(code: str) -> Rules:
+    """The trading rules of ``code``'s kind; ``Board.other`` codes get the stock rules."""
+    board = board_of(code)
+    if board is Board.repo:
+        return _REPO_RULES[split_code(code)[1]]
+    return _RULES[board]
+
+
+def repo_term(code: str) -> tuple[str, int]:
+    """``"204001.XSHG"`` -> ``("GC001", 1)``: the repo's name and term in days (KeyError if none)."""
+    return REPO_TERMS[normalize_code(code)]
+
+
+def buy_lot_ok(rules: Rules, amount: int) -> bool:
+    """Whether a buy (for a reverse repo: a loan) of ``amount`` fits the lot rule."""
+    return amount >= rules.min_buy and (amount - rules.min_buy) % rules.buy_step == 0
+
+
+def sell_lot_ok(rules: Rules, amount: int, closeable: int) -> bool:
+    """Whether a sell of ``amount`` (at most ``closeable``) fits the lot rule.
+
+    Whole lots may be sold, and the odd remainder below one lot only all at once:
+    ``amount % lot`` is 0 or equals ``closeable % lot``. STAR (buys of 200 + steps of 1):
+    below 200 shares only the whole closeable amount. A reverse repo is never sold back.
+    """
+    lot = rules.round_lot
+    if lot is None:
+        return amount >= rules.min_buy or amount == closeable
+    return amount % lot in (0, closeable % lot)

@@ -7,11 +7,14 @@ receives. The live order state machine lives in ``account/order.py``.
 from __future__ import annotations
 
 import enum
+import logging
 from decimal import Decimal
 from typing import Optional, Union
 
 import attrs
 import pendulum
+
+logger = logging.getLogger("jqtrade.account")
 
 
 class OrderStatus(str, enum.Enum):
@@ -63,13 +66,40 @@ class LimitOrderStyle:
 
     price: float = attrs.field(converter=float)
 
+    @property
+    def value(self) -> str:
+        """``"limit"``: the style's name, as jqtrade 1.x's ``style.value``."""
+        return "limit"
+
     def __repr__(self) -> str:
         return f"LimitOrderStyle({self.price:g})"
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class MarketOrderStyle:
-    """市价单。A 股柜台多数不接受真正的市价单，交易接口会说明它如何处理。"""
+    """市价单。A 股柜台多数不接受真正的市价单，交易接口会说明它如何处理。
+
+    ``MarketOrderStyle(0)`` and ``MarketOrderStyle(price=0)`` (jqtrade 1.x spellings) are the
+    same as ``MarketOrderStyle()``: a market order carries no price, so ``price`` is always 0.
+    A non-zero price is ignored with a warning (it usually means ``LimitOrderStyle`` was meant).
+    """
+
+    def __init__(self, price: float = 0) -> None:
+        if price != 0:
+            logger.warning(
+                "MarketOrderStyle(%r)：市价单不使用价格，已忽略 %r；按价格下单请用 LimitOrderStyle(%r)",
+                price, price, price,
+            )
+
+    @property
+    def price(self) -> float:
+        """Always 0.0 (jqtrade 1.x's market-order price)."""
+        return 0.0
+
+    @property
+    def value(self) -> str:
+        """``"market"``: the style's name, as jqtrade 1.x's ``style.value``."""
+        return "market"
 
     def __repr__(self) -> str:
         return "MarketOrderStyle()"

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Optional, Union
+from typing import Any, Generic, Optional, Protocol, TypeVar, Union
 
 import attrs
 import pendulum
@@ -23,6 +23,7 @@ from jqtrade.account.codes import normalize_code
 from jqtrade.account.models import (
     FINAL_STATUSES,
     LimitOrderStyle,
+    MarketOrderStyle,
     OrderAction,
     OrderRequest,
     OrderSide,
@@ -550,30 +551,68 @@ def _status_set(status: object) -> frozenset[OrderStatus]:
     return frozenset({parse_status(status)})
 
 
-class OrdersView:
+class _OrderLike(Protocol):
+    """What :class:`OrdersView` needs of the orders it holds (``OrderSnapshot`` or a wrapper)."""
+
+    @property
+    def order_id(self) -> str: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def status(self) -> OrderStatus: ...
+
+
+_O = TypeVar("_O", bound=_OrderLike)
+
+#: What the APIs taking "an order" accept: its id (``str``/``int``) or the order object itself.
+OrderRef = Union[str, int, OrderSnapshot]
+
+
+def order_id_of(order: object) -> str:
+    """The order id of ``order``: an id (``str``/``int``) or any object with an ``order_id``.
+
+    ``cancel_order(o)``, ``get_orders()[o]`` and ``o in get_orders()`` all go through here, so
+    both loops of older scripts work: ``for o in get_orders(): cancel_order(o)`` (jqtrade 1.x
+    iterated ids) and ``cancel_order(o.order_id)`` (the seed README).
+    """
+    if isinstance(order, str):
+        return order
+    if isinstance(order, int) and not isinstance(order, bool):
+        return str(order)
+    order_id = getattr(order, "order_id", None)
+    if isinstance(order_id, str):
+        return order_id
+    raise OrderNotFoundError(order)
+
+
+class OrdersView(Generic[_O]):
     """Today's orders, read-only.
 
-    Iterating gives :class:`OrderSnapshot` objects (``for o in get_orders(): o.status``), and
-    it is also a mapping from order id to snapshot (``.items()``, ``.values()``, ``.keys()``,
-    ``[order_id]``, ``order_id in view``) so that both styles of older scripts keep working.
-    Order ids may be given as ``str`` or ``int``.
+    Iterating gives the orders themselves (:class:`OrderSnapshot` objects:
+    ``for o in get_orders(): o.status``), and it is also a mapping from order id to order
+    (``.items()``, ``.values()``, ``.keys()``, ``[order_id]``, ``order_id in view``) so that
+    both styles of older scripts keep working. Wherever an id is taken, the order object (or
+    an ``int`` id) does as well, see :func:`order_id_of`. A missing id raises
+    :class:`~jqtrade.errors.OrderNotFoundError`, a ``KeyError``.
     """
 
     __slots__ = ("_orders",)
 
-    def __init__(self, snapshots: Iterable[OrderSnapshot] = ()) -> None:
-        self._orders: dict[str, OrderSnapshot] = {s.order_id: s for s in snapshots}
+    def __init__(self, orders: Iterable[_O] = ()) -> None:
+        self._orders: dict[str, _O] = {o.order_id: o for o in orders}
 
     def select(
         self,
-        order_id: Optional[Union[str, int]] = None,
+        order_id: Optional[OrderRef] = None,
         code: Optional[str] = None,
         status: Union[StatusLike, Iterable[StatusLike], None] = None,
-    ) -> OrdersView:
+    ) -> OrdersView[_O]:
         """Orders matching every filter given (AND); ``status`` may be one status or several."""
         wanted = _status_set(status) if status is not None else None
         wanted_code = normalize_code(code) if code is not None else None
-        wanted_id = str(order_id) if order_id is not None else None
+        wanted_id = order_id_of(order_id) if order_id is not None else None
         return OrdersView(
             s
             for s in self._orders.values()
@@ -582,7 +621,7 @@ class OrdersView:
             and (wanted is None or s.status in wanted)
         )
 
-    def __iter__(self) -> Iterator[OrderSnapshot]:
+    def __iter__(self) -> Iterator[_O]:
         return iter(list(self._orders.values()))
 
     def __len__(self) -> int:
@@ -592,30 +631,33 @@ class OrdersView:
         return bool(self._orders)
 
     def __contains__(self, item: object) -> bool:
-        if isinstance(item, OrderSnapshot):
-            return self._orders.get(item.order_id) == item
         if isinstance(item, (str, int)) and not isinstance(item, bool):
             return str(item) in self._orders
+        order_id = getattr(item, "order_id", None)
+        if isinstance(order_id, str):  # an order object: this very state of the order
+            return self._orders.get(order_id) == item
         return False
 
-    def __getitem__(self, order_id: Union[str, int]) -> OrderSnapshot:
+    def __getitem__(self, order: OrderRef) -> _O:
+        order_id = order_id_of(order)
         try:
-            return self._orders[str(order_id)]
+            return self._orders[order_id]
         except KeyError:
             raise OrderNotFoundError(order_id) from None
 
-    def get(
-        self, order_id: Union[str, int], default: Optional[OrderSnapshot] = None
-    ) -> Optional[OrderSnapshot]:
-        return self._orders.get(str(order_id), default)
+    def get(self, order: OrderRef, default: Optional[_O] = None) -> Optional[_O]:
+        try:
+            return self._orders.get(order_id_of(order), default)
+        except OrderNotFoundError:
+            return default
 
     def keys(self) -> list[str]:
         return list(self._orders)
 
-    def values(self) -> list[OrderSnapshot]:
+    def values(self) -> list[_O]:
         return list(self._orders.values())
 
-    def items(self) -> list[tuple[str, OrderSnapshot]]:
+    def items(self) -> list[tuple[str, _O]]:
         return list(self._orders.items())
 
     def __eq__(self, other: object) -> bool:
@@ -634,11 +676,18 @@ class OrdersView:
 
 __all__ = [
     "TRANSITIONS",
+    "LimitOrderStyle",  # re-exported: jqtrade 1.x scripts import the styles and enums from here
+    "MarketOrderStyle",
     "Order",
+    "OrderAction",
     "OrderChange",
+    "OrderRef",
+    "OrderSide",
     "OrderSnapshot",
+    "OrderStatus",
     "OrdersView",
     "Trade",
     "can_transition",
+    "order_id_of",
     "parse_status",
 ]

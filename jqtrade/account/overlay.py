@@ -115,10 +115,16 @@ class _Track:
     marks: list[Mark] = attrs.field(factory=list)
     contribution: Effect = _NONE
     final: bool = False
+    lent_face: Optional[Decimal] = None  # a reverse repo: each unit lends this much cash
 
     def effect(self, mark: Optional[Mark]) -> Effect:
         if mark is None:
             return _NONE
+        if self.lent_face is not None:
+            # The broker calls lending cash a sell, but it moves no shares: the cash is gone
+            # until the loan matures, the working part frozen meanwhile.
+            working = mark.working * self.lent_face
+            return Effect(0, 0, -(mark.filled * self.lent_face) - working, working)
         if self.is_buy:
             fee = estimate_fee(mark.deal_value, is_buy=True)
             reserve = mark.working * self.reserve_price
@@ -169,16 +175,20 @@ class Overlay:
         amount: int,
         reserve_price: Decimal,
         at: pendulum.DateTime,
+        lent_face: Optional[Decimal] = None,
     ) -> None:
         """An order ``order()`` just handed to the gate: reserve it at once."""
-        track = _Track(code, is_buy, reserve_price)
+        track = _Track(code, is_buy, reserve_price, lent_face=lent_face)
         track.marks.append(Mark(at, 0, _ZERO, amount, reported=False))
         self._tracks[order_id] = track
         self._settle(track, order_id)
 
-    def restored(self, order_id: str, *, code: str, is_buy: bool, reserve_price: Decimal, mark: Mark) -> None:
+    def restored(
+        self, order_id: str, *, code: str, is_buy: bool, reserve_price: Decimal, mark: Mark,
+        lent_face: Optional[Decimal] = None,
+    ) -> None:
         """An order known from before a restart: taken as contained in the first snapshot."""
-        track = _Track(code, is_buy, reserve_price)
+        track = _Track(code, is_buy, reserve_price, lent_face=lent_face)
         track.marks.append(attrs.evolve(mark, at=_BEFORE_ANY))
         self._tracks[order_id] = track
         self._settle(track, order_id)
@@ -260,7 +270,7 @@ class Overlay:
         """Unfilled shares of this code's open orders: + buys, - sells (for order_target)."""
         total = 0
         for track in self._tracks.values():
-            if track.code == code and track.marks:
+            if track.code == code and track.marks and track.lent_face is None:
                 working = track.marks[-1].working
                 total += working if track.is_buy else -working
         return total

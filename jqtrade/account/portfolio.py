@@ -101,8 +101,22 @@ class Position:
         return self.code
 
     @property
+    def amount(self) -> int:
+        """Same as ``total_amount`` (the jqtrade 1.x / JoinQuant spelling)."""
+        return self.total_amount
+
+    @property
     def available_amount(self) -> int:
         return self.closeable_amount
+
+    @property
+    def hold_cost(self) -> float:
+        """Same as ``avg_cost``, the broker's cost price.
+
+        JoinQuant's ``hold_cost`` is a cost re-based at each daily settlement; an A-share
+        broker reports no such figure, so the broker's cost price stands in for it.
+        """
+        return self.avg_cost
 
     @property
     def acc_avg_cost(self) -> float:
@@ -333,6 +347,11 @@ class Portfolio:
         return float(
             sum((Decimal(str(p.position_value)) for p in self.long_positions.values()), Decimal(0))
         )
+
+    @property
+    def position_value(self) -> float:
+        """Same as ``positions_value`` (the jqtrade 1.x / JoinQuant spelling)."""
+        return self.positions_value
 
     def __str__(self) -> str:
         moment = self.as_of or self.last_sync_time

@@ -25,6 +25,9 @@ class AbsTradeGate(abc.ABC):
         ``dict``; gate-specific extras are under ``options["gate_options"]``). Validate here
         and raise :class:`jqtrade.errors.GateConfigError` with a Chinese message naming the bad
         option. May be called with a ``clock`` keyword when the gate needs market time.
+        A gate whose ``setup`` takes neither ``clock`` nor ``**kwargs`` is taken for a
+        jqtrade 1.0 gate and run through :mod:`jqtrade.gates.legacy_adapter` (1.0's option
+        layout, order object and balance/order dicts).
 
     ``order(request) -> None``
         Hand one order to the broker. ``request.order_id`` is jqtrade's id (digits: the date

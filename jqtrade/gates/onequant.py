@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import logging
+import re
 import time
 from collections.abc import Mapping
 from itertools import chain, compress
@@ -57,12 +58,18 @@ from jqtrade.gates.onequant_snapshot import (
 
 log = logging.getLogger("jqtrade.gates.onequant")
 
-#: Folders OneQuant uses unless the user chose another one, oldest install first.
+#: Folders OneQuant uses unless the user chose another one, in the order they are tried:
+#: after the 2024 rename (jqtrade 1.0.2's default), the folder jqtrade 1.0's users were told
+#: about, and older installs.
 DEFAULT_ORDER_DIRS = (
-    r"C:\Ax\安信OneQuant\AxOneQuant\csvTemplate\DMA算法",
     r"C:\Ax\国投OneQuant\csvTemplate\DMA算法",
+    r"C:\Ax\安信OneQuant\csvTemplate\DMA算法",
+    r"C:\Ax\安信OneQuant\AxOneQuant\csvTemplate\DMA算法",
 )
-COUNTER_TYPES = ("UM0", "UF0", "AT0")
+#: Counter types known to work; others are sent as given, with a warning (as jqtrade 1.0 did).
+COUNTER_TYPES = {"UM0": "普通股票账户", "UF0": "金证极速", "AT0": "华锐极速"}
+#: Counter types known to exist but not supported by jqtrade's order checks.
+CREDIT_COUNTER_TYPES = {"UMC": "普通信用账户", "UFC": "金证极速信用账户"}
 DEFAULT_ENCODING = "gbk"
 _UPDATE_CHUNK = 1 << 17  # bytes of orderUpdate read and parsed at a time
 _COLUMN_MIN_LINES = 64  # fewer new lines parse faster line by line (measured)
@@ -119,14 +126,7 @@ class OneQuantConfig:
         account_type = str(_option(options, "account_type", "STOCK"))
         if account_type != "STOCK":
             raise GateConfigError(f"选项 account_type 的值 {account_type!r} 不合法：目前只支持 'STOCK'")
-        counter_type = str(_option(options, "counter_type", "UM0"))
-        if counter_type not in COUNTER_TYPES:
-            raise GateConfigError(
-                f"选项 counter_type 的值 {counter_type!r} 不合法：可选 UM0（普通股票账户）、"
-                "UF0（金证极速）、AT0（华锐极速）"
-            )
-        if counter_type != "UM0":
-            log.warning("柜台类型 counter_type=%s（默认 UM0）：柜台类型不对会导致委托失败，请与客户经理确认", counter_type)
+        counter_type = _counter_type(_option(options, "counter_type", "UM0"))
         algo_type = str(_option(options, "algo_type", "DMA"))
         if algo_type != "DMA":
             raise GateConfigError(f"选项 algo_type 的值 {algo_type!r} 不合法：目前只支持 'DMA'")
@@ -156,6 +156,28 @@ class OneQuantConfig:
         )
 
 
+def _counter_type(value: Any) -> str:
+    """Any counter code goes to the broker (it decides); only UM0 is quiet, as in jqtrade 1.0."""
+    text = str(value).strip()
+    if not re.fullmatch(r"[A-Za-z0-9]{1,16}", text):
+        known = "、".join(f"{code}（{label}）" for code, label in COUNTER_TYPES.items())
+        raise GateConfigError(f"选项 counter_type 的值 {value!r} 不合法：应为柜台类型代码，如 {known}")
+    if text in CREDIT_COUNTER_TYPES:
+        log.warning(
+            "柜台类型 counter_type=%s（%s）：信用账户没有经过 jqtrade 的测试，融资融券的买卖方式不受支持，"
+            "委托按普通买卖发出；请与客户经理确认",
+            text, CREDIT_COUNTER_TYPES[text],
+        )
+    elif text not in COUNTER_TYPES:
+        log.warning(
+            "柜台类型 counter_type=%s 不是已知的类型（%s）：委托照常发出，柜台类型不对会导致委托失败，请与客户经理确认",
+            text, "、".join(COUNTER_TYPES),
+        )
+    elif text != "UM0":
+        log.warning("柜台类型 counter_type=%s（默认 UM0）：柜台类型不对会导致委托失败，请与客户经理确认", text)
+    return text
+
+
 def _resolve_order_dir(value: Any) -> Path:
     if value is not None and str(value).strip():
         path = Path(str(value)).expanduser()
@@ -164,9 +186,15 @@ def _resolve_order_dir(value: Any) -> Path:
                 f"选项 order_dir 指定的文件单目录不存在：{path}。请填写 OneQuant 中 DMA 算法设置的文件单目录"
             )
         return path
-    for candidate in DEFAULT_ORDER_DIRS:
-        if Path(candidate).is_dir():
-            return Path(candidate)
+    found = [Path(candidate) for candidate in DEFAULT_ORDER_DIRS if Path(candidate).is_dir()]
+    if len(found) > 1:
+        log.warning(
+            "没有设置 order_dir，且有多个默认的 OneQuant 文件单目录存在，使用 %s（其余：%s）；"
+            "请用 set_options(order_dir=...) 指定 DMA 算法实际使用的目录",
+            found[0], "、".join(map(str, found[1:])),
+        )
+    if found:
+        return found[0]
     tried = "\n  ".join(DEFAULT_ORDER_DIRS)
     raise GateConfigError(
         f"没有设置 order_dir，默认的 OneQuant 文件单目录都不存在：\n  {tried}\n"

@@ -8,7 +8,11 @@ ending with the end-marker line. It is driven by the ``now`` passed to :meth:`po
 same code runs on the live clock (``jqtrade sim``) and under a simulated clock in tests.
 
 This is a paper broker: A-share lot, tick, price-limit, T+1 and cash-freezing rules are
-enforced; queue position, volume and auctions are not modelled.
+enforced, with the rules of :mod:`jqtrade.account.codes` (the same the pre-trade checks use);
+queue position, volume and auctions are not modelled. Convertible bonds trade T+0 within
+±20 % of the previous close (the wider first-day limits are not modelled). Reverse repos are
+lent with sell orders: the cash (10 张 = 1,000 yuan and multiples) leaves at the fill and comes
+back with interest at the first day change on or after the term's end.
 
 It never wedges: an instruction it cannot handle (a quantity or price beyond the limits of
 :mod:`jqtrade.account.checks`, a code whose rules it does not know, a line that does not
@@ -38,7 +42,17 @@ import attrs
 import pendulum
 
 from jqtrade.account.checks import MAX_LIMIT_PRICE, MAX_ORDER_AMOUNT, MAX_ORDER_VALUE
-from jqtrade.account.codes import Board, board_of, tick_size
+from jqtrade.account.codes import (
+    FACE_VALUE,
+    Board,
+    Rules,
+    board_of,
+    buy_lot_ok,
+    repo_term,
+    rules_of,
+    sell_lot_ok,
+    tick_size,
+)
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
@@ -96,9 +110,13 @@ def is_star(code: str) -> bool:
     return board_of(code) is Board.star
 
 
-def limit_pct(code: str) -> Decimal:
-    """Daily price limit: ±20 % on STAR and ChiNext, ±10 % elsewhere (ST not modelled)."""
-    return Decimal("0.20") if board_of(code) in (Board.star, Board.chinext) else Decimal("0.10")
+def limit_pct(code: str) -> Optional[Decimal]:
+    """Daily price limit: ±20 % on STAR, ChiNext and convertible bonds, none for reverse repos,
+    ±10 % elsewhere (ST and a convertible bond's first day not modelled)."""
+    board = board_of(code)
+    if board is Board.repo:
+        return None
+    return Decimal("0.20") if board in (Board.star, Board.chinext, Board.convertible) else Decimal("0.10")
 
 
 def round_tick(price: Decimal, tick: Decimal) -> Decimal:
@@ -106,10 +124,41 @@ def round_tick(price: Decimal, tick: Decimal) -> Decimal:
 
 
 def price_limits(code: str, prev_close: Decimal) -> tuple[Decimal, Decimal]:
-    """(limit-down, limit-up) from the previous close."""
+    """(limit-down, limit-up) from the previous close; a reverse repo's rate has no limits
+    (one tick up to :data:`MAX_LIMIT_PRICE`)."""
     tick = tick_size(code)
     pct = limit_pct(code)
+    if pct is None:
+        return tick, Decimal(MAX_LIMIT_PRICE)
     return round_tick(prev_close * (1 - pct), tick), round_tick(prev_close * (1 + pct), tick)
+
+
+#: Base prices of the random walk by kind: yuan per share or per 张, a rate in % for repos.
+_BASE_RANGES = {Board.convertible: (100.0, 130.0), Board.repo: (1.5, 3.0)}
+#: Commission of a reverse repo by term in days (the common retail schedule: 0.001 % of the
+#: amount for one day up to 0.03 % beyond 28 days), no minimum.
+_REPO_FEES = ((1, "0.00001"), (2, "0.00002"), (3, "0.00003"), (4, "0.00004"), (7, "0.00005"), (14, "0.0001"), (28, "0.0002"))
+_REPO_FEE_LONG = Decimal("0.0003")
+
+
+def repo_fee(code: str, principal: Decimal) -> Decimal:
+    """The commission of lending ``principal`` yuan through reverse repo ``code``."""
+    term = repo_term(code)[1]
+    rate = next((Decimal(r) for days, r in _REPO_FEES if term <= days), _REPO_FEE_LONG)
+    return (principal * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def repo_interest(code: str, principal: Decimal, rate: Decimal) -> Decimal:
+    """Interest of ``principal`` lent at ``rate`` % a year for the repo's term (365-day year)."""
+    term = repo_term(code)[1]
+    return (principal * rate / 100 * term / 365).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _lot_rule(rules: Rules) -> str:
+    if rules.round_lot is None:
+        return f"买入至少 {rules.min_buy} 股，超出部分以 {rules.buy_step} 股为单位"
+    verb = "借出" if rules.is_repo else "买入"
+    return f"{verb}须为 {rules.round_lot} {rules.unit}的整数倍"
 
 
 def trading_minute(now: pendulum.DateTime) -> int:
@@ -209,7 +258,8 @@ class PriceFeed:
         price = self._base.get(code)
         if price is None:
             rng = random.Random(f"{self.seed}|base|{code}")
-            price = round_tick(Decimal(str(round(rng.uniform(5, 50), 2))), tick_size(code))
+            low, high = _BASE_RANGES.get(board_of(code), (5.0, 50.0))
+            price = round_tick(Decimal(str(round(rng.uniform(low, high), 3))), tick_size(code))
             self._base[code] = price
         return price
 
@@ -275,6 +325,16 @@ class PriceFeed:
 
 
 @attrs.define
+class RepoLoan:
+    """Cash lent through a reverse repo: back with interest on ``due`` (a calendar date)."""
+
+    code: str
+    due: datetime.date
+    principal: Decimal
+    interest: Decimal
+
+
+@attrs.define
 class SimPosition:
     total: int = 0
     sellable: int = 0
@@ -304,6 +364,7 @@ class SimOrder:
     cancel_at: Optional[pendulum.DateTime] = None
     text: str = ""
     working: bool = False  # accepted by the counter: cash or shares frozen, can fill
+    filled_px: Decimal = ZERO  # sum of price × quantity of the fills (a repo's filled_amt is cash)
 
     @property
     def final(self) -> bool:
@@ -316,6 +377,15 @@ class SimOrder:
     @property
     def is_buy(self) -> bool:
         return self.side == "1"
+
+    @property
+    def is_repo(self) -> bool:
+        return board_of(self.code) is Board.repo
+
+    @property
+    def spends_cash(self) -> bool:
+        """A buy, or lending cash through a reverse repo (a sell at the broker)."""
+        return self.is_buy or self.is_repo
 
 
 class _Outbox:
@@ -417,6 +487,9 @@ class SimulatedOneQuant:
         min_commission = _number("最低佣金 min_commission", min_commission, 0, 1000)
         stamp_tax_rate = _number("印花税率 stamp_tax_rate", stamp_tax_rate, 0, 0.01)
         initial_positions = {_as_code(code): _position_spec(code, spec) for code, spec in (positions or {}).items()}
+        for code in initial_positions:
+            if board_of(code) is Board.repo:
+                raise ValueError(f"{code} 是国债逆回购，不能作为初始持仓（借出的资金不是持仓）")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.account_no = str(account_no)
@@ -436,6 +509,7 @@ class SimulatedOneQuant:
         self.cash = Decimal(str(cash))  # current balance, frozen included
         self.frozen_cash = ZERO
         self.positions: dict[str, SimPosition] = {}
+        self.repo_loans: list[RepoLoan] = []  # cash lent through reverse repos, not back yet
         self._initial_positions = initial_positions
         self.orders: dict[str, SimOrder] = {}
         self._working: dict[str, SimOrder] = {}  # orders not final yet: all a poll has to look at
@@ -569,6 +643,15 @@ class SimulatedOneQuant:
         for position in self.positions.values():  # T+1: yesterday's shares are sellable today
             position.sellable = position.total
             position.frozen = 0
+        self._repay_loans(today)
+
+    def _repay_loans(self, today: datetime.date) -> None:
+        """Reverse repos whose term has ended pay back principal and interest (usable today)."""
+        due = [loan for loan in self.repo_loans if loan.due <= today]
+        if due:
+            self.repo_loans = [loan for loan in self.repo_loans if loan.due > today]
+            for loan in due:
+                self.cash += loan.principal + loan.interest
 
     def _skip_answered(self, day: DayFiles) -> None:
         """A restarted simulator must not answer instructions a previous run already answered."""
@@ -673,7 +756,7 @@ class SimulatedOneQuant:
         if code is None or not symbol.upper().endswith((".SH", ".SZ")):
             return f"证券代码 {symbol} 不合法", None
         if board_of(code) is Board.other:
-            return f"证券代码 {symbol} 不是模拟券商支持的品种（只模拟沪深主板、创业板、科创板股票和场内基金）", None
+            return f"证券代码 {symbol} 不是模拟券商支持的品种（只模拟沪深主板、创业板、科创板股票、场内基金、可转债和国债逆回购）", None
         side = row.get("tradeSide", "").strip()
         if side not in ("1", "2"):
             return f"买卖方向 {side} 不合法（1 买，2 卖）", None
@@ -801,9 +884,9 @@ class SimulatedOneQuant:
             order.cancel_qty = order.qty
             self._update(order, now)
             return
-        if order.is_buy:
-            amount = order.price * order.qty
-            order.frozen_cash = amount + self._commission(amount)
+        if order.spends_cash:
+            amount, fee = self._cost(order, order.price, order.qty)
+            order.frozen_cash = amount + fee
             self.frozen_cash += order.frozen_cash
         else:
             position = self.positions[code]
@@ -823,23 +906,33 @@ class SimulatedOneQuant:
             return f"委托价格 {order.price} 不是最小价格变动单位 {tick} 的整数倍"
         if order.price < low or order.price > high:
             return f"委托价格 {order.price} 超出涨跌停价格范围 [{low}, {high}]"
-        lot_min, lot_step = (200, 1) if is_star(code) else (100, 100)
-        if order.is_buy:
-            if order.qty < lot_min or (order.qty - lot_min) % lot_step:
-                unit = "至少 200 股，超出部分以 1 股为单位" if is_star(code) else "须为 100 股的整数倍"
-                return f"委托数量 {order.qty} 不合法：买入{unit}"
-            amount = order.price * order.qty
-            need = amount + self._commission(amount)
+        rules = rules_of(code)
+        if order.is_repo and order.is_buy:
+            return f"{code} 是国债逆回购，个人只能卖出（借出资金），不能买入（正回购）"
+        if order.spends_cash:
+            if not buy_lot_ok(rules, order.qty):
+                return f"委托数量 {order.qty} 不合法：{_lot_rule(rules)}"
+            amount, fee = self._cost(order, order.price, order.qty)
+            need = amount + fee
             if need > self.available_cash:
                 return f"可用资金不足：需要 {need:.2f} 元，可用 {self.available_cash:.2f} 元"
             return ""
         position = self.positions.get(code)
         sellable = position.sellable if position else 0
         if order.qty > sellable:
-            return f"可卖数量不足：委托 {order.qty} 股，可卖 {sellable} 股（当日买入的股票下一交易日才能卖出）"
-        if order.qty != sellable and (order.qty < lot_min or (order.qty - lot_min) % lot_step):
-            return f"委托数量 {order.qty} 不合法：卖出零股须一次卖完"
+            why = "" if rules.t_plus_0 else "（当日买入的股票下一交易日才能卖出）"
+            return f"可卖数量不足：委托 {order.qty} {rules.unit}，可卖 {sellable} {rules.unit}{why}"
+        if not sell_lot_ok(rules, order.qty, sellable):
+            return f"委托数量 {order.qty} 不合法：卖出零股须一次卖完（可卖 {sellable} {rules.unit}）"
         return ""
+
+    def _cost(self, order: SimOrder, price: Decimal, quantity: int) -> tuple[Decimal, Decimal]:
+        """(cash, fee) of buying ``quantity`` at ``price``, or of lending it through a repo."""
+        if order.is_repo:
+            principal = FACE_VALUE * quantity
+            return principal, repo_fee(order.code, principal)
+        amount = price * quantity
+        return amount, self._commission(amount)
 
     def _match(self, order: SimOrder, now: pendulum.DateTime) -> None:
         code = order.code
@@ -857,26 +950,34 @@ class SimulatedOneQuant:
                 return
             fill_price = bid
         quantity = order.remaining
-        if self.partial_fills and quantity > 100:
-            half = (quantity // 2) // 100 * 100
-            quantity = half if half >= 100 else quantity
+        lot = rules_of(code).round_lot or 100
+        if self.partial_fills and quantity > lot:
+            half = (quantity // 2) // lot * lot
+            quantity = half if half >= lot else quantity
         if quantity <= 0:
             return
         self._fill(order, quantity, fill_price, now)
 
     def _fill(self, order: SimOrder, quantity: int, price: Decimal, now: pendulum.DateTime) -> None:
-        amount = price * quantity
-        fee = self._commission(amount)
-        position = self.positions.setdefault(order.code, SimPosition())
-        if order.is_buy:
+        amount, fee = self._cost(order, price, quantity)
+        if order.spends_cash:
             release = order.frozen_cash * quantity / order.remaining
             order.frozen_cash -= release
             self.frozen_cash -= release
             self.cash -= amount + fee
+        if order.is_repo:
+            due = now.date() + datetime.timedelta(days=repo_term(order.code)[1])
+            self.repo_loans.append(RepoLoan(order.code, due, amount, repo_interest(order.code, amount, price)))
+        elif order.is_buy:
+            position = self.positions.setdefault(order.code, SimPosition())
             position.total += quantity
             position.cost += amount + fee
+            if rules_of(order.code).t_plus_0:
+                position.sellable += quantity
         else:
-            fee += (amount * self.stamp_tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            position = self.positions.setdefault(order.code, SimPosition())
+            if board_of(order.code) is not Board.convertible:  # no stamp duty on bonds
+                fee += (amount * self.stamp_tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
             avg = position.cost / position.total if position.total else ZERO
             position.total -= quantity
             position.frozen -= quantity
@@ -886,6 +987,7 @@ class SimulatedOneQuant:
                 del self.positions[order.code]
         order.filled += quantity
         order.filled_amt += amount
+        order.filled_px += price * quantity
         order.status = "2" if order.remaining == 0 else ("8" if order.cancel_at is not None else "1")
         if order.status == "2" and order.frozen_cash:
             self.frozen_cash -= order.frozen_cash
@@ -908,7 +1010,7 @@ class SimulatedOneQuant:
     def _finish_cancel(self, order: SimOrder, now: pendulum.DateTime) -> None:
         remaining = order.remaining
         order.cancel_qty += remaining
-        if order.is_buy:
+        if order.spends_cash:
             self.frozen_cash -= order.frozen_cash
             order.frozen_cash = ZERO
         else:
@@ -927,7 +1029,7 @@ class SimulatedOneQuant:
 
     def _update(self, order: SimOrder, now: pendulum.DateTime) -> None:
         assert self._day is not None
-        avg = (order.filled_amt / order.filled).quantize(Decimal("0.0001")) if order.filled else ZERO
+        avg = (order.filled_px / order.filled).quantize(Decimal("0.0001")) if order.filled else ZERO
         row = [
             format_upd_time(now),
             order.received.strftime("%Y%m%d"),
@@ -970,7 +1072,8 @@ class SimulatedOneQuant:
                 f"{cost}", f"{last}", f"{value.quantize(CENT)}",
             ])
         market_value = sum(value_by_exchange.values(), ZERO)
-        total = self.cash + market_value
+        lent = sum((loan.principal for loan in self.repo_loans), ZERO)  # still the account's money
+        total = self.cash + market_value + lent
         assets = [[
             upd, self.counter_type, self.account_no, "", "CNY", f"{total.quantize(CENT)}",
             f"{self.cash.quantize(CENT)}", f"{self.available_cash.quantize(CENT)}",

@@ -18,13 +18,14 @@ import attrs
 import pendulum
 
 from jqtrade.clock import MARKET_TZ, Clock, LiveClock, SimClock
-from jqtrade.errors import ConfigError, ConfigFileError
-from jqtrade.gates import load_gate
+from jqtrade.errors import ConfigError
+from jqtrade.gates import gate_name, load_gate
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.loader import load_strategy
 from jqtrade.logs import configure_logging
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
+from jqtrade.tasks.config import ConfigValues, read_config
 from jqtrade.tasks.registry import TaskHandle, TaskRecord, TaskRegistry, task_file_stem, task_mode
 from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
 
@@ -101,28 +102,6 @@ def parse_sim_cash(text: str) -> float:
     return value
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """Read option defaults from a TOML file (never executed as Python)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10 only
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigFileError(str(path), "文件不存在") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(str(path), f"TOML 格式错误：{exc}") from None
-    unknown = set(data) - {"options"}
-    if unknown:
-        raise ConfigFileError(str(path), f"未知的表 {sorted(unknown)}；选项请写在 [options] 表中")
-    options = data.get("options", {})
-    if not isinstance(options, Mapping):
-        raise ConfigFileError(str(path), "[options] 应为表")
-    return dict(options)
-
-
 def apply_env(pairs: tuple[tuple[str, str], ...]) -> None:
     """Set the variables; PYTHONPATH entries (``os.pathsep``-separated, or one per ``-e``) also go on sys.path."""
     paths: list[str] = []
@@ -148,8 +127,8 @@ def run_task(spec: TaskSpec) -> int:
     """Load, initialize and run the strategy until stopped; return the exit status."""
     apply_env(spec.env)
     base = Options()
-    if spec.config is not None:
-        base = base.evolve(read_config(spec.config))
+    config = read_config(spec.config) if spec.config is not None else ConfigValues({})
+    base = base.evolve(config.options)
     if spec.runtime_dir is not None:
         base = base.evolve({"runtime_dir": spec.runtime_dir})
     clock = make_clock(spec)
@@ -174,6 +153,8 @@ def run_task(spec: TaskSpec) -> int:
         )
     )
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
+    for warning in config.warnings:
+        task_logger.warning(warning)
     final_state = "failed"
     broker: Optional[_EmbeddedBroker] = None
     try:
@@ -249,7 +230,7 @@ def _gate_factory(spec: TaskSpec) -> Callable[[Options], AbsTradeGate]:
     """The strategy's gate, except the real OneQuant gate under a simulated clock."""
 
     def make(options: Options) -> AbsTradeGate:
-        if spec.simulate is not None and not spec.simulated_broker and (options.trade_gate or "onequant") == "onequant":
+        if spec.simulate is not None and not spec.simulated_broker and gate_name(options.trade_gate) == "onequant":
             raise ConfigError(
                 "--simulate 只模拟时钟：策略开启了账户模块并使用真实的 OneQuant 交易接口，模拟的订单会写进真实的文件单目录；"
                 "请加上 --broker sim 使用内置的模拟券商"

@@ -109,7 +109,20 @@ def test_broker_symbol_round_trip_property(number, exchange):
         ("161725.XSHE", Board.fund, "0.001"),
         ("184801.XSHE", Board.fund, "0.001"),
         ("000001.XSHG", Board.other, "0.01"),
-        ("113050.XSHG", Board.other, "0.01"),
+        ("113050.XSHG", Board.convertible, "0.001"),
+        ("110059.XSHG", Board.convertible, "0.001"),
+        ("111001.XSHG", Board.convertible, "0.001"),
+        ("118000.XSHG", Board.convertible, "0.001"),
+        ("123001.XSHE", Board.convertible, "0.001"),
+        ("127045.XSHE", Board.convertible, "0.001"),
+        ("128136.XSHE", Board.convertible, "0.001"),
+        ("204001.XSHG", Board.repo, "0.005"),
+        ("204182.XSHG", Board.repo, "0.005"),
+        ("131810.XSHE", Board.repo, "0.001"),
+        ("131806.XSHE", Board.repo, "0.001"),
+        ("204005.XSHG", Board.other, "0.01"),  # no such repo
+        ("113050.XSHE", Board.other, "0.01"),  # a bond code on the other exchange
+        ("019547.XSHG", Board.other, "0.01"),  # a treasury bond: rules not modelled
         ("399001.XSHE", Board.other, "0.01"),
     ],
 )
@@ -235,7 +248,7 @@ def test_unknown_security_refused_unless_disabled():
     err = rejected("unsupported_security", "000001.XSHG", 100)
     assert "000001.XSHE" in str(err)  # hints at Ping An Bank
     checked = check_order(
-        "113050.XSHG", 10, LimitOrderStyle(100.123), disabled=frozenset({"unsupported_security"})
+        "019547.XSHG", 10, LimitOrderStyle(100.123), disabled=frozenset({"unsupported_security"})
     )
     assert checked.amount == 10  # lot and tick rules unknown: left to the broker
 
@@ -329,3 +342,132 @@ def test_validate_disabled_checks():
     with pytest.raises(OptionValueError) as info:
         validate_disabled_checks(["bad_lot", "bad_code"])
     assert "bad_code" in str(info.value)
+
+
+# --- convertible bonds (可转债) ----------------------------------------------------------------
+
+BONDS = [
+    "113050.XSHG",
+    "110059.XSHG",
+    "111001.XSHG",
+    "118000.XSHG",
+    "123001.XSHE",
+    "127045.XSHE",
+    "128136.XSHE",
+]
+
+
+@given(st.integers(1, 100_000), st.sampled_from(BONDS))
+def test_convertible_buys_come_in_lots_of_10(amount, code):
+    if amount % 10 == 0:
+        assert check_order(code, amount, LimitOrderStyle(115.5)).amount == amount
+    else:
+        err = rejected("bad_lot", code, amount, LimitOrderStyle(115.5))
+        assert str(amount) in str(err) and "10 张" in str(err)
+
+
+@given(st.integers(90_000, 200_000).map(lambda mills: mills / 1000), st.integers(0, 9))
+def test_convertible_tick_is_a_tenth_of_a_fen(price, extra):
+    style = LimitOrderStyle(round(price + extra / 10_000, 4))
+    if extra == 0:
+        assert check_order("123001.XSHE", 10, style).style == style
+    else:
+        err = rejected("bad_tick", "123001.XSHE", 10, style)
+        assert "可转债" in str(err) and "0.001" in str(err)
+
+
+@given(st.integers(0, 500), st.integers(1, 500))
+def test_convertible_odd_lot_sell_rule(closeable, amount):
+    position = pos("113050.XSHG", closeable)
+    ok = amount <= closeable and amount % 10 in (0, closeable % 10)
+    if ok:
+        assert check_order("113050.XSHG", -amount, position=position).amount == amount
+    else:
+        with pytest.raises(OrderRejectedError) as info:
+            check_order("113050.XSHG", -amount, position=position)
+        assert info.value.reason in ("not_enough_closeable", "odd_lot_sell")
+        assert str(amount) in str(info.value)
+
+
+def test_convertible_sell_messages_speak_of_zhang_and_t_plus_0():
+    err = rejected("odd_lot_sell", "113050.XSHG", -12, position=pos("113050.XSHG", 35))
+    assert "5 张" in str(err)
+    err = rejected("not_enough_closeable", "113050.XSHG", -40, position=pos("113050.XSHG", 35))
+    assert "当日买入当日可卖" in str(err) and "35" in str(err)
+
+
+def test_convertible_cash_check_uses_the_price_per_zhang():
+    assert (
+        check_order("113050.XSHG", 100, LimitOrderStyle(115.0), available_cash=11_500).amount == 100
+    )
+    err = rejected(
+        "not_enough_cash", "113050.XSHG", 100, LimitOrderStyle(115.001), available_cash=11_500
+    )
+    assert "100 张" in str(err)
+
+
+# --- reverse repos (国债逆回购) ----------------------------------------------------------------
+
+REPOS = ["204001.XSHG", "204007.XSHG", "204182.XSHG", "131810.XSHE", "131801.XSHE", "131806.XSHE"]
+
+
+@given(st.integers(1, 100_000), st.sampled_from(REPOS))
+def test_repo_lends_with_a_sell_in_steps_of_10_zhang(amount, code):
+    if amount % 10 == 0:
+        checked = check_order(code, -amount, LimitOrderStyle(2.0), position=Position.empty(code))
+        assert checked.action is OrderAction.close and checked.amount == amount  # tradeSide 2
+    else:
+        err = rejected("bad_lot", code, -amount, LimitOrderStyle(2.0))
+        assert str(amount) in str(err) and "1,000 元" in str(err)
+
+
+@given(st.integers(1, 100_000), st.sampled_from(REPOS))
+def test_repo_buy_is_borrowing_and_refused(amount, code):
+    err = rejected("unsupported_security", code, amount, LimitOrderStyle(2.0))
+    assert "只能卖出" in str(err) and "负数" in str(err)
+    # a qualified investor may leave 正回购 to the broker
+    lots = 10 * amount  # the lot rule still applies
+    assert check_order(code, lots, disabled=frozenset({"unsupported_security"})).amount == lots
+
+
+@given(st.integers(100, 10_000), st.integers(0, 4))
+def test_repo_rate_ticks(rate_mills, extra):
+    rate = rate_mills / 1000 + extra / 10_000  # a rate in % with up to four decimals
+    style = LimitOrderStyle(round(rate, 4))
+    sh_ok = extra == 0 and rate_mills % 5 == 0
+    if sh_ok:
+        check_order("204001.XSHG", -10, style)
+    else:
+        err = rejected("bad_tick", "204001.XSHG", -10, style)
+        assert "0.005" in str(err) and "年化利率" in str(err)
+    if extra == 0:
+        check_order("131810.XSHE", -10, style)
+    else:
+        assert "0.001" in str(rejected("bad_tick", "131810.XSHE", -10, style))
+
+
+@pytest.mark.parametrize("style", [LimitOrderStyle(2.5), LimitOrderStyle(0), MarketOrderStyle()])
+def test_repo_cash_check_is_amount_times_100_yuan(style):
+    assert check_order("131810.XSHE", -100, style, available_cash=10_000).amount == 100
+    err = rejected("not_enough_cash", "131810.XSHE", -100, style, available_cash=9_999.99)
+    assert "10,000.00" in str(err) and "借出" in str(err)
+
+
+def test_repo_needs_nothing_closeable_and_skips_the_odd_lot_rule():
+    held_nothing = Position.empty("204001.XSHG")
+    assert (
+        check_order("204001.XSHG", -1000, LimitOrderStyle(1.8), position=held_nothing).amount
+        == 1000
+    )
+
+
+def test_absurd_repo_loan_is_refused_even_with_the_cash_check_off():
+    err = rejected(
+        "bad_amount",
+        "204001.XSHG",
+        -10_000_000,
+        LimitOrderStyle(2.0),
+        available_cash=100.0,
+        disabled=frozenset(DISABLEABLE_CHECKS),
+    )
+    assert "1000 倍" in str(err)

@@ -515,3 +515,21 @@ def test_order_ids_are_dated_and_day_only_rolls_forward(tmp_path):
     account = make_account(tmp_path, lagging())
     oid = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
     assert oid.isdigit() and oid[:6] == "240603" and datetime.date(2024, 6, 3) == account.day
+
+
+def test_lending_cash_in_a_reverse_repo_shows_as_cash_gone_not_as_a_sell(tmp_path):
+    gate = lagging()
+    account = make_account(tmp_path, gate)
+    account.order("204001.XSHG", -100, LimitOrderStyle(2.0))  # GC001: lend 100 张 x 100 yuan
+    view = account.portfolio
+    assert view.available_cash == pytest.approx(100_000 - 10_000)
+    assert view.long_positions["600000.XSHG"].closeable_amount == 1000
+    assert "204001.XSHG" not in view.long_positions
+
+
+def test_order_value_rounds_to_the_lot_of_the_instrument(tmp_path):
+    gate = lagging(cash=1_000_000)
+    account = make_account(tmp_path, gate)
+    account.order_value("113050.XSHG", 12_345, LimitOrderStyle(120.0))  # a convertible bond: lots of 10 张
+    account.order_value("600000.XSHG", 12_345, LimitOrderStyle(8.0))
+    assert [row["amount"] for row in gate.peek_orders()] == [100, 1500]

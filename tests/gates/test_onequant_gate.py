@@ -119,7 +119,8 @@ def test_missing_default_folders_are_listed(tmp_path: Path) -> None:
     ("options", "word"),
     [
         ({"order_dir": "/no/such/folder"}, "order_dir"),
-        ({"counter_type": "XX0"}, "counter_type"),
+        ({"counter_type": "U,M0"}, "counter_type"),  # would break the CSV line
+        ({"counter_type": ""}, "counter_type"),
         ({"account_type": "FUTURE"}, "account_type"),
         ({"algo_type": "TWAP"}, "algo_type"),
         ({"file_encoding": "no-such-codec"}, "file_encoding"),
@@ -131,6 +132,50 @@ def test_bad_options_name_the_option(tmp_path: Path, options: dict[str, Any], wo
     values = {"account_no": "1", "order_dir": str(tmp_path), **options}
     with pytest.raises(GateConfigError, match=word):
         OneQuantTradeGate().setup(values)
+
+
+def test_the_default_folders_of_every_known_install() -> None:
+    assert DEFAULT_ORDER_DIRS == (
+        r"C:\Ax\国投OneQuant\csvTemplate\DMA算法",  # after the 2024 rename; jqtrade 1.0.2's default
+        r"C:\Ax\安信OneQuant\csvTemplate\DMA算法",  # the folder jqtrade 1.0's users were told about
+        r"C:\Ax\安信OneQuant\AxOneQuant\csvTemplate\DMA算法",  # older installs
+    )
+
+
+def test_several_default_folders_present_take_the_first_and_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from jqtrade.gates import onequant
+
+    folders = [tmp_path / name for name in ("guotou", "anxin", "old")]
+    for folder in folders[1:]:
+        folder.mkdir()
+    monkeypatch.setattr(onequant, "DEFAULT_ORDER_DIRS", tuple(map(str, folders)))
+    gate = OneQuantTradeGate()
+    with caplog.at_level(logging.WARNING, logger="jqtrade.gates.onequant"):
+        gate.setup({"account_no": "1"})
+    assert gate.config.order_dir == folders[1]
+    assert any(str(folders[2]) in r.getMessage() and "order_dir" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("counter", ["UMC", "UFC", "XX0", "UF0"])
+def test_counter_types_jqtrade_1_allowed_are_sent_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, counter: str
+) -> None:
+    gate = OneQuantTradeGate()
+    with caplog.at_level(logging.WARNING, logger="jqtrade.gates.onequant"):
+        gate.setup({"account_no": "1", "order_dir": str(tmp_path), "counter_type": counter})
+    assert gate.config.counter_type == counter
+    warned = [r.getMessage() for r in caplog.records if counter in r.getMessage()]
+    assert len(warned) == 1, caplog.text
+    if counter in ("UMC", "UFC"):
+        assert "信用" in warned[0]
+
+
+def test_the_default_counter_type_is_quiet(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="jqtrade.gates.onequant"):
+        OneQuantTradeGate().setup({"account_no": "1", "order_dir": str(tmp_path), "counter_type": "UM0"})
+    assert "counter_type" not in caplog.text
 
 
 def test_options_from_gate_options_and_lead_defaults(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -9,11 +10,15 @@ from typing import Any
 
 import pendulum
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from jqtrade.account.checks import check_order
+from jqtrade.account.codes import board_of, tick_size
+from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle
+from jqtrade.account.portfolio import Position
 from jqtrade.clock import MARKET_TZ, LiveClock
-from jqtrade.errors import SnapshotUnusableError
+from jqtrade.errors import OrderRejectedError, SnapshotUnusableError
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
     ALGO_ORDER_STOP_HEADER,
@@ -22,7 +27,15 @@ from jqtrade.gates.onequant_files import (
     LockedAppender,
 )
 from jqtrade.gates.onequant_snapshot import read_snapshot_rows
-from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, build_parser, main, price_limits
+from jqtrade.gates.sim import (
+    PriceFeed,
+    SimulatedOneQuant,
+    build_parser,
+    main,
+    price_limits,
+    repo_fee,
+    round_tick,
+)
 
 T0 = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
 ACCOUNT = "123"
@@ -390,3 +403,164 @@ def test_run_forever_stops_on_the_event(tmp_path: Path) -> None:
     stop.set()
     worker.join(5)
     assert not worker.is_alive()
+
+
+# --- convertible bonds and reverse repos ------------------------------------------------------
+
+
+def test_walk_prices_of_bonds_and_repos_are_plausible() -> None:
+    feed = PriceFeed(3)
+    for code in ("113050.XSHG", "123001.XSHE", "110059.XSHG"):
+        price = feed.price(code, T0)
+        assert Decimal(90) <= price <= Decimal(140) and price % Decimal("0.001") == 0, (code, price)
+        low, high = price_limits(code, feed.prev_close(code, T0.date()))
+        assert low == round_tick(feed.prev_close(code, T0.date()) * Decimal("0.8"), Decimal("0.001"))
+        assert high == round_tick(feed.prev_close(code, T0.date()) * Decimal("1.2"), Decimal("0.001"))
+    for code, tick in (("204001.XSHG", "0.005"), ("131810.XSHE", "0.001")):
+        rate = feed.price(code, T0)
+        assert Decimal("1.2") <= rate <= Decimal("3.3") and rate % Decimal(tick) == 0, (code, rate)
+
+
+def test_convertible_bond_is_t_plus_0_without_stamp_duty(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, prices={"113050.XSHG": 115.0}, stamp_tax_rate=0.001)
+    broker.order("buy", "113050.SH", "1", 30, "115.5")
+    broker.poll(1)
+    broker.order("sell", "113050.SH", "2", 30, "114.5")  # the same day
+    broker.poll(1)
+    rows = broker.new_rows("orderUpdate")
+    assert broker.statuses("buy", rows)[-1] == "2" and broker.statuses("sell", rows)[-1] == "2"
+    trades = broker.new_rows("tradeUpdate")
+    assert [(t["filledQty"], t["filledPrice"]) for t in trades] == [("30", "115.001"), ("30", "114.999")]
+    # 30 × 115.001 + 5 commission out, 30 × 114.999 - 5 in: no stamp duty on a bond
+    assert broker.sim.cash == Decimal(100_000) - Decimal("3450.03") - 5 + Decimal("3449.97") - 5
+    assert "113050.XSHG" not in broker.sim.positions
+
+
+@pytest.mark.parametrize(
+    ("symbol", "side", "qty", "price", "reason"),
+    [
+        ("113050.SH", "1", 15, "115.5", "10 张"),
+        ("123001.SZ", "1", 10, "115.0005", "最小价格变动单位"),
+        ("113050.SH", "1", 10, "140", "涨跌停"),
+        ("113050.SH", "2", 10, "114", "可卖数量不足"),
+        ("204001.SH", "1", 10, "2.0", "只能卖出"),
+        ("204001.SH", "2", 15, "2.0", "10 张"),
+        ("204001.SH", "2", 10, "2.001", "最小价格变动单位"),
+        ("131810.SZ", "2", 1010, "2.0", "可用资金不足"),
+    ],
+)
+def test_bond_and_repo_rejections(tmp_path: Path, symbol: str, side: str, qty: int, price: str, reason: str) -> None:
+    broker = Broker(tmp_path, prices={"113050.XSHG": 115.0, "123001.XSHE": 110.0, "204001.XSHG": 2.0, "131810.XSHE": 2.0})
+    broker.poll()
+    broker.order("x", symbol, side, qty, price)
+    broker.poll(1)
+    final = broker.new_rows("orderUpdate")[-1]
+    assert final["status"] == "5" and reason in final["text"], final["text"]
+    assert broker.sim.frozen_cash == 0
+
+
+def test_reverse_repo_lends_cash_and_pays_it_back_with_interest(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, prices={"131810.XSHE": 2.0}, snapshot_interval=0.0)
+    broker.poll()
+    broker.order("repo", "131810.SZ", "2", 500, "1.9")  # lend 50,000 yuan at 1.9 % or better
+    broker.poll(1)
+    rows = broker.new_rows("orderUpdate")
+    assert broker.statuses("repo", rows) == ["7", "0", "2"]
+    assert (rows[-1]["avgPrice"], rows[-1]["filledAmt"]) == ("1.9990", "50000.00")
+    trades = broker.new_rows("tradeUpdate")
+    assert [(t["tradeSide"], t["filledQty"], t["filledPrice"], t["filledAmt"]) for t in trades] == [
+        ("2", "500", "1.999", "50000.00")
+    ]
+    assert broker.sim.cash == Decimal(100_000) - 50_000 - Decimal("0.50")  # 0.001 % for one day
+    assert broker.sim.positions == {} and broker.sim.frozen_cash == 0
+    broker.poll(1)
+    cash = broker.cash()
+    assert (cash["enabledBalance"], cash["totalAsset"]) == ("49999.50", "99999.50")  # lent money is still assets
+    broker.poll(24 * 3600)  # next day: principal and one day of interest at 1.999 %
+    interest = (Decimal(50_000) * Decimal("1.999") / 100 / 365).quantize(Decimal("0.01"))
+    assert broker.sim.cash == Decimal("99999.50") + interest and broker.sim.repo_loans == []
+
+
+def test_reverse_repo_is_no_initial_position(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="国债逆回购"):
+        SimulatedOneQuant(tmp_path, ACCOUNT, positions={"204001.XSHG": 10})
+
+
+# --- the simulator and check_order agree ------------------------------------------------------
+
+AGREE_PRICES = {
+    "600000.XSHG": 60.0,
+    "688001.XSHG": 50.0,
+    "510300.XSHG": 3.5,
+    "113050.XSHG": 115.5,
+    "123001.XSHE": 108.2,
+    "204001.XSHG": 2.0,
+    "204007.XSHG": 1.8,
+    "131810.XSHE": 1.985,
+    "900901.XSHG": 0.5,  # a B share: rules unknown to both
+}
+AGREE_HELD = {"600000.XSHG": 1050, "688001.XSHG": 250, "113050.XSHG": 35}
+AGREE_CASH = 1_000_000
+
+
+def _sim_verdict(broker: Broker, order_id: str) -> bool:
+    results = [r for r in broker.new_rows("execResult") if r["custBatchNo"] == order_id]
+    if results and results[-1]["status"] == "1":
+        return False
+    return "5" not in broker.statuses(order_id, broker.new_rows("orderUpdate"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.sampled_from(sorted(AGREE_PRICES)),
+    amount=st.one_of(
+        st.integers(1, 20_000),
+        st.integers(1, 1100),
+        st.integers(1, 2000).map(lambda n: 10 * n),
+        st.integers(1, 200).map(lambda n: 100 * n),
+        st.sampled_from([5, 15, 35, 50, 201, 250, 1050]),
+    ),
+    sell=st.booleans(),
+    move=st.integers(-50, 50),
+    grid=st.sampled_from(["market", "tick", "tick", "tick", "0.01", "0.005", "0.001", "0.0005"]),
+)
+def test_check_order_and_the_simulator_accept_the_same_orders(
+    code: str, amount: int, sell: bool, move: int, grid: str
+) -> None:
+    """Random codes, amounts and prices: refused by check_order exactly when the simulated
+    broker refuses them (cash without fees; prices inside the day's limits)."""
+    with tempfile.TemporaryDirectory() as folder:
+        broker = Broker(
+            Path(folder), cash=AGREE_CASH, prices=AGREE_PRICES, positions=AGREE_HELD,
+            commission_rate=0, min_commission=0, stamp_tax_rate=0,
+        )
+        broker.poll()
+        base = Decimal(str(AGREE_PRICES[code]))
+        if grid == "market":
+            price_text, style = "0", MarketOrderStyle()
+        else:
+            step = tick_size(code) if grid == "tick" else Decimal(grid)
+            price = round_tick(base * (1 + Decimal(move) / 1000), step).normalize()
+            price_text, style = f"{price:f}", LimitOrderStyle(float(price))
+        known = board_of(code).value != "other"
+        reference = None
+        if grid == "market" and known:
+            low, high = price_limits(code, broker.sim.feed.prev_close(code, T0.date()))
+            reference = float(min(base + tick_size(code), high))
+        cash = Decimal(AGREE_CASH)
+        if known and board_of(code).value == "repo":
+            cash -= repo_fee(code, Decimal(100) * amount)  # check_order leaves fees to the broker
+        held = AGREE_HELD.get(code, 0)
+        try:
+            check_order(
+                code, -amount if sell else amount, style,
+                position=Position(code=code, total_amount=held, closeable_amount=held),
+                available_cash=float(cash), reference_price=reference,
+            )
+            accepted = True
+        except OrderRejectedError:
+            accepted = False
+        broker.order("o", code.replace("XSHG", "SH").replace("XSHE", "SZ"), "2" if sell else "1", amount, price_text)
+        broker.poll(1)
+        event(f"{board_of(code).value} accepted={accepted}")
+        assert _sim_verdict(broker, "o") is accepted, broker.new_rows("orderUpdate")
