@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from jqtrade import __version__
+from jqtrade import __version__, streams
 from jqtrade.errors import JqTradeError
 
 EXIT_USER_ERROR = 2
@@ -187,6 +187,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    # Every print below (ours, rich's, logging's, the strategy's) goes through these two
+    # streams: a GBK pipe or console must never make a print raise UnicodeEncodeError.
+    streams.install()
     parser = build_parser()
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw[:1] == ["sim"]:

@@ -14,6 +14,7 @@ event loop re-plans its jobs after a backward step (see :mod:`jqtrade.loop`).
 from __future__ import annotations
 
 import datetime
+import sys
 import threading
 import time
 from typing import Callable, NamedTuple, Optional, Protocol, Union, runtime_checkable
@@ -25,6 +26,18 @@ MARKET_TZ = pendulum.timezone("Asia/Shanghai")
 #: The live clock re-reads the wall clock at least this often while waiting, so a clock step,
 #: a laptop sleep or a poll request is noticed within a second.
 MAX_WAIT_SLICE = 1.0
+
+#: The slice on Windows. There a lock wait with a timeout is not interrupted by Ctrl+C: Python
+#: runs its SIGINT handler (which wakes the clock) only once the wait returns by itself, so the
+#: slice bounds how late a signal is seen. A quarter second keeps a stop within half a second
+#: even where no console handler wakes the clock at once (see ``jqtrade.tasks.runner``).
+WINDOWS_WAIT_SLICE = 0.25
+
+
+def default_wait_slice(platform: Optional[str] = None) -> float:
+    """The longest single lock wait of a :class:`LiveClock` on ``platform`` (default: this one)."""
+    return WINDOWS_WAIT_SLICE if (platform or sys.platform) == "win32" else MAX_WAIT_SLICE
+
 
 #: A wall-clock reading more than this many seconds away from what the elapsed time explains
 #: is a step, not drift or an NTP nudge.
@@ -71,7 +84,7 @@ class Clock(Protocol):
 
 
 class LiveClock:
-    """Wall-clock time, waiting in slices of at most one second.
+    """Wall-clock time, waiting in slices of at most one second (a quarter second on Windows).
 
     ``time_source`` returns the wall time as epoch seconds or as an aware datetime; it
     defaults to the system clock (``time.time``). It must move with real time, as a real wall
@@ -83,7 +96,8 @@ class LiveClock:
 
     The wait blocks on a bare lock that :meth:`wake` releases. Unlike ``threading.Event.set``,
     which takes an internal lock, releasing a lock never blocks, so a signal handler that
-    interrupts the waiting thread itself can wake it without risking a deadlock.
+    interrupts the waiting thread itself can wake it without risking a deadlock. ``max_slice``
+    defaults to :func:`default_wait_slice` for this platform.
     """
 
     is_simulated = False
@@ -93,12 +107,12 @@ class LiveClock:
 
     def __init__(
         self,
-        max_slice: float = MAX_WAIT_SLICE,
+        max_slice: Optional[float] = None,
         *,
         time_source: Optional[TimeSource] = None,
         step_tolerance: float = STEP_TOLERANCE,
     ) -> None:
-        self._max_slice = max_slice
+        self._max_slice = default_wait_slice() if max_slice is None else max_slice
         self._source = time_source
         self._tolerance = step_tolerance
         self._offset: Optional[float] = None  # wall minus monotonic time at the last reading

@@ -25,6 +25,7 @@
      │    ├── GateLockTimeoutError (TimeoutError)  文件锁超时
      │    ├── GateWriteError (OSError)             写委托/撤单文件失败（磁盘满、无权限……），订单可能已部分写入
      │    └── SnapshotUnusableError                资金/持仓快照不完整或格式不对（沿用上次完整快照并标记过期）
+     ├── FileBusyError (PermissionError)    文件一直被其他程序占用（替换失败，重试后仍不行）
      └── TaskError
           ├── TaskAlreadyRunningError             同名任务已在运行
           ├── TaskNotFoundError (LookupError)     找不到要停止的任务
@@ -38,6 +39,7 @@ working. Each class builds its message in ``__init__`` so that raising sites sta
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
@@ -238,6 +240,29 @@ class SnapshotUnusableError(GateError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+class FileBusyError(JqTradeError, PermissionError):
+    """A file stayed held by another program (or unwritable) for the whole retry period."""
+
+    def __init__(
+        self, path: Path, action: str, seconds: float, attempts: int, cause: OSError
+    ) -> None:
+        super().__init__(
+            cause.errno,
+            f"无法{action}文件 {path}：重试 {seconds:g} 秒（{attempts} 次）后仍被拒绝，"
+            f"文件可能被其他程序占用（杀毒软件、索引或备份程序，或用编辑器、Excel 打开了它），"
+            f"或没有写入权限。请关闭占用它的程序后重试（系统错误：{cause.strerror or cause}）",
+        )
+        self.path = Path(path)
+        self.action = action
+        self.attempts = attempts
+
+    def __str__(self) -> str:  # PermissionError would print "[Errno 13] ..." first
+        return str(self.args[1])
 
 
 # --- tasks ---------------------------------------------------------------------------------

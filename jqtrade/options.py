@@ -245,6 +245,52 @@ def _callback_error(value: Any) -> str:
     return _text("on_callback_error", choices=("log", "stop"))(value)
 
 
+def _limit(name: str, *, integer: bool = True, maximum: Optional[float] = None, unit: str = "") -> Callable[[Any], Any]:
+    """A risk limit: ``None`` (not set: ``risk.toml`` or the built-in default), 0 (no limit) or more."""
+    kind = "整数" if integer else "数字"
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+            raise OptionValueError(name, value, f"应为 ≥ 0 的{kind}{unit}（0 表示不限制，None 表示用 risk.toml 或内置默认值）")
+        if not math.isfinite(value) or value < 0 or (maximum is not None and value > maximum):
+            bound = f"0~{maximum:g}" if maximum is not None else "≥ 0"
+            raise OptionValueError(name, value, f"应为 {bound} 的有限{kind}{unit}（0 表示不限制）")
+        return value if integer else float(value)
+
+    return convert
+
+
+def _loss_action(value: Any) -> Optional[str]:
+    return _text("risk_daily_loss_action", choices=("reducing", "halted"), optional=True)(value)
+
+
+#: Built-in defaults, used when neither the strategy, ``--config`` nor ``risk.toml`` sets a
+#: limit (0 = no limit). Why these numbers: ``docs/risk.md``.
+RISK_DEFAULTS: Mapping[str, Any] = {
+    "risk_max_orders_per_second": 200,
+    "risk_max_orders_per_minute": 600,
+    "risk_max_orders_per_day": 2000,
+    "risk_max_cancels_per_day": 2000,
+    "risk_max_active_orders": 200,
+    "risk_max_order_shares": 1_000_000,
+    "risk_max_order_value": 10_000_000,
+    "risk_max_position_value": 0,
+    "risk_max_turnover": 0,
+    "risk_duplicate_window": 0,
+    "risk_max_daily_loss_pct": 0,
+    "risk_max_daily_loss_value": 0,
+    "risk_daily_loss_action": "reducing",
+}
+
+
+def _risk(name: str, text: str, type_text: str) -> dict[str, Any]:
+    default = RISK_DEFAULTS[name]
+    shown = repr(default) if isinstance(default, str) else (f"{default:,}" if default else "0（不限制）")
+    return _doc("account", f"风控：{text}；不设置时用运行时目录下 risk.toml 的值，否则为 {shown}（见“风控限制”一章）", type_text)
+
+
 @attrs.frozen(kw_only=True)
 class Options:
     """The validated options of one strategy process."""
@@ -317,6 +363,60 @@ class Options:
     gate_options: dict[str, Any] = attrs.field(
         factory=dict, converter=_gate_options,
         metadata=_doc("account", "自定义交易接口的专用选项，原样传给接口的 setup", "dict"),
+    )
+
+    # --- risk limits (jqtrade.account.risk; None: risk.toml, else the built-in default) -----
+    risk_max_orders_per_second: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_orders_per_second", unit="（笔）"),
+        metadata=_risk("risk_max_orders_per_second", "本任务每秒最多下单笔数，0 不限制", "int（笔）"),
+    )
+    risk_max_orders_per_minute: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_orders_per_minute", unit="（笔）"),
+        metadata=_risk("risk_max_orders_per_minute", "本任务每分钟最多下单笔数，0 不限制", "int（笔）"),
+    )
+    risk_max_orders_per_day: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_orders_per_day", unit="（笔）"),
+        metadata=_risk("risk_max_orders_per_day", "全账户（所有任务合计）每天最多下单笔数，0 不限制", "int（笔）"),
+    )
+    risk_max_cancels_per_day: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_cancels_per_day", unit="（笔）"),
+        metadata=_risk("risk_max_cancels_per_day", "全账户（所有任务合计）每天最多撤单笔数，0 不限制", "int（笔）"),
+    )
+    risk_max_active_orders: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_active_orders", unit="（个）"),
+        metadata=_risk("risk_max_active_orders", "本任务同时未结束的订单最多几个，0 不限制", "int（个）"),
+    )
+    risk_max_order_shares: Optional[int] = attrs.field(
+        default=None, converter=_limit("risk_max_order_shares", unit="（股/张）"),
+        metadata=_risk("risk_max_order_shares", "单笔最多多少股（张），0 不限制", "int（股）"),
+    )
+    risk_max_order_value: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_max_order_value", integer=False, unit="（元）"),
+        metadata=_risk("risk_max_order_value", "单笔最大金额（元，数量 × 限价，市价单按最新价估算），0 不限制", "float（元）"),
+    )
+    risk_max_position_value: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_max_position_value", integer=False, unit="（元）"),
+        metadata=_risk("risk_max_position_value", "买入后单个证券的持仓市值上限（元，含未成交的挂单），0 不限制", "float（元）"),
+    )
+    risk_max_turnover: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_max_turnover", integer=False, unit="（元）"),
+        metadata=_risk("risk_max_turnover", "全账户每天下单金额合计上限（元，买卖都算），0 不限制", "float（元）"),
+    )
+    risk_duplicate_window: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_duplicate_window", integer=False, maximum=86400, unit="（秒）"),
+        metadata=_risk("risk_duplicate_window", "同一代码、方向、数量、价格的订单在这么多秒内再次下单时拒绝，0 不检查", "float（秒）"),
+    )
+    risk_max_daily_loss_pct: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_max_daily_loss_pct", integer=False, maximum=100, unit="（%）"),
+        metadata=_risk("risk_max_daily_loss_pct", "总资产比当天第一份快照下跌超过这个百分比时切换交易状态，0 不检查", "float（%）"),
+    )
+    risk_max_daily_loss_value: Optional[float] = attrs.field(
+        default=None, converter=_limit("risk_max_daily_loss_value", integer=False, unit="（元）"),
+        metadata=_risk("risk_max_daily_loss_value", "总资产比当天第一份快照减少超过这么多元时切换交易状态，0 不检查", "float（元）"),
+    )
+    risk_daily_loss_action: Optional[str] = attrs.field(
+        default=None, converter=_loss_action,
+        metadata=_risk("risk_daily_loss_action", "日内亏损超限后的交易状态：'reducing' 只减仓，'halted' 暂停交易", "str"),
     )
 
     # --- OneQuant DMA gate -------------------------------------------------------------------

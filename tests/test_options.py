@@ -40,6 +40,20 @@ DEFAULTS = {
     "file_encoding": None,
     "sync_retry_kwargs": {"max_attempts": 3, "attempt_internal": 0.15},
     "ignore_error_line": True,
+    # risk limits: None = not set (risk.toml, else the built-in default in RISK_DEFAULTS)
+    "risk_max_orders_per_second": None,
+    "risk_max_orders_per_minute": None,
+    "risk_max_orders_per_day": None,
+    "risk_max_cancels_per_day": None,
+    "risk_max_active_orders": None,
+    "risk_max_order_shares": None,
+    "risk_max_order_value": None,
+    "risk_max_position_value": None,
+    "risk_max_turnover": None,
+    "risk_duplicate_window": None,
+    "risk_max_daily_loss_pct": None,
+    "risk_max_daily_loss_value": None,
+    "risk_daily_loss_action": None,
 }
 
 
@@ -57,6 +71,14 @@ def test_every_option_is_documented_in_chinese():
         assert field.metadata.get("group") in ("scheduler", "account", "gate"), field.name
         doc = field.metadata.get("doc", "")
         assert doc and any("\u4e00" <= ch <= "\u9fff" for ch in doc), field.name
+
+
+def test_risk_defaults_name_exactly_the_risk_options():
+    from jqtrade.options import RISK_DEFAULTS
+
+    assert set(RISK_DEFAULTS) == {name for name in OPTION_NAMES if name.startswith("risk_")}
+    limits = Options().evolve(dict(RISK_DEFAULTS))  # every built-in default is a valid value
+    assert all(getattr(limits, name) == value for name, value in RISK_DEFAULTS.items())
 
 
 def test_only_schedule_options_may_change_once_the_account_runs():
@@ -103,6 +125,19 @@ def test_account_is_enabled_by_use_account_or_an_account_number():
         ("file_encoding", "utf8", "utf-8"),
         ("sync_retry_kwargs", {"max_attempts": 5}, {"max_attempts": 5, "attempt_internal": 0.15}),
         ("ignore_error_line", False, False),
+        ("risk_max_orders_per_second", 5, 5),
+        ("risk_max_orders_per_minute", 0, 0),
+        ("risk_max_orders_per_day", 5000, 5000),
+        ("risk_max_cancels_per_day", None, None),
+        ("risk_max_active_orders", 50, 50),
+        ("risk_max_order_shares", 100_000, 100_000),
+        ("risk_max_order_value", 2_000_000, 2_000_000.0),
+        ("risk_max_position_value", 500_000.5, 500_000.5),
+        ("risk_max_turnover", 0, 0.0),
+        ("risk_duplicate_window", 3, 3.0),
+        ("risk_max_daily_loss_pct", 2.5, 2.5),
+        ("risk_max_daily_loss_value", 10_000, 10_000.0),
+        ("risk_daily_loss_action", " halted ", "halted"),
     ],
 )
 def test_valid_values_are_normalized(key, value, expected):
@@ -159,6 +194,19 @@ INVALID = [
     ("sync_retry_kwargs", {"retries": 3}),
     ("sync_retry_kwargs", 3),
     ("ignore_error_line", "True"),
+    ("risk_max_orders_per_second", -1),
+    ("risk_max_orders_per_minute", 2.5),
+    ("risk_max_orders_per_day", "2000"),
+    ("risk_max_cancels_per_day", True),
+    ("risk_max_active_orders", -3),
+    ("risk_max_order_shares", 1e6),
+    ("risk_max_order_value", float("inf")),
+    ("risk_max_position_value", -1),
+    ("risk_max_turnover", "1e6"),
+    ("risk_duplicate_window", 100_000),
+    ("risk_max_daily_loss_pct", 150),
+    ("risk_max_daily_loss_value", float("nan")),
+    ("risk_daily_loss_action", "stop"),
 ]
 
 

@@ -31,9 +31,18 @@ from jqtrade.account.models import (
 from jqtrade.account.order import Order, OrderChange, OrdersView
 from jqtrade.account.overlay import Mark, Overlay, limit_up_estimate
 from jqtrade.account.portfolio import Portfolio, Position
+from jqtrade.account.risk import (
+    RiskGuard,
+    RiskLimits,
+    RiskOrder,
+    TradingState,
+    TradingStateChange,
+    read_risk_file,
+)
+from jqtrade.account.risk_store import STORE_NAME, RiskStore, account_key
 from jqtrade.account.sessions import outside_order_hours
 from jqtrade.calendar import TradingCalendar
-from jqtrade.clock import Clock
+from jqtrade.clock import MARKET_TZ, Clock
 from jqtrade.errors import (
     GateError,
     GateWriteError,
@@ -82,12 +91,22 @@ def _lent_face(code: str) -> Optional[Decimal]:
         return None
 
 
-def _report_time(report: Mapping[str, Any]) -> Optional[pendulum.DateTime]:
+def _report_time(report: Mapping[str, Any], day: Optional[datetime.date]) -> Optional[pendulum.DateTime]:
+    """The broker's time of a report: a datetime, or a time of day ``HHMMSS[.ffffff]`` on the
+    trading day (OneQuant's ``updTime``, parsed only for the reports that change an order)."""
     value = report.get("update_time")
     if isinstance(value, pendulum.DateTime):
         return value
     if isinstance(value, datetime.datetime):
         return pendulum.instance(value)
+    if isinstance(value, str) and day is not None:
+        whole, _, fraction = value.strip().partition(".")
+        if len(whole) in (5, 6) and whole.isdigit() and (not fraction or fraction.isdigit()):
+            whole = whole.zfill(6)
+            hour, minute, second = int(whole[:2]), int(whole[2:4]), int(whole[4:])
+            micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+            if hour < 24 and minute < 60 and second < 60:
+                return pendulum.datetime(day.year, day.month, day.day, hour, minute, second, micro, tz=MARKET_TZ)
     return None
 
 
@@ -146,6 +165,43 @@ class Account:
         self.day: Optional[datetime.date] = None
         self._journal: Optional[OrderJournal] = None
         self._ids: Optional[OrderIdAllocator] = None
+        self._active: set[str] = set()  # ids of today's unfinished orders (risk_max_active_orders)
+        # Risk limits: the strategy's options over <runtime_dir>/risk.toml over the defaults; the
+        # shared counts live with the journal (a simulated run's own folder keeps them apart).
+        limits = RiskLimits.resolve(options, read_risk_file(Path(options.runtime_dir), options.account_no))
+        store = RiskStore(self.runtime_dir / STORE_NAME, account_key(getattr(gate, "name", "gate"), options.account_no))
+        self._risk = RiskGuard(limits, store, task=task_name)
+
+    # -- trading state ----------------------------------------------------------------------
+
+    @property
+    def trading_state(self) -> TradingState:
+        """``active``, ``reducing`` (only sells of held securities) or ``halted`` (no new orders)."""
+        return self._risk.state
+
+    @property
+    def risk_limits(self) -> RiskLimits:
+        return self._risk.limits
+
+    @property
+    def on_trading_state_change(self) -> Optional[Callable[[TradingStateChange], None]]:
+        """Called (on the loop thread) with a :class:`TradingStateChange` after each change."""
+        return self._risk.on_change
+
+    @on_trading_state_change.setter
+    def on_trading_state_change(self, listener: Optional[Callable[[TradingStateChange], None]]) -> None:
+        self._risk.on_change = listener
+
+    def set_trading_state(self, state: Union[TradingState, str], reason: str, *, source: str = "command") -> Optional[TradingStateChange]:
+        """Switch the trading state; returns the change, or ``None`` if it was the state already.
+
+        Going back to ``active`` also marks today's daily-loss switch as resumed, so a restart
+        today does not restore it."""
+        change = self._risk.set_state(TradingState(state), reason, source=source)
+        if change is not None:
+            log = logger.info if change.new is TradingState.active else logger.warning
+            log("交易状态 %s → %s（%s）：%s", change.old.value, change.new.value, change.new.label, reason)
+        return change
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -153,6 +209,7 @@ class Account:
         """Open today's journal, restore today's orders, and do a first sync."""
         self._started_at = self.clock.now()
         self._open_day(self._started_at.date())
+        self._risk.start(str(self.day))
         if self.options.sync_order:
             self.sync_orders(quiet=True)
         if self.options.sync_balance:
@@ -162,6 +219,7 @@ class Account:
     def close(self) -> None:
         if self._journal is not None:
             self._journal.close()
+        self._risk.close()
         self.gate.close()
 
     def _open_day(self, day: datetime.date) -> None:
@@ -176,11 +234,14 @@ class Account:
         self._resend_cancels.clear()
         self._unjournaled_sent.clear()
         self._unjournaled.clear()
+        self._active.clear()
         self._journal = OrderJournal(self.runtime_dir / "journal", self.task_name, day)
         self._ids = OrderIdAllocator(self._id_dir, day)
         for order_id, recovered in self._journal.replay().items():
             order = recovered.to_order()
             self._orders[order_id] = order
+            if not order.is_final:
+                self._active.add(order_id)
             self._overlay.restored(
                 order_id, code=order.code, is_buy=order.is_buy,
                 reserve_price=self._reserve_price(order.code, order.price), mark=_mark(order, self.clock.now()),
@@ -221,6 +282,11 @@ class Account:
         )
         assert self._ids is not None and self._journal is not None
         now = self.clock.now()
+        risky = RiskOrder.of(checked, (position.last_price or None) if position is not None else None)
+        self._risk.check_order(
+            risky, now=now.timestamp(), day=str(self.day), active=len(self._active),
+            shares_after=lambda: self._shares_after(risky),
+        )
         request = OrderRequest(
             order_id=self._ids.allocate(),
             code=checked.code,
@@ -238,6 +304,7 @@ class Account:
             ) from exc
         order = Order.from_request(request)
         self._orders[request.order_id] = order
+        self._active.add(request.order_id)
         # Reserved at once: a sell's shares and a buy's cash are gone the moment order() returns.
         self._overlay.sent(
             request.order_id, code=request.code, is_buy=request.is_buy, amount=request.amount,
@@ -284,6 +351,7 @@ class Account:
             logger.info("订单 %s 已是最终状态 %s，无需撤单", order_id, order.status.value)
             return
         assert self._journal is not None
+        self._risk.check_cancel(order.order_id, day=str(self.day))
         self._journal_call(lambda: self._journal.record_cancel_requested(order.order_id))  # type: ignore[union-attr]
         self.gate.cancel_order(order.order_id)
         if order.status is not OrderStatus.new:
@@ -351,6 +419,19 @@ class Account:
         if shares == 0:
             raise OrderRejectedError("value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单")
         return self.order(norm, shares if value > 0 else -shares, style)
+
+    def _shares_after(self, order: RiskOrder) -> Optional[int]:
+        """Shares of the code held after a buy: held + working orders + this one (None: unknown)."""
+        position = self._position_or_none(order.code)
+        if position is None or _lent_face(order.code) is not None:
+            return None
+        working = 0  # over today's unfinished orders only: O(active), not O(orders of the day)
+        for order_id in self._active:
+            mine = self._orders[order_id]
+            if mine.code == order.code:
+                left = max(0, mine.amount - mine.filled_amount - mine.canceled_amount)
+                working += left if mine.is_buy else -left
+        return max(0, position.total_amount + working) + order.amount
 
     def _require_fresh(self, api: str, code: str) -> None:
         """Sizing from a position needs a snapshot that is known and recent enough."""
@@ -463,6 +544,8 @@ class Account:
             if snapshot.as_of is not None:
                 self._overlay.rebase(snapshot.as_of)
             self._balance_known = True
+            self._risk.on_snapshot(str(self.day or now.date()), snapshot.total_value, now.isoformat())
+        self._risk.maintain(str(self.day or now.date()))
         self._recovered("balance", "资金持仓")
         return self.portfolio
 
@@ -523,12 +606,13 @@ class Account:
             info = _info_of(order)
             change = order.apply_report(report, at=now)
             if change is not None:
-                self._emit(change, order, at=_report_time(report) or now)
+                self._emit(change, order, at=_report_time(report, self.day) or now)
             elif _info_of(order) != info and self._journal is not None:
                 # Broker id, message or fees changed without a status change (e.g. the id of
                 # a still "new" order, a refused cancel): keep them across a restart too.
                 self._journal_call(lambda o=order: self._journal.record_state(o))  # type: ignore[union-attr,misc]
         self.last_order_sync = now
+        self._risk.maintain(str(self.day))
         self._resolve_interrupted()
         self._prefetch_ids()
 
@@ -646,6 +730,8 @@ class Account:
             return
         self._overlay.update(order.order_id, _mark(order, at or self.clock.now()), final=order.is_final)
         self._view = None
+        if order.is_final:
+            self._active.discard(order.order_id)
         held = self._unjournaled.get(order.order_id)
         if held is not None:
             held[1].append(change)  # its earlier state is not journaled yet: keep the order

@@ -80,6 +80,19 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "stale_position": "资金持仓快照比 max_snapshot_age 更旧，不按它计算 order_target / order_value 的数量",
         "journal_unwritable": "订单日志无法写入时不接受新订单",
         "bad_batch_entry": "批量下单的某一项格式不对",
+        # risk limits (jqtrade.account.risk; docs/risk.md)
+        "risk_order_rate": "下单频率超过 risk_max_orders_per_second 或 risk_max_orders_per_minute",
+        "risk_orders_per_day": "全账户今天的下单笔数达到 risk_max_orders_per_day",
+        "risk_cancels_per_day": "全账户今天的撤单笔数达到 risk_max_cancels_per_day",
+        "risk_active_orders": "本任务未结束的订单数达到 risk_max_active_orders",
+        "risk_order_shares": "单笔数量超过 risk_max_order_shares",
+        "risk_order_value": "单笔金额超过 risk_max_order_value",
+        "risk_position_value": "买入后该证券的持仓市值超过 risk_max_position_value",
+        "risk_turnover": "全账户今天的下单金额合计超过 risk_max_turnover",
+        "risk_duplicate": "risk_duplicate_window 秒内重复的同一订单（代码、方向、数量、价格都相同）",
+        "risk_store_unavailable": "风控计数文件无法读写，无法确认全账户的计数",
+        "trading_halted": "交易状态为 halted（暂停交易）：不接受新订单，撤单照常",
+        "trading_reducing": "交易状态为 reducing（只减仓）：只接受卖出持仓的订单",
     }
 )
 

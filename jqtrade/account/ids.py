@@ -13,20 +13,24 @@ so two tasks with different runtime folders still never hand out the same id. A 
 reserves a block of numbers at a time under an exclusive file lock, so most ``allocate()``
 calls touch no file at all. A block reserved and not used is simply skipped.
 
-The counter is written to a temporary file, fsynced and moved over the old one, so a crash
-never leaves a torn counter; an unreadable counter raises instead of starting again at 1.
+The counter is written to a temporary file, fsynced and moved over the old one
+(:func:`jqtrade.fileio.write_atomic`), so a crash never leaves a torn counter; an unreadable
+counter raises instead of starting again at 1. A counter file briefly held by another program
+(Windows: an antivirus scan, a backup tool) is waited for, up to
+:data:`jqtrade.fileio.RETRY_SECONDS` seconds, under the lock; after that ``allocate`` raises
+:class:`~jqtrade.errors.JournalError` naming the file and hands out no id, and the counter keeps
+its old value, so no id is ever handed out twice.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from pathlib import Path
 
 import portalocker
 
-from jqtrade.account.journal import fsync_directory
 from jqtrade.errors import JournalError
+from jqtrade.fileio import read_retrying, write_atomic
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -110,7 +114,7 @@ class OrderIdAllocator:
 
     def _read_counter(self) -> int:
         try:
-            text = self.counter_path.read_bytes().decode("ascii").strip()
+            text = read_retrying(self.counter_path).decode("ascii").strip()
         except FileNotFoundError:
             return 0
         except UnicodeDecodeError:
@@ -123,10 +127,4 @@ class OrderIdAllocator:
         return int(text)
 
     def _write_counter(self, value: int) -> None:
-        tmp = self.counter_path.with_name(self.counter_path.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(f"{value}\n".encode("ascii"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.counter_path)
-        fsync_directory(self.directory)
+        write_atomic(self.counter_path, f"{value}\n".encode("ascii"), durable=True)

@@ -20,11 +20,9 @@ logged and skipped.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal, Optional, Union
@@ -43,6 +41,7 @@ from jqtrade.account.models import (
 )
 from jqtrade.account.order import Order, OrderSnapshot
 from jqtrade.errors import JournalError
+from jqtrade.fileio import fsync_directory, safe_file_name
 
 logger = logging.getLogger("jqtrade.account")
 
@@ -53,34 +52,6 @@ INTERRUPTED_MESSAGE = (
     "下单过程中程序中断（进程被杀或崩溃），无法确认券商是否收到该订单；"
     "券商没有回报此订单，jqtrade 不会自动重发，请策略自行决定是否重新下单"
 )
-
-_INVALID_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_RESERVED_NAMES = frozenset(
-    {"CON", "PRN", "AUX", "NUL"}
-    | {f"COM{i}" for i in range(1, 10)}
-    | {f"LPT{i}" for i in range(1, 10)}
-)
-_MAX_NAME = 80
-
-
-def safe_file_part(name: str) -> str:
-    """A file-name part that is valid on Windows, Linux and macOS.
-
-    Characters Windows forbids are replaced, reserved device names prefixed, long names cut.
-    When anything changed, a short hash of the original is appended so that two different
-    task names never share a file. Chinese characters are kept.
-    """
-    cleaned = _INVALID_CHARS.sub("_", name).strip().rstrip(".")
-    if not cleaned:
-        cleaned = "_"
-    if cleaned.split(".")[0].upper() in _RESERVED_NAMES:
-        cleaned = "_" + cleaned
-    if len(cleaned) > _MAX_NAME:
-        cleaned = cleaned[:_MAX_NAME]
-    if cleaned != name:
-        cleaned += "-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-    return cleaned
-
 
 def _style_to_json(style: OrderStyle) -> dict[str, Any]:
     if isinstance(style, LimitOrderStyle):
@@ -189,14 +160,15 @@ _STATE_KEYS = (
 
 
 class OrderJournal:
-    """The journal of one task for one trading day (``<directory>/orders_<task>_<YYYYMMDD>.jsonl``)."""
+    """The journal of one task for one trading day (``<directory>/orders_<task>_<YYYYMMDD>.jsonl``,
+    ``<task>`` made a safe file name by :func:`jqtrade.fileio.safe_file_name`)."""
 
     def __init__(self, directory: Path, task_name: str, trading_day: _dt.date) -> None:
         self.directory = Path(directory)
         self.task_name = task_name
         self.trading_day = trading_day
         self.path = (
-            self.directory / f"orders_{safe_file_part(task_name)}_{trading_day:%Y%m%d}.jsonl"
+            self.directory / f"orders_{safe_file_name(task_name)}_{trading_day:%Y%m%d}.jsonl"
         )
         self._file: Optional[IO[bytes]] = None
 
@@ -370,14 +342,3 @@ class OrderJournal:
             builder.cancel_requested = False
         else:
             raise ValueError(f"未知的记录类型 {kind!r}")
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a new file's directory entry durable (POSIX); Windows has no directory handles."""
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

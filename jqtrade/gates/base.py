@@ -76,10 +76,13 @@ class AbsTradeGate(abc.ABC):
              "filled_amount": int, "canceled_amount": int,
              "avg_price": float, "deal_balance": float, "commission": float,
              "err_msg": str, "entrust_time": pendulum.DateTime | None,
-             "update_time": pendulum.DateTime | None}  # optional: broker time of this state
+             "update_time": pendulum.DateTime | str | None}  # optional: broker time of this state
 
         ``update_time`` tells the account whether a balance snapshot (its ``as_of``) already
-        contains this state of the order; without it the moment of ``sync_orders`` is used.
+        contains this state of the order: a datetime, or the broker's time of day as
+        ``"HHMMSS[.ffffff]"`` on the trading day (parsed only for reports that change an order,
+        so a gate can pass its file's field as it is). Without it the moment of
+        ``sync_orders`` is used.
         A report whose ``code``, ``action`` or ``amount`` differs from what jqtrade sent under
         that id is taken as another program's line and ignored.
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +39,7 @@ from jqtrade.account.codes import normalize_code
 from jqtrade.account.models import LimitOrderStyle, OrderAction, OrderRequest
 from jqtrade.clock import Clock
 from jqtrade.errors import GateError, OrderNotFoundError
+from jqtrade.fileio import read_retrying, write_atomic
 from jqtrade.gates.base import AbsTradeGate
 
 logger = logging.getLogger("jqtrade.gate.fake")
@@ -280,7 +280,7 @@ class FakeTradeGate(AbsTradeGate):
     def read_state(path: Union[str, Path]) -> dict[str, Any]:
         """The saved state of a ``state_file`` (``"orders"`` is a list of dicts with
         ``order_id``, ``status``, ...), for a test process inspecting another's broker."""
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(read_retrying(Path(path)).decode("utf-8"))
 
     # -- the broker acting --
 
@@ -518,12 +518,7 @@ class FakeTradeGate(AbsTradeGate):
         }
         data = json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8")
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_name(self.state_file.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.state_file)
+        write_atomic(self.state_file, data, durable=True)
 
     def _load(self, path: Path) -> None:
         state = self.read_state(path)

@@ -182,17 +182,27 @@ def symbols_to_codes(symbols: list[str]) -> list[Optional[str]]:
 
 _NEEDS_QUOTING = frozenset(',"\r\n')
 
+#: The line end jqtrade writes into ``algoOrder`` and ``algoOrderStop``, on every OS: ``\r\n``,
+#: what Windows programs usually write. jqtrade 1.0 wrote ``\r\r\n`` on Windows by accident
+#: (``os.linesep`` through a text-mode file) and OneQuant accepted it, so OneQuant's reader
+#: tolerates ``\r`` before the ``\n``; ``\r\n`` is that proven form without the stray ``\r``,
+#: and also what a reader that insists on Windows line ends wants. The lines are written as
+#: bytes, never through a text-mode file, so no OS adds another ``\r``. Every reader here
+#: accepts ``\n``, ``\r\n`` and ``\r\r\n`` (see :class:`AppendedFileReader`).
+ORDER_FILE_LINE_END = "\r\n"
 
-def encode_rows(rows: Sequence[Sequence[str]], encoding: str) -> bytes:
-    """CSV lines ending in ``\\n`` on every OS; fields are quoted only when they must be."""
+
+def encode_rows(rows: Sequence[Sequence[str]], encoding: str, line_end: str = "\n") -> bytes:
+    """CSV lines ending in ``line_end`` (``\\n`` unless told) on every OS; fields are quoted
+    only when they must be."""
     plain: list[str] = []
     for row in rows:
         if any(not _NEEDS_QUOTING.isdisjoint(field) for field in row):
             buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerow(row)
+            csv.writer(buffer, lineterminator=line_end).writerow(row)
             plain.append(buffer.getvalue())
         else:
-            plain.append(",".join(row) + "\n")
+            plain.append(",".join(row) + line_end)
     return "".join(plain).encode(encoding)
 
 
@@ -238,6 +248,21 @@ class LockedAppender:
 
     The lock wait is a real-time wait (another process holds the file), so it uses the
     monotonic clock rather than the market clock.
+
+    Lines end in ``line_end``, :data:`ORDER_FILE_LINE_END` (``\\r\\n``) unless told.
+
+    **Windows.** There a lock is mandatory: portalocker locks with ``msvcrt.locking`` the first
+    64 KiB of the file (bytes 0 to 65535, wherever the file ends), and while it is held no
+    other handle can read or write those bytes: a read that touches them fails at once with a
+    lock violation (``PermissionError``), it does not wait. So the lock is held only for the
+    append itself: the file is opened, locked, its end inspected, the lines written in one
+    ``write`` of a few hundred bytes, then unlocked and closed, all in one call (well under a
+    millisecond on a local disk); no handle or lock is kept between orders. What a reader sees
+    meanwhile: a read of the first 64 KiB fails and is simply tried again at the next poll
+    (:class:`AppendedFileReader` does exactly that); a read beyond them may see our bytes
+    while they are being written, but a line is only taken once its line end is there, so
+    half a line is never read. On Linux and macOS the lock is advisory (``flock``): readers
+    are never refused, and only other writers that lock are kept out.
     """
 
     def __init__(
@@ -249,6 +274,7 @@ class LockedAppender:
         poll_interval: float = 0.05,
         *,
         fsync: bool = False,
+        line_end: str = ORDER_FILE_LINE_END,
     ) -> None:
         self.path = Path(path)
         self.header = list(header)
@@ -256,12 +282,14 @@ class LockedAppender:
         self.lock_timeout = lock_timeout
         self.poll_interval = poll_interval
         self.fsync = fsync
-        self._header_bytes = encode_rows([self.header], encoding)
+        self.line_end = line_end
+        self._line_end_bytes = line_end.encode(encoding)
+        self._header_bytes = encode_rows([self.header], encoding, line_end)
 
     def append(self, rows: Sequence[Sequence[str]]) -> None:
         """Append ``rows``; raise ``GateLockTimeoutError``, ``GateError`` (nothing written) or
         ``GateWriteError`` (the write failed, perhaps part way)."""
-        data = encode_rows(rows, self.encoding)
+        data = encode_rows(rows, self.encoding, self.line_end)
         try:
             handle = self._open()
         except OSError as exc:
@@ -270,7 +298,8 @@ class LockedAppender:
             # GateLockTimeoutError is an OSError too: keep it out of the trys below
             self._lock(handle)
             try:
-                self._write(handle, self._ending(handle) + data)
+                line_break, header = self._ending(handle)
+                self._write(handle, line_break + header + data)
             finally:
                 portalocker.unlock(handle)
         finally:
@@ -286,9 +315,9 @@ class LockedAppender:
         try:
             self._lock(handle)
             try:
-                ending = self._ending(handle)
-                if ending.startswith(b"\n"):
-                    self._write(handle, b"\n")
+                line_break, _ = self._ending(handle)
+                if line_break:
+                    self._write(handle, line_break)
             finally:
                 portalocker.unlock(handle)
         finally:
@@ -298,18 +327,21 @@ class LockedAppender:
         """An unbuffered binary handle that appends (and can read the last byte)."""
         return open(self.path, "a+b", buffering=0)  # noqa: SIM115 - closed by append
 
-    def _ending(self, handle: Any) -> bytes:
-        """What must precede our lines: the header in an empty file, ``\\n`` after a torn line."""
+    def _ending(self, handle: Any) -> tuple[bytes, bytes]:
+        """What must precede our lines: a line end after a torn line, then the header if the
+        file is empty or its header was torn. A torn line that ends in ``\\r`` (a write cut
+        between the ``\\r`` and the ``\\n``) needs only the ``\\n``."""
         try:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
-                return self._header_bytes
+                return b"", self._header_bytes
             handle.seek(size - 1)
             last = handle.read(1)
         except OSError as exc:
             raise GateError(f"无法读取文件 {self.path} 的末尾，委托未写入：{exc}") from exc
         if last == b"\n":
-            return b""
+            return b"", b""
+        line_break = b"\n" if last == b"\r" else self._line_end_bytes
         header_torn = False
         if size < len(self._header_bytes):
             try:
@@ -321,7 +353,7 @@ class LockedAppender:
             "文件 %s 的最后一行不完整（其他程序写到一半中断或磁盘曾满），先补一个换行再写入", self.path
         )
         # A header cut short is no header: readers would take it for a bad line.
-        return b"\n" + self._header_bytes if header_torn else b"\n"
+        return line_break, self._header_bytes if header_torn else b""
 
     def _write(self, handle: Any, payload: bytes) -> None:
         view = memoryview(payload)
@@ -1001,6 +1033,7 @@ class OrderUpdateParser:
         self._text = index["text"]
         self._date = index["orderDate"]
         self._time = index["orderTime"]
+        self._upd = index["updTime"]
         #: Rows ``parse_many`` could not use, with the reason, for the caller to log.
         self.errors: list[tuple[Sequence[str], str]] = []
         #: Limit prices already parsed, for ``parse_text``: they lie on a tick grid and repeat
@@ -1068,6 +1101,7 @@ class OrderUpdateParser:
             "commission": 0.0,
             "err_msg": fields[self._text].strip(),
             "entrust_time": parse_entrust_time(fields[self._date], fields[self._time]),
+            "update_time": fields[self._upd].strip(),
         }
 
     def parse_many(self, rows: Sequence[Sequence[str]]) -> list[Optional[dict[str, Any]]]:
@@ -1176,7 +1210,8 @@ class OrderUpdateParser:
             entrust_times = list(map(parse_entrust_time, dates, times))
 
         columns = (
-            order_ids, broker_ids, codes, actions, statuses, amounts, prices, filled, canceled, averages, deals, messages, entrust_times
+            order_ids, broker_ids, codes, actions, statuses, amounts, prices, filled, canceled, averages, deals, messages, entrust_times,
+            column(self._upd),
         )
         return keys, _build_reports(columns)
 
@@ -1235,6 +1270,7 @@ class _ReportRow:
     commission: float
     err_msg: str
     entrust_time: Optional[pendulum.DateTime]
+    update_time: str  # the line's updTime, the broker's time of day (parsed only when used)
 
 
 def _build_reports(columns: tuple[list[Any], ...]) -> list[dict[str, Any]]:
@@ -1243,7 +1279,7 @@ def _build_reports(columns: tuple[list[Any], ...]) -> list[dict[str, Any]]:
     reports: list[dict[str, Any]] = []
     append = reports.append
     new_row = _ReportRow
-    for order_id, broker_id, code, action, status, amount, price, filled, canceled, average, deal, message, when in zip(
+    for order_id, broker_id, code, action, status, amount, price, filled, canceled, average, deal, message, when, upd in zip(
         *columns
     ):
         row = new_row()
@@ -1261,6 +1297,7 @@ def _build_reports(columns: tuple[list[Any], ...]) -> list[dict[str, Any]]:
         row.commission = 0.0
         row.err_msg = message
         row.entrust_time = when
+        row.update_time = upd
         append(row.__dict__)
     return reports
 

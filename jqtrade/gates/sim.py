@@ -1196,6 +1196,9 @@ def build_parser(prog: str = "jqtrade sim") -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     """``jqtrade sim``: run the simulated broker on the live clock until Ctrl+C."""
+    from jqtrade import streams
+
+    streams.install()  # also when started as ``python -m jqtrade.gates.sim``
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

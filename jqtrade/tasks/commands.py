@@ -7,6 +7,7 @@ import json
 import keyword
 import os
 import re
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -16,8 +17,8 @@ from typing import Any, Optional
 
 from jqtrade.clock import MARKET_TZ, LiveClock
 from jqtrade.errors import ConfigError, TaskAlreadyRunningError, TaskNotFoundError
-from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks
-from jqtrade.tasks.registry import TaskRecord, TaskRegistry
+from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks, task_interpreter
+from jqtrade.tasks.registry import START_TOKEN_ENV, TaskRecord, TaskRegistry
 
 _STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
 #: How get_tasks names each TASK_MODES entry: only "实盘" may trade real money.
@@ -53,13 +54,6 @@ def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
 HEADERS = ["名称", "PID", "状态", "模式", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
 
 
-def _tolerant_stdout() -> None:
-    """A GBK pipe (Chinese Windows) cannot encode every name: print "?" rather than crash."""
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
-        reconfigure(errors="replace")
-
-
 def _json_text(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     try:
@@ -74,7 +68,6 @@ def get_tasks(runtime_dir: Optional[str], *, as_json: bool) -> int:
     if as_json:
         print(_json_text([r.to_json() for r in records]))
         return 0
-    _tolerant_stdout()
     if not records:
         print("当前没有运行中的任务")
         return 0
@@ -107,7 +100,6 @@ def _width(text: str) -> int:
 def stop_task(
     runtime_dir: Optional[str], *, name: Optional[str], pid: Optional[int], all_tasks: bool, force: bool, timeout: float
 ) -> int:
-    _tolerant_stdout()
     registry = TaskRegistry(runtime_path(runtime_dir))
     if all_tasks:
         records = registry.list()
@@ -156,8 +148,21 @@ def _without_detach(argv: Sequence[str]) -> list[str]:
     return kept
 
 
-def start_detached(argv: Sequence[str], *, name: str, out: Optional[Path], runtime_dir: Optional[str]) -> int:
-    """Re-run ``start_task`` without ``--detach`` in a new background process."""
+def start_detached(
+    argv: Sequence[str],
+    *,
+    name: str,
+    out: Optional[Path],
+    runtime_dir: Optional[str],
+    executable: Optional[str] = None,
+) -> int:
+    """Re-run ``start_task`` without ``--detach`` in a new background process.
+
+    ``executable`` is the program to run ``-m jqtrade`` with (default: :func:`task_interpreter`).
+    The child is told a fresh start token and writes it into its task record: that record, not
+    the pid we started, tells us the task runs and which pid it has (a launcher in between has
+    a pid of its own).
+    """
     if os.environ.get(_DETACHED_ENV):
         raise ConfigError("后台任务的子进程仍收到了 --detach 参数，已停止以免无限重复启动；请改用 -d 或 --detach 写法")
     # The child would refuse a running name too, but only into its log while we print success.
@@ -166,33 +171,47 @@ def start_detached(argv: Sequence[str], *, name: str, out: Optional[Path], runti
         raise TaskAlreadyRunningError(name, running[0].pid)
     log_file = (out or runtime_path(runtime_dir) / "logs" / f"{name}.log").expanduser().resolve()
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    child = [sys.executable, "-m", "jqtrade", *_without_detach(argv)]
+    python, python_env = (executable, {}) if executable is not None else task_interpreter()
+    child = [python, "-m", "jqtrade", *_without_detach(argv)]
     if out is None:
         child += ["-o", str(log_file)]
-    pid = spawn_detached(child, log_file, env={**os.environ, _DETACHED_ENV: "1"}, cwd=Path.cwd())
-    if not _wait_started(TaskRegistry(runtime_path(runtime_dir)), name, pid, log_file):
+    token = secrets.token_hex(16)
+    env = {**os.environ, **python_env, _DETACHED_ENV: "1", START_TOKEN_ENV: token}
+    spawned = spawn_detached(child, log_file, env=env, cwd=Path.cwd())
+    pid = _wait_started(TaskRegistry(runtime_path(runtime_dir)), name, token, spawned, log_file)
+    if pid is None:
         return 2
     print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
     print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
     return 0
 
 
-def _wait_started(registry: TaskRegistry, name: str, pid: int, log_file: Path, timeout: float = 30.0) -> bool:
-    """Report success only once the child runs its loop; show its log if it died starting."""
+def _wait_started(
+    registry: TaskRegistry, name: str, token: str, spawned: int, log_file: Path, timeout: float = 30.0
+) -> Optional[int]:
+    """The task's own pid once it runs its loop; None (its log shown) if it died starting.
+
+    The task is the one whose record carries ``token``; ``spawned`` is the process we started
+    (the task itself, or a launcher that waits for it and exits with its status).
+    """
     deadline = time.monotonic() + timeout
+    seen: Optional[TaskRecord] = None
     while time.monotonic() < deadline:
-        if any(r.pid == pid and r.state == "running" for r in registry.find(name=name)):
-            return True
-        code = detached_exit_code(pid)
+        for record in registry.find(name=name, start_token=token):
+            seen = record
+            if record.state == "running":
+                return record.pid
+        code = detached_exit_code(spawned)
         if code is not None:
-            tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-5:]
+            tail = log_file.read_text(encoding="utf-8-sig", errors="replace").splitlines()[-5:]
             print(f"错误：任务 {name} 启动失败（退出状态 {code}），日志 {log_file} 的最后几行：", file=sys.stderr)
             for line in tail:
                 print("  " + line, file=sys.stderr)
-            return False
+            return None
         time.sleep(0.05)
+    pid = seen.pid if seen is not None else spawned
     print(f"任务 {name}（pid {pid}）{timeout:g} 秒内还没有进入运行状态，请查看日志 {log_file}", file=sys.stderr)
-    return True
+    return pid
 
 
 # -- new strategy -------------------------------------------------------------------------

@@ -11,75 +11,21 @@ For a channel at ``<prefix>`` two files are used:
 * ``<prefix>.exit``: the final state, written by the task on release when a stop was
   requested, read by the stopper after the task's lock is gone.
 
-Both are written to a temporary file first and moved into place, so a reader never sees half
-a file.
+Both are written to a temporary file first and moved into place
+(:func:`jqtrade.fileio.write_atomic`), so a reader never sees half a file, and a file briefly
+held by another program on Windows is waited for.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from jqtrade.fileio import read_retrying, unlink_quietly, write_atomic
 
 __all__ = ["ControlChannel"]
-
-#: Windows refuses to replace or delete a file that another process has open for a moment;
-#: retry for up to this many seconds before giving up.
-_WINDOWS_SHARING_RETRY = 1.0
-_RETRY_STEP = 0.01
-
-
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling and move it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        _retry_sharing(lambda: os.replace(tmp, path))
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-
-
-def read_file_retrying(path: Path) -> bytes:
-    """Read ``path``; on Windows a concurrent replace can refuse the open for a moment."""
-    result: list[bytes] = []
-
-    def read() -> None:
-        with open(path, "rb") as fh:
-            result.append(fh.read())
-
-    _retry_sharing(read)
-    return result[0]
-
-
-def _retry_sharing(action: Callable[[], object]) -> None:
-    waited = 0.0
-    while True:
-        try:
-            action()
-            return
-        except PermissionError:
-            # Windows sharing violation (a reader holds the file open); POSIX never gets
-            # here for our own files unless the folder's permissions are wrong, and then
-            # the retries end quickly with the original error.
-            if waited >= _WINDOWS_SHARING_RETRY:
-                raise
-            time.sleep(_RETRY_STEP)
-            waited += _RETRY_STEP
-
-
-def _unlink_quietly(path: Path) -> bool:
-    """Remove ``path`` if possible; a missing file or a Windows sharing refusal is fine."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    except PermissionError:
-        return False
-    return True
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
@@ -106,13 +52,13 @@ class ControlChannel:
 
     def request_stop(self, reason: str = "stop_task") -> None:
         """Ask the task to stop; a stale final state from an earlier stop is dropped first."""
-        _unlink_quietly(self.exit_file)
-        write_file_atomic(self.stop_file, _json_bytes({"reason": reason, "pid": os.getpid()}))
+        unlink_quietly(self.exit_file)
+        write_atomic(self.stop_file, _json_bytes({"reason": reason, "pid": os.getpid()}))
 
     def result(self) -> str | None:
         """The final state the task reported for a requested stop, if it did."""
         try:
-            data = json.loads(read_file_retrying(self.exit_file).decode("utf-8"))
+            data = json.loads(read_retrying(self.exit_file).decode("utf-8"))
         except (OSError, ValueError):
             return None
         state = data.get("final_state") if isinstance(data, dict) else None
@@ -136,7 +82,7 @@ class ControlChannel:
             return None
         reason = "stop_task"
         try:
-            data = json.loads(read_file_retrying(self.stop_file).decode("utf-8"))
+            data = json.loads(read_retrying(self.stop_file).decode("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
@@ -152,10 +98,10 @@ class ControlChannel:
 
     def report(self, final_state: str) -> None:
         """Leave the final state for the stopper that is waiting for us."""
-        write_file_atomic(self.exit_file, _json_bytes({"final_state": final_state}))
+        write_atomic(self.exit_file, _json_bytes({"final_state": final_state}))
 
     def clear(self) -> None:
         """Remove both files; a task calls this when it starts so an old request is void."""
-        _unlink_quietly(self.stop_file)
-        _unlink_quietly(self.exit_file)
+        unlink_quietly(self.stop_file)
+        unlink_quietly(self.exit_file)
         self._seen = None

@@ -26,6 +26,7 @@ __all__ = [
     "kill_process",
     "spawn_detached",
     "stop_tasks",
+    "task_interpreter",
     "wait_released",
 ]
 
@@ -34,6 +35,30 @@ STOP_OUTCOMES = ("stopped", "killed", "timeout", "not_running")
 # Popen objects of detached children. Keeping them stops Python from warning that a child is
 # "still running" when the object is collected, and lets us reap children that have exited.
 _detached: list[subprocess.Popen[bytes]] = []
+
+
+def task_interpreter() -> tuple[str, dict[str, str]]:
+    """The Python to run a background task with, and the variables it needs in its environment.
+
+    In a Windows virtual environment ``sys.executable`` (``.venv\\Scripts\\python.exe``) is
+    only a launcher: it starts the base interpreter as its child and waits for it. A task
+    started through it would run under another pid than the one we started, and the launcher,
+    a console program of its own, stands between the task and its console. So we start the
+    base interpreter (``sys._base_executable``) directly and tell it, as the launcher itself
+    does, which environment it runs for: ``__PYVENV_LAUNCHER__`` names the launcher, and the
+    interpreter then reads the venv's ``pyvenv.cfg`` and uses its site-packages. This is what
+    ``multiprocessing`` does on Windows since Python 3.7.3 (bpo-35797). Elsewhere a venv's
+    ``python`` is a link to the interpreter itself and ``sys.executable`` is used as it is.
+    """
+    base = getattr(sys, "_base_executable", None)
+    if (
+        sys.platform == "win32"
+        and base
+        and os.path.normcase(base) != os.path.normcase(sys.executable)
+        and os.path.isfile(base)
+    ):
+        return base, {"__PYVENV_LAUNCHER__": sys.executable}
+    return sys.executable, {}
 
 
 def spawn_detached(
@@ -46,9 +71,9 @@ def spawn_detached(
 
     stdin reads from the null device; stdout and stderr append to ``log_file``. On POSIX the
     child gets its own session (no terminal, no SIGHUP when the shell closes); on Windows it
-    is detached from the console in a new process group without a window. Python output is
+    gets a console of its own that has no window, in a new process group. Python output is
     made UTF-8 and unbuffered unless ``env`` says otherwise, so the log is readable at once.
-    Returns the child's pid.
+    Returns the child's pid (which is not the task's own if ``argv`` starts a launcher).
     """
     _detached[:] = [p for p in _detached if p.poll() is None]
     child_env = dict(os.environ if env is None else env)
@@ -58,10 +83,16 @@ def spawn_detached(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     options: dict[str, object] = {}
     if sys.platform == "win32":
-        options["creationflags"] = (
-            getattr(subprocess, "DETACHED_PROCESS", 0)
-            | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-            | getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        # CREATE_NO_WINDOW, not DETACHED_PROCESS: a detached process has no console at all,
+        # so every console program it starts (a venv launcher's interpreter, a tool the
+        # strategy runs) gets a new console with a visible window, and closing that window
+        # ends the program. CREATE_NO_WINDOW gives the child a console of its own without a
+        # window: its children share it and stay invisible, and it is not the starter's
+        # console, so closing the starter's window sends the task nothing. (Windows ignores
+        # CREATE_NO_WINDOW when DETACHED_PROCESS is also given.) Nobody can type Ctrl+C into
+        # that console; stop_task stops the task through its control file.
+        options["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(
+            subprocess, "CREATE_NEW_PROCESS_GROUP", 0
         )
     else:
         options["start_new_session"] = True
@@ -81,7 +112,11 @@ def spawn_detached(
 
 
 def detached_exit_code(pid: int) -> int | None:
-    """Exit status of a child started by :func:`spawn_detached` here, or None while it runs."""
+    """Exit status of a child started by :func:`spawn_detached` here, or None while it runs.
+
+    A launcher waits for the interpreter it starts and exits with its status, so for a task
+    started through one this is still the task's exit status.
+    """
     for child in _detached:
         if child.pid == pid:
             return child.poll()

@@ -6,7 +6,8 @@ Layout under ``<runtime_dir>/tasks/`` for a task whose file stem is ``S`` (see
 * ``S.lock``: exclusively locked (portalocker, non-blocking) by the task for its whole life.
   The lock dies with the process, so a crashed or killed task never blocks a restart. Nobody
   reads this file: on Windows the locked range is unreadable to other processes.
-* ``S.json``: the :class:`TaskRecord`, rewritten atomically (temporary file + ``os.replace``).
+* ``S.json``: the :class:`TaskRecord`, rewritten atomically (:func:`jqtrade.fileio.write_atomic`:
+  temporary file + ``os.replace``, waiting out a file briefly held by another program).
 * ``S.control.stop`` / ``S.control.exit``: the :class:`~jqtrade.tasks.control.ControlChannel`.
 
 A task is alive exactly when its lock is held. A record whose lock can be taken is stale and is
@@ -21,7 +22,6 @@ together this keeps two processes from ever believing they hold the same name.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 import os
 import sys
@@ -36,16 +36,12 @@ import attrs
 import portalocker
 
 from jqtrade.errors import TaskAlreadyRunningError, TaskNameError, TaskStateError
-from jqtrade.tasks.control import (
-    ControlChannel,
-    _json_bytes,
-    _unlink_quietly,
-    read_file_retrying,
-    write_file_atomic,
-)
+from jqtrade.fileio import read_retrying, safe_file_name, unlink_quietly, write_atomic
+from jqtrade.tasks.control import ControlChannel, _json_bytes
 
 __all__ = [
     "MAX_TASK_NAME_LENGTH",
+    "START_TOKEN_ENV",
     "TASK_MODES",
     "TASK_STATES",
     "TASK_TRANSITIONS",
@@ -84,23 +80,6 @@ def task_mode(*, simulated_clock: bool, simulated_broker: bool) -> str:
 
 # --- file names ------------------------------------------------------------------------------
 
-# Names made only of these characters are used as file names unchanged: they have no case and
-# are stable under Unicode normalisation, so they cannot collide on case-insensitive (NTFS,
-# APFS) or normalising (APFS) file systems.
-_PLAIN_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
-_WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"COM{i}" for i in range(1, 10)]
-    + [f"LPT{i}" for i in range(1, 10)]
-)
-_HASH_SEPARATOR = "~"  # never part of a plain name nor of a readable prefix
-_HASH_LENGTH = 10
-_READABLE_MAX_BYTES = 60
-
-
-def _is_plain_char(ch: str) -> bool:
-    return ch in _PLAIN_ASCII or "\u4e00" <= ch <= "\u9fff"
-
 
 def validate_task_name(name: object) -> str:
     """Return ``name`` if it can name a task, else raise :class:`TaskNameError`."""
@@ -120,28 +99,15 @@ def validate_task_name(name: object) -> str:
 def task_file_stem(name: str) -> str:
     """Map a task name to a file-name stem that is valid on Windows, Linux and macOS.
 
-    Names of lower-case ASCII letters, digits, ``_``, ``-`` and common CJK ideographs are used
-    as they are (unless they are a Windows device name such as ``con``). Any other name keeps a
-    readable prefix (letters and digits; everything else becomes ``_``) followed by ``~`` and a
-    hash of the exact name, so that names differing only in case, normalisation or punctuation
-    still get different files. The stem never contains a dot, a space or a character Windows
-    forbids, and fits comfortably in 255 bytes with any suffix we add. The real name is kept in
-    the record, so the mapping need not be reversible by itself.
+    The name is checked (:func:`validate_task_name`) and mapped by
+    :func:`jqtrade.fileio.safe_file_name`, the one sanitizer of every file name jqtrade makes
+    from a name: plain names (lower-case ASCII letters, digits, ``_``, ``-``, CJK ideographs)
+    stay as they are, any other name (or a Windows device name such as ``con``) gets a readable
+    prefix and a hash, so two names never share a file. The real name is kept in the record,
+    so the mapping need not be reversible by itself.
     """
     validate_task_name(name)
-    if all(_is_plain_char(ch) for ch in name) and name.upper() not in _WINDOWS_RESERVED:
-        return name
-    readable: list[str] = []
-    used = 0
-    for ch in name:
-        keep = ch if _is_plain_char(ch) or ch.isalnum() else "_"
-        size = len(keep.encode("utf-8"))
-        if used + size > _READABLE_MAX_BYTES:
-            break
-        readable.append(keep)
-        used += size
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
-    return "".join(readable) + _HASH_SEPARATOR + digest
+    return safe_file_name(name)
 
 
 # --- the record ------------------------------------------------------------------------------
@@ -180,6 +146,12 @@ def _check_name(_instance: object, _attribute: object, value: str) -> None:
 _str = attrs.validators.instance_of(str)
 _opt_str = attrs.validators.optional(_str)
 
+#: The environment variable through which ``start_task --detach`` hands its background child a
+#: start token; the child writes it into :attr:`TaskRecord.start_token`, so the starter finds the
+#: task it started whatever pid the task has (on Windows a venv's ``python.exe`` is a launcher
+#: whose pid is not the interpreter's).
+START_TOKEN_ENV = "JQTRADE_START_TOKEN"
+
 
 @attrs.frozen(kw_only=True)
 class TaskRecord:
@@ -204,6 +176,8 @@ class TaskRecord:
     )
     #: The folder holding the task's order journal (a simulated run's own, never the live one).
     state_dir: str | None = attrs.field(default=None, validator=_opt_str)
+    #: The token a detached start handed the task (see :data:`START_TOKEN_ENV`); None otherwise.
+    start_token: str | None = attrs.field(default=None, validator=_opt_str)
 
     @property
     def started_at(self) -> datetime:
@@ -290,10 +264,10 @@ def _remove_locked(fh: IO[bytes], path: Path) -> None:
     unlinked and starts over. Windows cannot delete an open file: unlock, close, then try (it
     fails harmlessly if a newcomer already opened it, which is the newcomer's file then).
     """
-    removed = _unlink_quietly(path)
+    removed = unlink_quietly(path)
     _unlock_and_close(fh)
     if not removed:
-        _unlink_quietly(path)
+        unlink_quietly(path)
 
 
 class TaskRegistry:
@@ -376,12 +350,20 @@ class TaskRegistry:
         live.sort(key=lambda r: (r.started_at, r.name))
         return live
 
-    def find(self, *, name: str | None = None, pid: int | None = None) -> builtins.list[TaskRecord]:
+    def find(
+        self,
+        *,
+        name: str | None = None,
+        pid: int | None = None,
+        start_token: str | None = None,
+    ) -> builtins.list[TaskRecord]:
         """Live tasks matching every given filter (all live tasks when none is given)."""
         return [
             r
             for r in self.list()
-            if (name is None or r.name == name) and (pid is None or r.pid == pid)
+            if (name is None or r.name == name)
+            and (pid is None or r.pid == pid)
+            and (start_token is None or r.start_token == start_token)
         ]
 
     def remove_if_stale(self, name: str) -> bool:
@@ -409,7 +391,7 @@ class TaskRegistry:
             stale = self._read_record(record_path, retries=0)
             if stale is not None:
                 ControlChannel(Path(stale.control_path)).clear()
-            _unlink_quietly(record_path)
+            unlink_quietly(record_path)
         finally:
             _remove_locked(fh, lock_path)
         return None
@@ -419,7 +401,7 @@ class TaskRegistry:
         """Read a record; a holder that has just taken its lock may not have written it yet."""
         for attempt in range(retries + 1):
             try:
-                return TaskRecord.from_json(json.loads(read_file_retrying(path).decode("utf-8")))
+                return TaskRecord.from_json(json.loads(read_retrying(path).decode("utf-8")))
             except FileNotFoundError:
                 pass
             except (OSError, ValueError):
@@ -496,7 +478,7 @@ class TaskHandle:
                 channel.report(final_state)
             else:
                 channel.clear()
-            _unlink_quietly(self._record_path)
+            unlink_quietly(self._record_path)
         finally:
             _remove_locked(fh, self._lock_path)
 
@@ -517,4 +499,4 @@ class TaskHandle:
             raise TaskStateError(self._record.name, self._record.state, new_state, allowed)
 
     def _write(self) -> None:
-        write_file_atomic(self._record_path, _json_bytes(self._record.to_json()))
+        write_atomic(self._record_path, _json_bytes(self._record.to_json()))

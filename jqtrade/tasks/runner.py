@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -26,7 +27,14 @@ from jqtrade.logs import configure_logging
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
 from jqtrade.tasks.config import ConfigValues, read_config
-from jqtrade.tasks.registry import TaskHandle, TaskRecord, TaskRegistry, task_file_stem, task_mode
+from jqtrade.tasks.registry import (
+    START_TOKEN_ENV,
+    TaskHandle,
+    TaskRecord,
+    TaskRegistry,
+    task_file_stem,
+    task_mode,
+)
 from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
 
 task_logger = logging.getLogger("jqtrade.task")
@@ -150,6 +158,8 @@ def run_task(spec: TaskSpec) -> int:
             simulated=spec.simulate is not None,
             mode=spec.mode,
             state_dir=str(state_dir),
+            # Not passed on to what the strategy starts (a task it starts has a token of its own).
+            start_token=os.environ.pop(START_TOKEN_ENV, None) or None,
         )
     )
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
@@ -157,6 +167,7 @@ def run_task(spec: TaskSpec) -> int:
         task_logger.warning(warning)
     final_state = "failed"
     broker: Optional[_EmbeddedBroker] = None
+    console: Optional[ConsoleEvents] = None
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
         broker = _embedded_broker(spec, clock) if spec.simulated_broker else None
@@ -175,6 +186,11 @@ def run_task(spec: TaskSpec) -> int:
         )
         previous = _install_signal_handlers(runtime)
         try:
+            if sys.platform == "win32":
+                # After the signal handlers: Windows calls the handler registered last first,
+                # so this one comes before the C runtime's, which turns events into signals.
+                console = ConsoleEvents(runtime.request_stop, lambda: runtime.loop.stop_reason is not None)
+                console.register()
             runtime.initialize()
             if not live and runtime.account is not None:
                 task_logger.info("模拟运行：订单日志保存在独立目录 %s，不读写实盘的订单日志和订单号", state_dir)
@@ -197,6 +213,8 @@ def run_task(spec: TaskSpec) -> int:
             logging.shutdown()
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             stream.close()
+        if console is not None:
+            console.close()  # a console handler that waited for this returns: Windows ends us
 
 
 def _check_usable(runtime_dir: Path, tasks_dir: Path) -> None:
@@ -323,6 +341,116 @@ def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]
             handle.update(next_job=next_job, last_sync=shown["sync"].isoformat() if shown["sync"] else None)
 
     return watch
+
+
+# Windows console control events (wincon.h). The last three end the process as soon as a
+# handler returns (or after a few seconds: about 5 s after the window is closed, the
+# WaitToKillAppTimeout at logoff and shutdown), which Python's own signal handling cannot
+# delay: without a handler of our own, closing the window skipped on_strategy_end.
+CTRL_C_EVENT = 0
+CTRL_BREAK_EVENT = 1
+CTRL_CLOSE_EVENT = 2
+CTRL_LOGOFF_EVENT = 5
+CTRL_SHUTDOWN_EVENT = 6
+#: Named as the signals they stand for, so the log gives the same reason on every system.
+_KEY_EVENTS = {CTRL_C_EVENT: "SIGINT", CTRL_BREAK_EVENT: "SIGBREAK"}
+_ENDING_EVENTS = {
+    CTRL_CLOSE_EVENT: "CTRL_CLOSE_EVENT",
+    CTRL_LOGOFF_EVENT: "CTRL_LOGOFF_EVENT",
+    CTRL_SHUTDOWN_EVENT: "CTRL_SHUTDOWN_EVENT",
+}
+#: The longest a handler holds the process for the stop; Windows ends it earlier anyway.
+CONSOLE_GRACE = 30.0
+# Every callback handed to SetConsoleCtrlHandler, kept for the life of the process: a handler
+# thread may still be returning through one after it was removed (one per task run).
+_console_callbacks: list[Any] = []
+
+
+class ConsoleEvents:
+    """A task's answer to Windows console control events; Windows calls it on a thread of its own.
+
+    * Ctrl+C, Ctrl+Break: request the stop from here (which wakes the clock) and report the
+      event handled. Left to Python, the stop would come late: its SIGINT handler runs only
+      on the main thread between bytecodes, and on Windows a lock wait with a timeout (the
+      clock's wait) is not interrupted by Ctrl+C, so it would run when the wait slice ends.
+      Once a stop was requested the event is passed on (False): the C runtime raises SIGINT
+      and Python's handler turns a second Ctrl+C into KeyboardInterrupt as on other systems
+      (see ``_install_signal_handlers``).
+    * Closing the console window, logging off, shutting down: request the stop, then hold the
+      handler until :meth:`close` says the task is done (the running callback returned,
+      ``on_strategy_end`` ran, the record was released) or ``grace`` seconds passed, and return
+      True. Windows ends the process once a handler returns, so returning at once would kill
+      the task in the middle of its stop.
+
+    Other events are passed on. Windows documents that an interactive program may already be
+    gone when logoff and shutdown events are sent, and that a program that loaded user32.dll
+    gets window messages instead: the stop hook then runs only when Windows lets it.
+    """
+
+    def __init__(
+        self,
+        request_stop: Callable[[str], None],
+        stopping: Callable[[], bool],
+        *,
+        grace: float = CONSOLE_GRACE,
+    ) -> None:
+        self._request_stop = request_stop
+        self._stopping = stopping
+        self._grace = grace
+        self._done = threading.Event()
+        self._kernel32: Any = None
+        self._callback: Any = None
+
+    def __call__(self, event: int) -> bool:
+        """Handle ``event``; True when it was handled (no other handler is called then)."""
+        if event in _KEY_EVENTS:
+            if self._stopping():
+                return False
+            self._request_stop(_KEY_EVENTS[event])
+            return True
+        name = _ENDING_EVENTS.get(event)
+        if name is None:
+            return False
+        task_logger.warning("收到 Windows 控制台事件 %s（关闭窗口、注销或关机），正在停止任务", name)
+        self._request_stop(name)
+        if not self._done.wait(self._grace):
+            task_logger.warning("任务在 %g 秒内没有停完，Windows 将结束进程", self._grace)
+        return True
+
+    def register(self, *, kernel32: Any = None, functype: Any = None) -> None:
+        """Install the handler with ``SetConsoleCtrlHandler``; it runs before Python's own.
+
+        ``kernel32`` and ``functype`` stand in for ``ctypes.WinDLL("kernel32")`` and
+        ``ctypes.WINFUNCTYPE`` (tests on other systems pass look-alikes).
+        """
+        import ctypes
+
+        if kernel32 is None:
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]  # Windows only
+        if functype is None:
+            functype = ctypes.WINFUNCTYPE  # type: ignore[attr-defined]  # Windows only
+        handler_type = functype(ctypes.c_int, ctypes.c_uint)  # BOOL WINAPI HandlerRoutine(DWORD)
+
+        def routine(event: int) -> int:
+            try:
+                return 1 if self(event) else 0
+            except BaseException:  # noqa: BLE001 - nothing may escape into Windows' thread
+                task_logger.exception("处理 Windows 控制台事件 %s 时出错", event)
+                return 0
+
+        callback = handler_type(routine)
+        _console_callbacks.append(callback)  # Windows holds only its address
+        if not kernel32.SetConsoleCtrlHandler(callback, 1):
+            task_logger.warning("无法注册 Windows 控制台事件处理（关闭窗口时可能来不及运行停止回调）")
+            return
+        self._kernel32, self._callback = kernel32, callback
+
+    def close(self) -> None:
+        """The task is done: let a waiting handler return, and remove the handler."""
+        self._done.set()
+        if self._callback is not None:
+            self._kernel32.SetConsoleCtrlHandler(self._callback, 0)
+            self._kernel32 = self._callback = None
 
 
 def _install_signal_handlers(runtime: Runtime) -> dict[int, Any]:

@@ -533,3 +533,24 @@ def test_order_value_rounds_to_the_lot_of_the_instrument(tmp_path):
     account.order_value("113050.XSHG", 12_345, LimitOrderStyle(120.0))  # a convertible bond: lots of 10 张
     account.order_value("600000.XSHG", 12_345, LimitOrderStyle(8.0))
     assert [row["amount"] for row in gate.peek_orders()] == [100, 1500]
+
+
+def test_a_fill_the_snapshot_already_holds_is_not_counted_twice_when_its_report_comes_later(tmp_path):
+    """The broker filled, wrote its positions, and only then did jqtrade read the order line:
+    the report's own broker time (OneQuant's updTime, a time of day) tells it is contained."""
+    gate = lagging(positions={})
+    clock = SimClock(T0)
+    account = make_account(tmp_path, gate, clock=clock)
+    oid = account.order("600000.XSHG", 1000, LimitOrderStyle(8.0))
+    clock.advance(1)
+    gate.step()
+    gate.fill(oid, 1000, 8.0)  # at the broker at 09:35:01
+    clock.advance(1)
+    gate.capture_snapshot()  # positions written at 09:35:02, holding the fill
+    account.sync_balance()
+    clock.advance(1)
+    report = {**gate.peek_orders()[0], "update_time": "093501.000000"}
+    gate.reports.append([report])
+    account.sync_orders()  # read at 09:35:03
+    assert account.portfolio.long_positions["600000.XSHG"].total_amount == 1000
+    assert account.order_target("600000.XSHG", 1000, LimitOrderStyle(8.0)) is None

@@ -47,6 +47,7 @@ from jqtrade.gates.onequant import OneQuantTradeGate
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
     EXEC_RESULT_HEADER,
+    ORDER_FILE_LINE_END,
     ORDER_UPDATE_HEADER,
     STATUS_CODES,
     AppendedFileReader,
@@ -430,9 +431,10 @@ def run_appenders(base: Path, processes: int = 8, per_process: int = 1000) -> Ap
                 child.wait(TIMEOUT)
     result = AppendResult(processes=processes, per_process=per_process, seconds=seconds)
     expected = {
-        encode_rows([appended_row(p, i)], ENCODING)[:-1]: (p, i) for p in range(processes) for i in range(per_process)
+        encode_rows([appended_row(p, i)], ENCODING, ORDER_FILE_LINE_END)[:-1]: (p, i)
+        for p in range(processes) for i in range(per_process)
     }
-    header = encode_rows([ALGO_ORDER_HEADER], ENCODING)[:-1]
+    header = encode_rows([ALGO_ORDER_HEADER], ENCODING, ORDER_FILE_LINE_END)[:-1]
     data = path.read_bytes()
     lines = data.split(b"\n")
     if lines[-1] == b"":

@@ -262,3 +262,27 @@ def test_portfolio_from_fake_balance():
     gate = FakeTradeGate(cash=1000, positions={"600000.XSHG": 100}, prices={"600000.XSHG": 8.0})
     p = Portfolio.from_balance(gate.sync_balance(), T0)
     assert p.total_value == 1800 and p.long_positions["600000.SH"].value == 800
+
+
+def test_state_file_held_by_another_program_is_waited_for(tmp_path, monkeypatch):
+    from held_files import hold_replace
+
+    path = tmp_path / "broker.json"
+    gate = FakeTradeGate(cash=10_000, state_file=path)
+    held, _ = hold_replace(monkeypatch, 5, match=lambda p: p == path)
+    gate.order(req("1", amount=200))
+    assert len(held.refused) == 5
+    assert [o["order_id"] for o in FakeTradeGate.read_state(path)["orders"]] == ["1"]
+
+
+def test_state_file_held_too_long_fails_naming_it(tmp_path, monkeypatch):
+    from held_files import hold_replace
+
+    from jqtrade.fileio import FileBusyError
+
+    path = tmp_path / "broker.json"
+    gate = FakeTradeGate(cash=10_000, state_file=path)
+    hold_replace(monkeypatch, None, match=lambda p: p == path)
+    with pytest.raises(FileBusyError, match="broker.json"):
+        gate.set_price("600000.XSHG", 9.0)
+    assert not list(tmp_path.glob("*.tmp"))

@@ -120,8 +120,8 @@ def test_header_and_lines_go_in_one_write(tmp_path: Path) -> None:
     appender = FaultyAppender(path, ["a", "b"], "utf-8")
     appender.append([["1", "2"], ["3", "4"]])
     appender.append([["5", "6"]])
-    assert [handle.writes for handle in appender.handles] == [[b"a,b\n1,2\n3,4\n"], [b"5,6\n"]]
-    assert path.read_bytes() == b"a,b\n1,2\n3,4\n5,6\n"
+    assert [handle.writes for handle in appender.handles] == [[b"a,b\r\n1,2\r\n3,4\r\n"], [b"5,6\r\n"]]
+    assert path.read_bytes() == b"a,b\r\n1,2\r\n3,4\r\n5,6\r\n"
 
 
 def test_a_torn_last_line_is_ended_before_our_line(tmp_path: Path) -> None:
@@ -129,8 +129,8 @@ def test_a_torn_last_line_is_ended_before_our_line(tmp_path: Path) -> None:
     path.write_bytes(HEADER + b"093000.000001,41\n093000.000002,4")  # a writer died mid-line
     appender = FaultyAppender(path, ALGO_ORDER_STOP_HEADER, "utf-8")
     appender.append([["093001.000000", "42"]])
-    assert appender.handles[0].writes == [b"\n093001.000000,42\n"]
-    assert path.read_bytes() == HEADER + b"093000.000001,41\n093000.000002,4\n093001.000000,42\n"
+    assert appender.handles[0].writes == [b"\r\n093001.000000,42\r\n"]
+    assert path.read_bytes() == HEADER + b"093000.000001,41\n093000.000002,4\r\n093001.000000,42\r\n"
     reader = AppendedFileReader(path, "utf-8", default_header=ALGO_ORDER_STOP_HEADER)
     assert [row["custBatchNo"] for row in reader.iter_rows()] == ["41", "4", "42"]
 
@@ -143,7 +143,7 @@ def test_a_short_write_on_a_full_disk_never_glues_the_next_line(tmp_path: Path) 
         full.append([["093001.000000", "42"]])
     assert path.read_bytes() == HEADER + b"09300"  # half of our line reached the disk
     LockedAppender(path, ALGO_ORDER_STOP_HEADER, "utf-8").append([["093002.000000", "43"]])
-    assert path.read_bytes() == HEADER + b"09300\n093002.000000,43\n"
+    assert path.read_bytes() == HEADER + b"09300\r\n093002.000000,43\r\n"
     reader = AppendedFileReader(path, "utf-8", default_header=ALGO_ORDER_STOP_HEADER)
     assert reader.read_rows() == [{"updTime": "093002.000000", "custBatchNo": "43"}]
     assert reader.bad_lines == 1
@@ -170,15 +170,16 @@ def test_appended_lines_are_always_whole_lines_of_their_own(tmp_path_factory: An
     for batch in batches:
         rows = [list(row) for row in batch]
         if not expected:
-            expected += b"a,b\n"
+            expected += b"a,b\r\n"
         elif not expected.endswith(b"\n"):
-            expected += b"\n"
-            if len(expected) - 1 < len(b"a,b\n") and b"\n" not in expected[:-1]:
-                expected += b"a,b\n"  # what was there cannot be a whole header: write one
-        expected += encode_rows(rows, "utf-8")
+            header_torn = len(expected) < len(b"a,b\r\n") and b"\n" not in expected
+            expected += b"\n" if expected.endswith(b"\r") else b"\r\n"  # a torn \r\n needs its \n only
+            if header_torn:
+                expected += b"a,b\r\n"  # what was there cannot be a whole header: write one
+        expected += encode_rows(rows, "utf-8", "\r\n")
         appender.append(rows)
     assert path.read_bytes() == bytes(expected)
-    ours = b"".join(encode_rows([list(row) for row in batch], "utf-8") for batch in batches)
+    ours = b"".join(encode_rows([list(row) for row in batch], "utf-8", "\r\n") for batch in batches)
     assert path.read_bytes().endswith(ours)
     start = len(path.read_bytes()) - len(ours)
     assert start == 0 or path.read_bytes()[start - 1 : start] == b"\n"  # our first line starts a line
@@ -457,6 +458,6 @@ def test_a_header_cut_short_gets_a_whole_header_before_our_line(tmp_path: Path) 
     path = tmp_path / "algoOrder.csv"
     path.write_bytes(b"a,b")  # the first write of the day failed part way (disk full)
     LockedAppender(path, ["a", "b", "c"], "utf-8").append([["1", "2", "3"]])
-    assert path.read_bytes() == b"a,b\na,b,c\n1,2,3\n"
+    assert path.read_bytes() == b"a,b\r\na,b,c\r\n1,2,3\r\n"
     reader = AppendedFileReader(path, "utf-8", default_header=["a", "b", "c"])
     assert [[row["a"], row["b"], row["c"]] for row in reader.iter_rows()] == [["1", "2", "3"]]

@@ -19,6 +19,9 @@ from jqtrade.clock import MARKET_TZ
 from jqtrade.errors import GateError, GateLockTimeoutError, SnapshotUnusableError
 from jqtrade.gates.onequant_files import (
     ALGO_ORDER_HEADER,
+    ALGO_ORDER_STOP_HEADER,
+    EXEC_RESULT_HEADER,
+    ORDER_FILE_LINE_END,
     ORDER_UPDATE_HEADER,
     AppendedFileReader,
     DayFiles,
@@ -87,6 +90,7 @@ def test_encode_rows_quotes_only_when_needed() -> None:
     data = encode_rows([["a", "b,c", 'say "hi"', "中文"]], "gbk")
     assert data == 'a,"b,c","say ""hi""",中文\n'.encode("gbk")
     assert b"\r" not in encode_rows([["x"], ["y"]], "utf-8")
+    assert encode_rows([["x"], ["a,b"]], "utf-8", ORDER_FILE_LINE_END) == b'x\r\n"a,b"\r\n'
 
 
 # --- locked appends ------------------------------------------------------------------------
@@ -99,7 +103,8 @@ def test_append_writes_header_once_and_whole_lines(tmp_path: Path) -> None:
     appender.append([["3", "错误,信息"]])
     data = path.read_bytes()
     assert data.count(",".join(ALGO_ORDER_HEADER).encode()) == 1
-    assert data.endswith(b"\n") and b"\r\n" not in data
+    # Windows line ends, written as bytes: never \r\r\n, never a bare \n (see ORDER_FILE_LINE_END)
+    assert data.endswith(b"\r\n") and data.count(b"\n") == data.count(b"\r\n") == 4 and b"\r\r" not in data
     assert data.decode("gbk").splitlines()[1:] == ["1,a", "2,b", '3,"错误,信息"']
 
 
@@ -107,7 +112,7 @@ def test_append_to_existing_file_does_not_repeat_header(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"h1,h2\nx,y\n")
     LockedAppender(path, ["h1", "h2"], "utf-8").append([["1", "2"]])
-    assert path.read_bytes() == b"h1,h2\nx,y\n1,2\n"
+    assert path.read_bytes() == b"h1,h2\nx,y\n1,2\r\n"
 
 
 def test_lock_timeout_raises_gate_error(tmp_path: Path) -> None:
@@ -121,7 +126,7 @@ def test_lock_timeout_raises_gate_error(tmp_path: Path) -> None:
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, GateError)
     assert "f.csv" in str(info.value)
     appender.append([["1"]])
-    assert path.read_bytes() == b"a\n1\n"
+    assert path.read_bytes() == b"a\r\n1\r\n"
 
 
 def test_append_into_missing_folder_is_a_gate_error(tmp_path: Path) -> None:
@@ -145,7 +150,7 @@ def test_two_processes_append_whole_lines(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    lines = path.read_bytes().decode("gbk").split("\n")
+    lines = path.read_bytes().decode("gbk").split("\r\n")
     assert lines[0] == ",".join(ALGO_ORDER_HEADER) and lines[-1] == ""
     body = [line.split(",") for line in lines[1:-1]]
     assert len(body) == 600
@@ -350,13 +355,15 @@ def test_status_codes(code: str, status: str) -> None:
 
 def test_order_update_report_format() -> None:
     report = parse_order_update(
-        _update_row(status="1", filledQty="100", avgPrice="10.49", filledAmt="1049.00", cancelQty="", text="部分成交")
+        _update_row(status="1", filledQty="100", avgPrice="10.49", filledAmt="1049.00", cancelQty="", text="部分成交",
+                    updTime="093002.250000")
     )
     assert report == {
         "order_id": "42", "broker_order_id": "9001", "code": "600000.XSHG", "action": OrderAction.open,
         "status": OrderStatus.filling, "amount": 300, "price": 10.5, "filled_amount": 100, "canceled_amount": 0,
         "avg_price": 10.49, "deal_balance": 1049.0, "commission": 0.0, "err_msg": "部分成交",
         "entrust_time": pendulum.datetime(2024, 6, 3, 9, 30, 1, tz=MARKET_TZ),
+        "update_time": "093002.250000",  # the broker's time of this state, for the overlay
     }
     assert report["entrust_time"].utcoffset() == datetime.timedelta(hours=8)
 
@@ -395,3 +402,67 @@ def test_exec_result_rows() -> None:
     assert result is not None and result.rejected and result.is_order and result.error_msg == "资金不足"
     assert parse_exec_result({"resultType": "2", "custBatchNo": "7", "status": "0"}).is_cancel  # type: ignore[union-attr]
     assert parse_exec_result({"resultType": "x", "custBatchNo": "7"}) is None
+
+
+# --- line ends of every protocol file (Windows writers) --------------------------------------
+
+#: ``\n`` (Linux writers), ``\r\n`` (Windows programs, and jqtrade now), ``\r\r\n`` (jqtrade 1.0
+#: on Windows: ``os.linesep`` through a text-mode file).
+LINE_ENDS = [b"\n", b"\r\n", b"\r\r\n"]
+
+_PROTOCOL_FILES = {
+    "algoOrder": (ALGO_ORDER_HEADER, ["093001.000000", "2406030001", "UM0", "1", "600000.SH", "1", "300", "DMA", "AT", "0", "10.5", "10.5"]),
+    "algoOrderStop": (ALGO_ORDER_STOP_HEADER, ["093002.000000", "2406030001"]),
+    "execResult": (EXEC_RESULT_HEADER, ["093001.500000", "1", "2406030001", "0", "0", "委托成功"]),
+    "orderUpdate": (ORDER_UPDATE_HEADER, list(_update_row(custBatchNo="2406030001", text="部分成交", status="1", filledQty="100").values())),
+}
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=["LF", "CRLF", "CRCRLF"])
+@pytest.mark.parametrize("kind", sorted(_PROTOCOL_FILES))
+def test_every_protocol_file_reads_the_same_with_any_line_end(tmp_path: Path, kind: str, end: bytes) -> None:
+    header, row = _PROTOCOL_FILES[kind]
+    lines = [header, row, row]
+    data = b"".join(",".join(line).encode("gbk") + end for line in lines)
+    path = tmp_path / f"{kind}_20240603.csv"
+    path.write_bytes(data)
+    reader = AppendedFileReader(path, "gbk", default_header=header)
+    rows = reader.read_rows()
+    assert rows == [dict(zip(header, row))] * 2 and reader.bad_lines == 0
+    # the text a block parser sees holds no "\r" (the gate's fast path for orderUpdate)
+    texts = AppendedFileReader(path, "gbk", default_header=header)
+    assert "\r" not in "".join(texts.iter_texts())
+    if kind == "execResult":
+        result = parse_exec_result(rows[0])
+        assert result is not None and result.order_id == "2406030001" and result.is_order and result.error_msg == "委托成功"
+    if kind == "orderUpdate":
+        report = parse_order_update(rows[0])
+        assert report is not None and report["order_id"] == "2406030001" and report["err_msg"] == "部分成交"
+
+
+@pytest.mark.parametrize("end", LINE_ENDS, ids=["LF", "CRLF", "CRCRLF"])
+def test_the_simulator_reads_orders_and_cancels_with_any_line_end(tmp_path: Path, end: bytes) -> None:
+    from jqtrade.gates.sim import SimulatedOneQuant
+
+    now = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
+    sim = SimulatedOneQuant(tmp_path, "1", cash=100_000, encoding="gbk", volatility=0.0, prices={"600000.XSHG": 10.0})
+    sim.poll(now)
+    day = DayFiles(tmp_path, now.date())
+    resting = ["100000.000000", "2406030001", "UM0", "1", "600000.SH", "1", "100", "DMA", "AT", "0", "9.00", "9.00"]
+    day.algo_order.write_bytes(b"".join(",".join(line).encode("gbk") + end for line in (ALGO_ORDER_HEADER, resting)))
+    sim.poll(now.add(seconds=1))
+    day.algo_order_stop.write_bytes(b"".join(",".join(line).encode("gbk") + end for line in (ALGO_ORDER_STOP_HEADER, ["100001.000000", "2406030001"])))
+    sim.poll(now.add(seconds=2))
+    sim.poll(now.add(seconds=3))
+    results = AppendedFileReader(day.exec_result, "gbk", default_header=EXEC_RESULT_HEADER).read_rows()
+    assert [(r["resultType"], r["custBatchNo"], r["status"]) for r in results] == [("1", "2406030001", "0"), ("2", "2406030001", "0")]
+    updates = AppendedFileReader(day.order_update, "gbk", default_header=ORDER_UPDATE_HEADER).read_rows()
+    assert updates[-1]["custBatchNo"] == "2406030001" and parse_order_update(updates[-1])["status"] is OrderStatus.canceled
+
+
+def test_the_gate_appends_crlf_lines_the_simulator_accepts(tmp_path: Path) -> None:
+    """What jqtrade writes (ORDER_FILE_LINE_END, as bytes) is what a Windows reader expects."""
+    path = tmp_path / "algoOrder_20240603.csv"
+    LockedAppender(path, ALGO_ORDER_HEADER, "gbk").append([_PROTOCOL_FILES["algoOrder"][1]])
+    assert ORDER_FILE_LINE_END == "\r\n"
+    assert path.read_bytes().split(b"\r\n") == [",".join(ALGO_ORDER_HEADER).encode(), ",".join(_PROTOCOL_FILES["algoOrder"][1]).encode(), b""]

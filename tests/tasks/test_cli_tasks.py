@@ -24,6 +24,7 @@ import pendulum
 import psutil
 import pytest
 from polling import wait_for
+from tasks_support import cli_env, gone
 
 import jqtrade
 from jqtrade.calendar import TradingCalendar
@@ -50,26 +51,6 @@ CONTROL_STOP = "收到停止请求（stop_task）"
 STOPPED = "已停止"
 HOOK = "STOP HOOK RAN"
 NO_TASKS = "当前没有运行中的任务"
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["COLUMNS"] = "200"  # rich tables in pipes: keep rows on one line
-    env.pop("JQTRADE_DEBUG", None)
-    env.update(extra)
-    return env
-
-
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only a zombie (a detached task's new parent may not reap it)."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
@@ -467,9 +448,10 @@ def test_a_gbk_pipe_gets_readable_output_for_any_name(bench: Bench):
     (entry,) = json.loads(bench.cmd("get_tasks", "--json", **gbk).stdout)
     assert (entry["name"], entry["pid"]) == ("任务😀", task.pid)
     plain = bench.cmd("get_tasks", **gbk)
-    assert plain.returncode == 0 and plain.stdout.splitlines()[1].split()[:2] == ["任务?", str(task.pid)]
+    # what GBK cannot hold is written as an escape, readable and unambiguous
+    assert plain.returncode == 0 and plain.stdout.splitlines()[1].split()[:2] == ["任务\\U0001f600", str(task.pid)]
     stop = bench.cmd("stop_task", "-n", "任务😀", **gbk)
-    assert stop.returncode == 0 and "任务?（pid" in stop.stdout and "已正常停止" in stop.stdout, stop.stdout + stop.stderr
+    assert stop.returncode == 0 and "任务\\U0001f600（pid" in stop.stdout and "已正常停止" in stop.stdout, stop.stdout + stop.stderr
     assert_graceful(task)
 
 

@@ -109,3 +109,33 @@ def test_request_and_poll_across_processes(tmp_path: Path):
             child.wait()
     assert marker.read_text(encoding="utf-8") == "stop_task|None"
     assert channel.result() == "stopped"
+
+
+# --- files held by another program (Windows), emulated ---------------------------------------
+
+
+def test_a_stop_request_waits_for_a_briefly_held_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from held_files import hold_replace
+
+    channel = ControlChannel(tmp_path / "t.control")
+    held, fake = hold_replace(monkeypatch, 8)
+    channel.request_stop("因为测试")
+    assert len(held.refused) == 8 and fake.waited > 0
+    assert channel.poll() == "因为测试"
+    channel.report("stopped")
+    assert channel.result() == "stopped"
+
+
+def test_a_stop_request_onto_a_file_held_too_long_fails_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from held_files import hold_replace
+
+    from jqtrade.errors import JqTradeError
+    from jqtrade.fileio import RETRY_SECONDS
+
+    channel = ControlChannel(tmp_path / "t.control")
+    _, fake = hold_replace(monkeypatch, None)
+    with pytest.raises(JqTradeError) as info:
+        channel.request_stop()
+    assert str(channel.stop_file) in str(info.value) and "占用" in str(info.value)
+    assert fake.waited == pytest.approx(RETRY_SECONDS)
+    assert not list(tmp_path.iterdir())  # no temporary file left behind

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from tasks_support import gone
 
 import jqtrade
 from jqtrade.tasks.process import (
@@ -101,13 +102,6 @@ def wait_for(predicate, timeout: float = 15) -> None:
     while not predicate():
         assert time.monotonic() < deadline
         time.sleep(0.02)
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 # --- stop_tasks ----------------------------------------------------------------------------

@@ -274,6 +274,18 @@ def test_list_is_sorted_by_start_time_and_filters_work(registry: TaskRegistry):
     early.release()
 
 
+def test_a_start_token_is_kept_in_the_record_and_finds_its_task(registry: TaskRegistry):
+    tokened = registry.acquire(make_record(registry, "bg", pid=1, start_token="5eed"))
+    plain = registry.acquire(make_record(registry, "fg"))
+    assert [(r.name, r.pid) for r in registry.find(start_token="5eed")] == [("bg", 1)]
+    assert registry.find(name="fg", start_token="5eed") == [] and registry.find(start_token="other") == []
+    # A record written before tokens existed reads as having none.
+    data = {k: v for k, v in plain.record.to_json().items() if k != "start_token"}
+    assert TaskRecord.from_json(data).start_token is None
+    tokened.release()
+    plain.release()
+
+
 def test_stale_record_is_removed_by_list(registry: TaskRegistry):
     record = make_record(registry, "crashed", pid=999_999)
     registry.tasks_dir.mkdir(parents=True)
@@ -322,3 +334,45 @@ def test_name_held_by_another_process_then_killed(registry: TaskRegistry, childr
     assert [r.pid for r in registry.list()] == [os.getpid()]
     handle.release()
     assert not kill_process(child.pid)  # already gone
+
+
+# --- files held by another program (Windows), emulated ---------------------------------------
+
+
+def test_a_record_held_by_another_program_is_waited_for(registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch):
+    from held_files import hold_replace
+
+    handle = registry.acquire(make_record(registry, "held"))
+    try:
+        held, fake = hold_replace(monkeypatch, 12, match=lambda p: p.suffix == ".json")
+        handle.update(next_job="10:00 买入")
+        assert len(held.refused) == 12 and fake.waited > 0
+        assert [r.next_job for r in registry.list()] == ["10:00 买入"]
+    finally:
+        handle.release()
+
+
+def test_a_record_held_too_long_fails_naming_the_file(registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch):
+    from held_files import hold_replace
+
+    from jqtrade.fileio import FileBusyError
+
+    handle = registry.acquire(make_record(registry, "held"))
+    try:
+        hold_replace(monkeypatch, None, match=lambda p: p.suffix == ".json")
+        with pytest.raises(FileBusyError) as info:
+            handle.update(next_job="10:00")
+        assert str(registry.record_path("held")) in str(info.value)
+        assert handle.record.next_job == "10:00"  # the task's own view moved on; the file will follow
+    finally:
+        monkeypatch.undo()
+        handle.release()
+
+
+@pytest.mark.parametrize("name", ["CON", "con.txt", "a:b", "点.", "尾 ", "COM1", "nul"])
+def test_names_windows_refuses_get_valid_distinct_files(registry: TaskRegistry, name: str):
+    stem = task_file_stem(name)
+    assert_valid_stem(stem)
+    assert stem != name
+    if name != name.swapcase():
+        assert stem.casefold() != task_file_stem(name.swapcase()).casefold()
