@@ -65,7 +65,11 @@ def make_account(directory: Path, task: str = "bench") -> Account:
     clock = SimClock(DAY_START)
     gate = FakeTradeGate(cash=1e12, prices={"600000.XSHG": 10.0})
     gate.setup({}, clock=clock)
-    options = Options().evolve({"runtime_dir": str(directory), "use_account": True})
+    # 1,000 orders left open: the per-task count limits would refuse them (bench_risk.py times those)
+    options = Options().evolve({
+        "runtime_dir": str(directory), "use_account": True,
+        "risk_max_active_orders": 0, "risk_max_orders_per_second": 0, "risk_max_orders_per_minute": 0,
+    })
     account = Account(gate=gate, clock=clock, options=options, runtime_dir=directory, task_name=task)
     account.start()
     return account

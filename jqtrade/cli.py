@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -47,6 +48,24 @@ def _translate(message: str) -> str:
     return message
 
 
+_TRADING_COMMANDS = {
+    "halt_task": (
+        "暂停任务的交易（不再下新单，撤单照常）",
+        "把任务的交易状态切换为 halted（暂停交易）：新订单被拒绝（原因 trading_halted），撤单照常。"
+        "任务 1 秒内收到；状态会保存，任务重启后仍为暂停，直到 resume_task。-n、-p、--all 至少提供一个。",
+    ),
+    "reduce_task": (
+        "让任务只减仓（只接受卖出持仓的订单）",
+        "把任务的交易状态切换为 reducing（只减仓）：买入被拒绝（原因 trading_reducing），卖出持仓照常。"
+        "状态会保存，任务重启后仍然有效，直到 resume_task。-n、-p、--all 至少提供一个。",
+    ),
+    "resume_task": (
+        "恢复任务的正常交易",
+        "把任务的交易状态切换回 active（正常交易），并清除保存的暂停/只减仓状态。-n、-p、--all 至少提供一个。",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jqtrade",
@@ -54,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  jqtrade start_task -n demo -c demo.py            启动策略（前台运行，Ctrl+C 停止）\n"
         "  jqtrade start_task -n demo -c demo.py --simulate 2024-06-03   在模拟时钟上跑一个交易日\n"
         "  jqtrade get_tasks                                查看运行中的任务\n"
-        "  jqtrade stop_task -n demo                        停止任务",
+        "  jqtrade stop_task -n demo                        停止任务\n"
+        "  jqtrade halt_task -n demo                        暂停任务的交易（resume_task 恢复）",
     )
     parser.add_argument("-V", "--version", action="version", version=f"jqtrade {__version__}", help="显示版本号并退出")
     parser.add_argument("--debug", action="store_true", help="出错时显示完整堆栈，并输出 jqtrade 内部日志")
@@ -74,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--sim-cash", default="1000000", metavar="金额", help="内置模拟券商的初始资金，大于 0 的金额（默认 1000000）")
     start.add_argument("--debug", action="store_true", dest="task_debug", help="调试模式：输出 jqtrade 内部日志，出错时显示完整堆栈")
     start.add_argument("-d", "--detach", action="store_true", help="在后台运行（默认日志写到 <运行时目录>/logs/<名称>.log），打印 pid 后返回")
+    start.add_argument("--restart", choices=["no", "on-failure"], default="no", help="on-failure：与 -d 一起使用，任务异常退出（非 0 状态、被杀）时自动重启，等待 1、2、4……秒（最长 60 秒）；stop_task 停止的任务不再重启（默认 no）")
+    start.add_argument("--max-restarts", type=int, default=None, metavar="N", help="--restart on-failure 时最多重启几次（默认 10）")
     start.set_defaults(handler=_cmd_start_task)
 
     get = sub.add_parser("get_tasks", help="查看运行中的实盘任务", description="列出本机运行中的任务（终端中为表格，管道中为纯文本）。")
@@ -90,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--timeout", type=float, default=30.0, metavar="秒", help="等待任务退出的最长时间（默认 30 秒）")
     stop.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
     stop.set_defaults(handler=_cmd_stop_task)
+
+    for command, (summary, description) in _TRADING_COMMANDS.items():
+        trading = sub.add_parser(command, help=summary, description=description)
+        trading.add_argument("-n", "--name", help="按任务名称；任务未运行时保存该状态，下次启动时生效")
+        trading.add_argument("-p", "--pid", type=int, help="按进程 pid")
+        trading.add_argument("--all", action="store_true", dest="all_tasks", help="所有运行中的任务（忽略 -n、-p）")
+        if command != "resume_task":
+            trading.add_argument("--cancel-open", action="store_true", help="同时撤销该任务今天全部未完成的订单")
+        trading.add_argument("--reason", metavar="原因", help="写进任务日志的原因（默认为命令名）")
+        trading.add_argument("--timeout", type=float, default=10.0, metavar="秒", help="等待任务确认的最长时间（默认 10 秒）")
+        trading.add_argument("--runtime-dir", metavar="目录", help="运行时目录（默认 ~/jqtrade）")
+        trading.set_defaults(handler=_cmd_trading_state, trading_command=command)
 
     new = sub.add_parser("new", help="从模板创建策略文件", description="jqtrade new strategy 名称：创建 名称.py 策略文件。")
     new.add_argument("kind", choices=["strategy"], help="目前只有 strategy")
@@ -117,15 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_start_task(args: argparse.Namespace) -> int:
+    from jqtrade.errors import ConfigError
     from jqtrade.tasks.runner import TaskSpec, parse_env, parse_sim_cash, parse_simulate, run_task
+    from jqtrade.tasks.supervisor import DEFAULT_MAX_RESTARTS, RESTARTS_ENV
 
     sim_cash = parse_sim_cash(args.sim_cash)  # refused here, not in a background child's log
+    restart = args.restart == "on-failure"
+    if args.max_restarts is not None and (not restart or args.max_restarts < 0):
+        raise ConfigError(f"--max-restarts 的值 {args.max_restarts} 不合法：应为 ≥ 0 的整数，且需同时使用 --restart on-failure")
     if args.detach:
         from jqtrade.tasks.commands import start_detached
         from jqtrade.tasks.registry import validate_task_name
 
         validate_task_name(args.name)
-        return start_detached(args.raw_argv, name=args.name, out=args.out, runtime_dir=args.runtime_dir)
+        return start_detached(
+            args.raw_argv, name=args.name, out=args.out, runtime_dir=args.runtime_dir, restart=restart,
+            max_restarts=DEFAULT_MAX_RESTARTS if args.max_restarts is None else args.max_restarts,
+        )
+    if restart and RESTARTS_ENV not in os.environ:  # not the task a supervisor runs
+        raise ConfigError("--restart on-failure 需要与 -d（后台运行）一起使用：由后台的守护进程负责重启")
 
     spec = TaskSpec(
         name=args.name,
@@ -155,6 +199,15 @@ def _cmd_stop_task(args: argparse.Namespace) -> int:
 
     force = args.force or args.signal == "SIGKILL"
     return stop_task(args.runtime_dir, name=args.name, pid=args.pid, all_tasks=args.all_tasks, force=force, timeout=args.timeout)
+
+
+def _cmd_trading_state(args: argparse.Namespace) -> int:
+    from jqtrade.tasks.commands import set_trading_state
+
+    return set_trading_state(
+        args.runtime_dir, args.trading_command, name=args.name, pid=args.pid, all_tasks=args.all_tasks,
+        cancel_open=getattr(args, "cancel_open", False), reason=args.reason, timeout=args.timeout,
+    )
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

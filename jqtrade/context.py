@@ -9,6 +9,7 @@ import pendulum
 
 if TYPE_CHECKING:
     from jqtrade.account.portfolio import Portfolio
+    from jqtrade.account.risk import TradingState
     from jqtrade.runtime import Runtime
 
 
@@ -46,6 +47,11 @@ class Context:
         """账户资金和持仓的最新快照（需开启账户模块）。"""
         return self._runtime.require_account("context.portfolio").portfolio
 
+    @property
+    def trading_state(self) -> TradingState:
+        """交易状态：active（正常）、reducing（只减仓）或 halted（暂停交易）；可与字符串比较（需开启账户模块）。"""
+        return self._runtime.require_account("context.trading_state").trading_state
+
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat()}>"
 
@@ -53,4 +59,4 @@ class Context:
         self._strategy_dt = value
 
     def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、is_simulated")
+        raise AttributeError(f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、trading_state、is_simulated")

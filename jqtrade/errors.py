@@ -39,8 +39,8 @@ working. Each class builds its message in ``__init__`` so that raising sites sta
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 

@@ -43,6 +43,7 @@ LEGACY_HOOKS = {
     "process_exit": "on_strategy_end",
     "on_order_update": "on_order_update",
     "on_trade": "on_trade",
+    "on_trading_state_change": "on_trading_state_change",
 }
 
 #: Trading APIs injected as they are (apart from the forgiving wrapper).
@@ -109,12 +110,16 @@ class LegacyContext:
     def portfolio(self) -> Any:
         return self._inner().portfolio
 
+    @property
+    def trading_state(self) -> Any:
+        return self._inner().trading_state
+
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat(' ')}>"
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(
-            f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、is_simulated"
+            f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、trading_state、is_simulated"
         )
 
 
@@ -232,6 +237,9 @@ class LegacyStrategy(Strategy):
             "on_trade", self.context, LegacyTrade(trade) if isinstance(trade, Trade) else trade
         )
 
+    def on_trading_state_change(self, context: Context, old: Any, new: Any, reason: str) -> None:
+        self._call_hook("on_trading_state_change", self.context, old, new, reason)
+
     def _call_hook(self, hook: str, *args: Any) -> None:
         for name, target in LEGACY_HOOKS.items():
             func = self.module.__dict__.get(name)
@@ -280,6 +288,12 @@ class LegacyStrategy(Strategy):
     ) -> OrdersView[LegacyOrder]:
         return OrdersView(LegacyOrder(s) for s in self.get_orders(order_id, code, status))
 
+    def _send_message(self, message: Any, channel: Any = None) -> bool:
+        """JoinQuant's ``send_message(message)``: ``channel`` is accepted and ignored."""
+        from jqtrade.notify import send_legacy_message
+
+        return send_legacy_message(getattr(self._runtime, "notifier", None), message)
+
     def set_options(self, **options: Any) -> None:
         """jqtrade 1.0's reading: unknown options and loose values only warn, and the script runs."""
         self._bound("set_options").set_options(options, legacy=True)
@@ -297,6 +311,7 @@ class LegacyStrategy(Strategy):
             "MarketOrderStyle": MarketOrderStyle,
             "OrderStatus": OrderStatus,
             "OrderSide": OrderSide,
+            "send_message": self._send_message,  # JoinQuant's name
         }
         forgiving = functools.partial(_forgiving, log=self.log)
         for api in _TRADING_APIS:

@@ -23,6 +23,14 @@ from jqtrade.errors import (
     OptionValueError,
     UnknownOptionError,
 )
+from jqtrade.notify.events import (
+    DEFAULT_EVENTS,
+    EVENT_KINDS,
+    looks_like_url,
+    mask_url,
+    parse_kinds,
+    split_urls,
+)
 
 #: Legacy spellings accepted by ``set_options``.
 ALIASES = {"sync_internal": "sync_interval"}
@@ -266,6 +274,34 @@ def _loss_action(value: Any) -> Optional[str]:
     return _text("risk_daily_loss_action", choices=("reducing", "halted"), optional=True)(value)
 
 
+def _notify_urls(value: Any) -> tuple[str, ...]:
+    """apprise URLs: a list, or one string with URLs separated by spaces or commas. Errors show
+    the URL masked: it holds the service's secret."""
+    if value is None:
+        return ()
+    items = split_urls(value) if isinstance(value, str) else value
+    if isinstance(items, (bytes, Mapping)) or not isinstance(items, (list, tuple)):
+        raise OptionValueError("notify", type(value).__name__, "应为 apprise 地址的列表，如 ['wecombot://机器人key']")
+    urls = []
+    for item in items:
+        if not isinstance(item, str) or not looks_like_url(item.strip()):
+            shown = mask_url(item) if isinstance(item, str) else type(item).__name__
+            raise OptionValueError("notify", shown, "每项应为 '服务名://...' 形式的 apprise 地址，如 'wecombot://机器人key'、'mailto://用户:授权码@qq.com'")
+        urls.append(item.strip())
+    return tuple(dict.fromkeys(urls))
+
+
+def _masked_urls(value: tuple[str, ...]) -> str:
+    return repr([mask_url(u) for u in value])
+
+
+def _notify_events(value: Any) -> frozenset[str]:
+    try:
+        return parse_kinds(value)
+    except ValueError as exc:
+        raise OptionValueError("notify_events", value, str(exc)) from None
+
+
 #: Built-in defaults, used when neither the strategy, ``--config`` nor ``risk.toml`` sets a
 #: limit (0 = no limit). Why these numbers: ``docs/risk.md``.
 RISK_DEFAULTS: Mapping[str, Any] = {
@@ -322,6 +358,33 @@ class Options:
         metadata=_doc("scheduler", "额外的休市日（内置交易日历尚未覆盖的年份或临时休市），如 ['2027-01-01']", "list[str]"),
     )
 
+    # --- notifications (jqtrade.notify; also JQTRADE_NOTIFY): read once at start, like the account
+    notify: tuple[str, ...] = attrs.field(
+        default=(), converter=_notify_urls, repr=_masked_urls,
+        metadata=_doc(
+            "account",
+            "通知目标：apprise 地址的列表，如 ['wecombot://机器人key', 'mailto://用户:授权码@qq.com']；"
+            "环境变量 JQTRADE_NOTIFY 中的地址（空格或逗号分隔）也会使用。需要安装 apprise（pip install \"jqtrade[notify]\"），见“通知”一章",
+            "list[str]",
+        ),
+    )
+    notify_events: frozenset[str] = attrs.field(
+        default=DEFAULT_EVENTS, converter=_notify_events,
+        metadata=_doc(
+            "account",
+            f"发送通知的事件，'all' 表示全部；可选：{'、'.join(EVENT_KINDS)}（默认除 fill 外全部）",
+            "list[str]",
+        ),
+    )
+    notify_min_interval: float = attrs.field(
+        default=60.0, converter=_number("notify_min_interval", allow_zero=True),
+        metadata=_doc("account", "同一种事件最多每隔多少秒发送一条，期间的消息合并为一条（带条数）；0 表示不合并", "float（秒）", legacy=_loose_number("notify_min_interval")),
+    )
+    notify_timeout: float = attrs.field(
+        default=10.0, converter=_number("notify_timeout"),
+        metadata=_doc("account", "每次发送通知的超时（秒）；失败后在后台重试 2 次，不影响策略运行", "float（秒）", legacy=_loose_number("notify_timeout")),
+    )
+
     # --- account -----------------------------------------------------------------------------
     trade_gate: Optional[str] = attrs.field(
         default=None, converter=_gate_path,
@@ -359,6 +422,15 @@ class Options:
     disabled_checks: frozenset[str] = attrs.field(
         default=frozenset(), converter=_checks,
         metadata=_doc("account", "关闭的下单前检查（券商会检查时可关），可选的检查代码见“账户与订单”一章", "list[str]"),
+    )
+    notify_stale_after: float = attrs.field(
+        default=120.0, converter=_number("notify_stale_after", minimum=1.0, allow_zero=True),
+        metadata=_doc(
+            "account",
+            "交易时段内，同步券商数据连续失败或资金持仓快照超过这么多秒没有更新时发送 link_stale 通知，恢复后发送 link_recovered",
+            "float（秒）",
+            legacy=_loose_number("notify_stale_after"),
+        ),
     )
     gate_options: dict[str, Any] = attrs.field(
         factory=dict, converter=_gate_options,

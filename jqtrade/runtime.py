@@ -82,11 +82,14 @@ class Runtime:
         broker_poll: Optional[Callable[[pendulum.DateTime], None]] = None,
         state_dir: Optional[Path] = None,
         id_dir: Optional[Path] = None,
+        restore_trading_state: Optional[tuple[str, str]] = None,
     ) -> None:
         """``state_dir``: where the account keeps its order journal (default: the runtime folder);
         a simulated run passes a folder of its own so that it never meets live state.
         ``id_dir``: where order-id counters live when the gate names no folder of its own
-        (default ``<state_dir>/order_ids``)."""
+        (default ``<state_dir>/order_ids``).
+        ``restore_trading_state``: ``(state, reason)`` saved by ``halt_task`` / ``reduce_task``,
+        set on the account as soon as it starts (source ``restored``)."""
         self.strategy = strategy
         self.clock = clock
         self.options = options or Options()
@@ -111,6 +114,11 @@ class Runtime:
         self.initializing = False
         self._finished = False
         self.jobs: list[Job] = []
+        self._restore_trading_state = restore_trading_state
+        #: Called after the strategy's hook with each TradingStateChange (the task record).
+        self.trading_state_listeners: list[Callable[[Any], None]] = []
+        #: Set by the task runner when notifications are configured (``jqtrade.notify.Notifier``).
+        self.notifier: Optional[Any] = None
         strategy._bind(self)
 
     # -- phase 1: process_initialize --------------------------------------------------------
@@ -179,6 +187,7 @@ class Runtime:
                 notify=self._notify,
                 calendar=self.calendar,
             )
+            account.on_trading_state_change = self._on_trading_state_change
             if self._broker_poll is not None:
                 # The embedded simulated broker publishes its files before the first sync, as a
                 # running OneQuant has them: a portfolio read in process_initialize is the real one.
@@ -190,6 +199,9 @@ class Runtime:
                 (account.close if account is not None else gate.close)()
             raise
         self.account, self._account_options, self._account_started_by = account, opts, started_by
+        if self._restore_trading_state is not None:  # once started: the hook may read context
+            state, reason = self._restore_trading_state
+            account.set_trading_state(state, reason, source="restored")
         logger.debug("账户模块已启动（%s）", started_by)
         return account
 
@@ -239,6 +251,18 @@ class Runtime:
             if self.options.on_callback_error == "stop":
                 self.loop.failed = exc
                 self.loop.request_stop("callback_error")
+
+    def _on_trading_state_change(self, change: Any) -> None:
+        """The account's one listener: the strategy's hook, then the runner's listeners."""
+        try:
+            self.strategy.on_trading_state_change(self.context, change.old, change.new, change.reason)
+        except Exception as exc:  # noqa: BLE001 - like every user callback
+            logger.exception("用户回调 on_trading_state_change 运行出错")
+            if self.options.on_callback_error == "stop":
+                self.loop.failed = exc
+                self.loop.request_stop("callback_error")
+        for listener in self.trading_state_listeners:
+            listener(change)
 
     def schedule(self, kind: str, func: Callable[[Context], Any], expression: str, n: Optional[int], *, name: Optional[str], grace: Optional[float]) -> None:
         if not callable(func):

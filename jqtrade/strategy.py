@@ -19,6 +19,7 @@ from jqtrade.errors import NotInInitializeError, OrderRejectedError
 if TYPE_CHECKING:
     from jqtrade.account.order import OrderRef, OrderSnapshot, OrdersView
     from jqtrade.account.portfolio import Portfolio
+    from jqtrade.account.risk import TradingState
     from jqtrade.context import Context
     from jqtrade.runtime import Runtime
 
@@ -38,6 +39,8 @@ class Strategy:
     - ``on_strategy_end(context)``: 任务停止时运行一次（stop_task、Ctrl+C、模拟结束）。
     - ``on_order_update(context, order)``: 本任务的订单状态或成交数量变化时运行。
     - ``on_trade(context, trade)``: 本任务的订单有新的成交时运行。
+    - ``on_trading_state_change(context, old, new, reason)``: 交易状态变化时运行
+      （halt_task / reduce_task / resume_task、日内亏损限制、重启后恢复）。
     """
 
     _runtime: Optional[Runtime] = None
@@ -56,6 +59,9 @@ class Strategy:
 
     def on_trade(self, context: Context, trade: Any) -> None:
         """Called with a ``Trade`` when an order of this task gets new filled quantity."""
+
+    def on_trading_state_change(self, context: Context, old: TradingState, new: TradingState, reason: str) -> None:
+        """Called when the trading state changes (active / reducing / halted); default: nothing."""
 
     # -- logging ----------------------------------------------------------------------------
 
@@ -189,6 +195,15 @@ class Strategy:
 
     def _bind(self, runtime: Runtime) -> None:
         self._runtime = runtime
+
+    def notify(self, title: str, body: str = "") -> bool:
+        """发送一条通知（需要设置 notify 选项或环境变量 JQTRADE_NOTIFY）；不管是否发送都记录日志。
+
+        在后台发送，不会让策略等待；返回是否交给了通知线程。
+        """
+        from jqtrade.notify import send_user_message
+
+        return send_user_message(getattr(self._runtime, "notifier", None), title, body)
 
     def _bound(self, api: str) -> Runtime:
         runtime = self._runtime

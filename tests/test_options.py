@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jqtrade.errors import ConfigError, OptionValueError, UnknownOptionError
+from jqtrade.notify import DEFAULT_EVENTS
 from jqtrade.options import ACCOUNT_OPTION_NAMES, ALIASES, OPTION_NAMES, Options
 
 T = datetime.time
@@ -54,6 +55,11 @@ DEFAULTS = {
     "risk_max_daily_loss_pct": None,
     "risk_max_daily_loss_value": None,
     "risk_daily_loss_action": None,
+    "notify": (),
+    "notify_events": DEFAULT_EVENTS,
+    "notify_min_interval": 60.0,
+    "notify_timeout": 10.0,
+    "notify_stale_after": 120.0,
 }
 
 
@@ -207,6 +213,11 @@ INVALID = [
     ("risk_max_daily_loss_pct", 150),
     ("risk_max_daily_loss_value", float("nan")),
     ("risk_daily_loss_action", "stop"),
+    ("notify", 5),
+    ("notify_events", ["no_such_event"]),
+    ("notify_min_interval", -1),
+    ("notify_timeout", 0),
+    ("notify_stale_after", "soon"),
 ]
 
 
@@ -223,6 +234,8 @@ def test_invalid_value_names_the_key_and_the_value(key, value):
     assert key in message
     if key == "disabled_checks" and isinstance(value, list):
         assert repr(value[0]) in message  # names the offending code itself
+    elif key == "notify":
+        assert "apprise" in message  # the URLs may hold secrets: the value is masked, not shown
     else:
         assert repr(value) in message
     assert isinstance(info.value, ValueError)

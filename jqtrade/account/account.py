@@ -8,12 +8,13 @@ sees it; a restart the same day restores today's orders from the journal and nev
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 import attrs
 import pendulum
@@ -51,11 +52,13 @@ from jqtrade.errors import (
     OrderRejectedError,
 )
 from jqtrade.gates.base import AbsTradeGate
+from jqtrade.notify.events import EventKind, EventSink
 from jqtrade.options import Options
 
 logger = logging.getLogger("jqtrade.account")
 
 UserHook = Callable[[str, Any], None]
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 #: Failures of one kind with the same message are logged again at most this often (seconds).
@@ -110,6 +113,24 @@ def _report_time(report: Mapping[str, Any], day: Optional[datetime.date]) -> Opt
     return None
 
 
+def _tells_rejections(action: str) -> Callable[[_Method], _Method]:
+    """Tell the notifier about an :class:`OrderRejectedError` the method raises (once, also
+    when ``order_target`` refuses inside ``order``), then raise it unchanged."""
+
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def wrapper(self: Account, subject: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, subject, *args, **kwargs)
+            except OrderRejectedError as exc:
+                self._tell_rejected(exc, action, subject)
+                raise
+
+        return cast(_Method, wrapper)
+
+    return decorate
+
+
 @attrs.define
 class _Failure:
     message: str
@@ -131,6 +152,7 @@ class Account:
         notify: Optional[UserHook] = None,
         id_dir: Optional[Path] = None,
         calendar: Optional[TradingCalendar] = None,
+        notifier: Optional[EventSink] = None,
     ) -> None:
         self.gate = gate
         self.clock = clock
@@ -171,6 +193,13 @@ class Account:
         limits = RiskLimits.resolve(options, read_risk_file(Path(options.runtime_dir), options.account_no))
         store = RiskStore(self.runtime_dir / STORE_NAME, account_key(getattr(gate, "name", "gate"), options.account_no))
         self._risk = RiskGuard(limits, store, task=task_name)
+        #: Where alerts go (``jqtrade.notify.Notifier``); ``None``: none are sent. May be set later.
+        self.notifier = notifier
+        self._state_listener: Optional[Callable[[TradingStateChange], None]] = None
+        self._risk.on_change = self._state_changed
+        self._down_since: dict[str, pendulum.DateTime] = {}  # sync kind -> first failure
+        self._session_since: Optional[pendulum.DateTime] = None  # order hours began (for link_stale)
+        self._link_stale_since: Optional[pendulum.DateTime] = None  # set once link_stale was sent
 
     # -- trading state ----------------------------------------------------------------------
 
@@ -186,11 +215,20 @@ class Account:
     @property
     def on_trading_state_change(self) -> Optional[Callable[[TradingStateChange], None]]:
         """Called (on the loop thread) with a :class:`TradingStateChange` after each change."""
-        return self._risk.on_change
+        return self._state_listener
 
     @on_trading_state_change.setter
     def on_trading_state_change(self, listener: Optional[Callable[[TradingStateChange], None]]) -> None:
-        self._risk.on_change = listener
+        self._state_listener = listener
+
+    def _state_changed(self, change: TradingStateChange) -> None:
+        level = "info" if change.new is TradingState.active else "warning"
+        self._tell(
+            EventKind.trading_state, f"交易状态：{change.new.value}（{change.new.label}）",
+            f"{change.old.value} → {change.new.value}：{change.reason}（来源：{change.source}）", level=level,
+        )
+        if self._state_listener is not None:
+            self._state_listener(change)
 
     def set_trading_state(self, state: Union[TradingState, str], reason: str, *, source: str = "command") -> Optional[TradingStateChange]:
         """Switch the trading state; returns the change, or ``None`` if it was the state already.
@@ -266,6 +304,7 @@ class Account:
 
     # -- trading API ------------------------------------------------------------------------
 
+    @_tells_rejections("下单")
     def order(self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long") -> str:
         self._check_day()
         self._require_journal()
@@ -287,8 +326,12 @@ class Account:
             risky, now=now.timestamp(), day=str(self.day), active=len(self._active),
             shares_after=lambda: self._shares_after(risky),
         )
+        try:
+            order_id = self._ids.allocate()
+        except JournalError as exc:  # the counter file held or unreadable: nothing was sent
+            raise OrderRejectedError("ids_unavailable", f"无法分配订单号，没有发送订单（{checked.code} {amount} 股）：{exc}") from exc
         request = OrderRequest(
-            order_id=self._ids.allocate(),
+            order_id=order_id,
             code=checked.code,
             action=checked.action,
             amount=checked.amount,
@@ -339,6 +382,7 @@ class Account:
             logger.warning("订单 %s（%s %s 股）已发出，但%s：它会在券商等到那时，或被券商拒绝", request.order_id, request.code, amount, closed)
         return request.order_id
 
+    @_tells_rejections("撤单")
     def cancel_order(self, order_id: str) -> None:
         self._check_day()
         order = self._orders.get(str(order_id))
@@ -389,6 +433,7 @@ class Account:
         snapshots = [o.snapshot() for o in self._orders.values()]
         return OrdersView(snapshots).select(order_id=order_id, code=code, status=status)
 
+    @_tells_rejections("下单")
     def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
         if isinstance(target_amount, bool) or not isinstance(target_amount, int) or target_amount < 0:
             raise OrderRejectedError("bad_amount", f"目标持仓 {target_amount!r} 应为 ≥ 0 的整数股数")
@@ -402,6 +447,7 @@ class Account:
             return None
         return self.order(norm, delta, style)
 
+    @_tells_rejections("下单")
     def order_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
         if not isinstance(style, LimitOrderStyle) or style.price <= 0:
             raise OrderRejectedError(
@@ -533,6 +579,7 @@ class Account:
         except Exception as exc:  # noqa: BLE001 - keep the last good state, say it is stale
             self._base = self._base.mark_stale(str(exc))
             self._failed("balance", f"同步资金持仓失败，沿用上次完整的快照：{exc}", quiet)
+            self._check_link()
             return self.portfolio
         base_as_of = self._base.as_of
         if base_as_of is not None and snapshot.as_of is not None and snapshot.as_of < base_as_of:
@@ -547,6 +594,7 @@ class Account:
             self._risk.on_snapshot(str(self.day or now.date()), snapshot.total_value, now.isoformat())
         self._risk.maintain(str(self.day or now.date()))
         self._recovered("balance", "资金持仓")
+        self._check_link()
         return self.portfolio
 
     def _failed(self, what: str, message: str, quiet: bool) -> None:
@@ -562,6 +610,7 @@ class Account:
             known.logged_at, known.repeats = now, 0
         else:
             self._failing[what] = _Failure(message, now)
+        self._down_since.setdefault(what, now)
         starting = (
             what not in self._synced_once
             and self._started_at is not None
@@ -570,6 +619,7 @@ class Account:
         (logger.info if quiet or starting else logger.warning)(message)
 
     def _recovered(self, what: str, label: str) -> None:
+        self._down_since.pop(what, None)
         if self._failing.pop(what, None) is not None and what in self._synced_once:
             logger.info("同步%s已恢复正常", label)
         self._synced_once.add(what)
@@ -582,6 +632,7 @@ class Account:
             reports = self.gate.sync_orders()
         except Exception as exc:  # noqa: BLE001
             self._failed("orders", f"同步订单失败，沿用上次结果：{exc}", quiet)
+            self._check_link()
             return
         self._recovered("orders", "订单")
         now = self.clock.now()
@@ -615,6 +666,7 @@ class Account:
         self._risk.maintain(str(self.day))
         self._resolve_interrupted()
         self._prefetch_ids()
+        self._check_link()
 
     @staticmethod
     def _mismatch(order: Order, report: Mapping[str, Any]) -> Optional[str]:
@@ -746,3 +798,78 @@ class Account:
         self._notify("on_order_update", order.snapshot())
         if change.trade is not None:
             self._notify("on_trade", change.trade)
+        if self.notifier is None:
+            return
+        if change.status_changed and change.status is OrderStatus.rejected:
+            side = "买入" if order.is_buy else "卖出"
+            self._tell(
+                EventKind.order_rejected, f"订单被拒绝：{order.code}",
+                f"订单 {order.order_id}（{side} {order.code} {order.amount:,} 股）被拒绝：{order.err_msg or '券商没有说明原因'}",
+            )
+        if change.trade is not None:
+            self._tell(EventKind.fill, f"成交：{change.trade.code}", str(change.trade))
+
+    # -- notifications (never raise, never block: Notifier.event only queues) ---------------
+
+    def _tell(self, kind: EventKind, title: str, body: str, *, level: Optional[str] = None) -> None:
+        if self.notifier is None:
+            return
+        try:
+            self.notifier.event(kind, title, body, level=level)
+        except Exception:  # noqa: BLE001 - an alert must never stop trading
+            logger.exception("发送通知出错")
+
+    def _tell_rejected(self, exc: OrderRejectedError, action: str, subject: Any) -> None:
+        if self.notifier is None or getattr(exc, "_notified", False):
+            return
+        exc._notified = True  # type: ignore[attr-defined]  # told once, also through order_target -> order
+        risk = exc.reason.startswith(("risk_", "trading_"))
+        kind = EventKind.risk_limit if risk else EventKind.order_rejected
+        title = f"{'风控拒绝' if risk else '拒绝'}{action}：{subject}"
+        self._tell(kind, title, f"[{exc.reason}] {exc.message}")
+
+    def _check_link(self) -> None:
+        """After each sync, in order hours: ``link_stale`` once the broker's data has failed or
+        not moved for ``notify_stale_after`` seconds, ``link_recovered`` once it is back."""
+        if self.notifier is None:
+            return
+        now = self.clock.now()
+        try:
+            closed = outside_order_hours(self.calendar, now)
+        except Exception:  # noqa: BLE001 - e.g. a year the calendar does not cover: judge anyway
+            closed = None
+        if closed is not None:
+            self._session_since = None  # a quiet broker after the close is no outage
+            return
+        if self._session_since is None:
+            self._session_since = now
+        problem = self._link_problem(now)
+        if problem is None:
+            if self._link_stale_since is not None:
+                lasted = (now - self._link_stale_since).total_seconds()
+                self._link_stale_since = None
+                self._tell(EventKind.link_recovered, "券商数据已恢复", f"同步恢复正常，中断约 {lasted:.0f} 秒")
+            return
+        since, why = problem
+        since = max(since, self._session_since)
+        lasted = (now - since).total_seconds()
+        if self._link_stale_since is None and lasted >= self.options.notify_stale_after:
+            self._link_stale_since = since
+            self._tell(
+                EventKind.link_stale, "券商数据中断",
+                f"{why}；已持续 {lasted:.0f} 秒（notify_stale_after={self.options.notify_stale_after:g}）。"
+                "请检查券商端（如 OneQuant）是否在运行、账户是否已登录",
+            )
+
+    def _link_problem(self, now: pendulum.DateTime) -> Optional[tuple[pendulum.DateTime, str]]:
+        for what, label in (("balance", "资金持仓"), ("orders", "订单")):
+            since = self._down_since.get(what)
+            if since is not None:
+                failure = self._failing.get(what)
+                return since, failure.message if failure is not None else f"同步{label}失败"
+        as_of = self._base.as_of
+        if self.options.sync_balance and as_of is not None:
+            age = (now - as_of).total_seconds()
+            if age > self.options.notify_stale_after:
+                return as_of, f"资金持仓快照已有 {age:.0f} 秒没有更新（快照时间 {as_of.in_tz(MARKET_TZ):%H:%M:%S}）"
+        return None

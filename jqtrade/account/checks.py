@@ -79,6 +79,7 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "position_unknown": "还没有同步到持仓，无法计算 order_target 的差额",
         "stale_position": "资金持仓快照比 max_snapshot_age 更旧，不按它计算 order_target / order_value 的数量",
         "journal_unwritable": "订单日志无法写入时不接受新订单",
+        "ids_unavailable": "订单号计数文件被占用或损坏，无法分配订单号（订单没有发出）",
         "bad_batch_entry": "批量下单的某一项格式不对",
         # risk limits (jqtrade.account.risk; docs/risk.md)
         "risk_order_rate": "下单频率超过 risk_max_orders_per_second 或 risk_max_orders_per_minute",

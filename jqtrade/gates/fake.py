@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -205,7 +205,7 @@ class FakeTradeGate(AbsTradeGate):
             is_market=not isinstance(request.style, LimitOrderStyle),
             entrust_time=entrust.isoformat() if entrust is not None else None,
         )
-        self._save()
+        self._save(self._orders[request.order_id])
 
     def cancel_order(self, order_id: str) -> None:
         order = self._orders.get(str(order_id))
@@ -216,7 +216,7 @@ class FakeTradeGate(AbsTradeGate):
             return
         order.cancel_pending = True
         order.status = "canceling"
-        self._save()
+        self._save(order)
 
     def sync_balance(self) -> dict[str, Any]:
         if self._fail_syncs:
@@ -290,23 +290,23 @@ class FakeTradeGate(AbsTradeGate):
 
     def step(self, *, accept: bool = True, cancel: bool = True) -> None:
         """Let the broker act once: accept new orders, complete pending cancels."""
-        changed = False
+        changed = []
         for order in self._orders.values():
             if accept and order.status == "new":
                 self._accept(order)
-                changed = True
+                changed.append(order)
             if cancel and order.cancel_pending and order.status not in _FINAL:
                 self._finish_cancel(order)
-                changed = True
+                changed.append(order)
         if changed:
-            self._save()
+            self._save(*changed)
 
     def accept(self, order_id: str) -> None:
         order = self._get(order_id)
         if order.status != "new":
             raise GateError(f"订单 {order_id} 状态为 {order.status}，只有 new 状态的订单可以受理")
         self._accept(order)
-        self._save()
+        self._save(order)
 
     def reject(self, order_id: str, reason: str = "券商拒绝") -> None:
         order = self._get(order_id)
@@ -316,7 +316,7 @@ class FakeTradeGate(AbsTradeGate):
             )
         self._release(order)
         order.status, order.err_msg, order.cancel_pending = "rejected", reason, False
-        self._save()
+        self._save(order)
 
     def fill(
         self, order_id: str, amount: Optional[int] = None, price: Optional[float] = None
@@ -327,7 +327,7 @@ class FakeTradeGate(AbsTradeGate):
         if not order.accepted and order.status not in _FINAL:
             self._accept(order)
             if order.status == "rejected":
-                self._save()
+                self._save(order)
                 raise GateError(f"订单 {order_id} 被拒绝，不能成交：{order.err_msg}")
         if order.status in _FINAL:
             raise GateError(f"订单 {order_id} 已是最终状态 {order.status}，不能再成交")
@@ -367,14 +367,14 @@ class FakeTradeGate(AbsTradeGate):
             order.frozen_cash = Decimal(0)
         else:
             order.status = "canceling" if order.cancel_pending else "filling"
-        self._save()
+        self._save(order)
 
     def complete_cancel(self, order_id: str) -> None:
         order = self._get(order_id)
         if not order.cancel_pending:
             raise GateError(f"订单 {order_id} 没有待处理的撤单")
         self._finish_cancel(order)
-        self._save()
+        self._save(order)
 
     def refuse_cancel(self, order_id: str, reason: str = "当前时间不允许撤单") -> None:
         """The broker refuses a pending cancel; the order keeps working."""
@@ -384,7 +384,7 @@ class FakeTradeGate(AbsTradeGate):
         order.cancel_pending = False
         order.status = "filling" if order.filled_amount else ("open" if order.accepted else "new")
         order.err_msg = reason
-        self._save()
+        self._save(order)
 
     def new_day(self) -> None:
         """Close the trading day: working orders expire (canceled), the day's orders are
@@ -490,19 +490,20 @@ class FakeTradeGate(AbsTradeGate):
 
     # -- persistence --
 
-    def _stamp(self) -> None:
+    def _stamp(self, orders: Iterable[_FakeOrder]) -> None:
         """Note when each order last changed (the broker's report time), from the clock."""
         if self.clock is None:
             return
         now: Optional[str] = None
-        for order in self._orders.values():
+        for order in orders:
             seen = (order.status, order.filled_amount, order.canceled_amount)
             if seen != order.seen:
                 now = now or self.clock.now().isoformat()
                 order.seen, order.update_time = seen, now
 
-    def _save(self) -> None:
-        self._stamp()
+    def _save(self, *changed: _FakeOrder) -> None:
+        """After a change: stamp the orders that changed (all of them if not said) and save."""
+        self._stamp(changed or self._orders.values())
         if self.state_file is None:
             return
         state = {

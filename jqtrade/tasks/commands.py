@@ -1,4 +1,5 @@
-"""Bodies of the task-management commands: get_tasks, stop_task, detached start, new, schedule."""
+"""Bodies of the task-management commands: get_tasks, stop_task, halt/reduce/resume_task,
+detached start (with an optional restart supervisor), new, schedule."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from typing import Any, Optional
 
 from jqtrade.clock import MARKET_TZ, LiveClock
 from jqtrade.errors import ConfigError, TaskAlreadyRunningError, TaskNotFoundError
+from jqtrade.tasks.control import TradingStateFile
 from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks, task_interpreter
 from jqtrade.tasks.registry import START_TOKEN_ENV, TaskRecord, TaskRegistry
+from jqtrade.tasks.supervisor import DEFAULT_MAX_RESTARTS, request_no_restart
 
 _STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
 #: How get_tasks names each TASK_MODES entry: only "实盘" may trade real money.
 MODE_ZH = {"live": "实盘", "sim_broker": "模拟券商", "sim_clock": "模拟时钟", "sim_clock_sim_broker": "模拟时钟+模拟券商"}
+#: How get_tasks names each trading state (TradingState.label; "-": no account module).
+TRADING_ZH = {"active": "正常交易", "reducing": "只减仓", "halted": "暂停交易"}
 
 
 def runtime_path(runtime_dir: Optional[str]) -> Path:
@@ -45,13 +50,13 @@ def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
         started = r.started_at.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M:%S")
         rows.append([
             r.name, str(r.pid), _STATE_ZH.get(r.state, r.state), MODE_ZH.get(r.mode, r.mode),
-            started, _uptime(r, now), r.strategy_file, r.log_file or "-", r.gate,
+            TRADING_ZH.get(r.trading_state or "", r.trading_state or "-"), started, _uptime(r, now), r.strategy_file, r.log_file or "-", r.gate,
             r.next_job or "-", (r.last_sync or "-")[:19].replace("T", " "),
         ])
     return rows
 
 
-HEADERS = ["名称", "PID", "状态", "模式", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
+HEADERS = ["名称", "PID", "状态", "模式", "交易状态", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
 
 
 def _json_text(data: Any) -> str:
@@ -111,13 +116,88 @@ def stop_task(
             raise ConfigError("请用 -n 名称、-p PID 或 --all 指定要停止的任务")
         records = registry.find(name=name, pid=pid)
         if not records:
-            what = " ".join(x for x in (f"名称={name}" if name else "", f"pid={pid}" if pid else "") if x)
-            raise TaskNotFoundError(what)
+            if name is not None and pid is None and request_no_restart(registry.supervisor_path(name)):
+                print(f"任务 {name} 当前未运行，正在等待自动重启：已取消重启")
+                return 0
+            raise TaskNotFoundError(_selector_text(name, pid))
     results = stop_tasks(registry, records, force=force, timeout=timeout)
     ok = True
     for result in results:
         print(f"{result.name}（pid {result.pid}）：{result.detail}")
         ok = ok and result.ok
+    return 0 if ok else 1
+
+
+def _selector_text(name: Optional[str], pid: Optional[int]) -> str:
+    return " ".join(x for x in (f"名称={name}" if name else "", f"pid={pid}" if pid else "") if x)
+
+
+# -- halt_task / reduce_task / resume_task ------------------------------------------------
+
+#: command -> the trading state it asks for.
+TRADING_COMMANDS = {"halt_task": "halted", "reduce_task": "reducing", "resume_task": "active"}
+
+
+def set_trading_state(
+    runtime_dir: Optional[str],
+    command: str,
+    *,
+    name: Optional[str],
+    pid: Optional[int],
+    all_tasks: bool,
+    cancel_open: bool = False,
+    reason: Optional[str] = None,
+    timeout: float = 10.0,
+) -> int:
+    """Save the state ``command`` asks for where each selected task polls it, and wait for each
+    to acknowledge it (its record's ``trading_ack``); the saved state also survives a restart.
+
+    A task named with ``-n`` that is not running gets the state saved for its next start."""
+    state = TRADING_COMMANDS[command]
+    registry = TaskRegistry(runtime_path(runtime_dir))
+    why = reason or command
+    if all_tasks:
+        records = registry.list()
+        if not records:
+            print("当前没有运行中的任务")
+            return 0
+    else:
+        if name is None and pid is None:
+            raise ConfigError(f"请用 -n 名称、-p PID 或 --all 指定 {command} 的任务")
+        records = registry.find(name=name, pid=pid)
+        if not records:
+            if name is not None and pid is None:
+                registry.tasks_dir.mkdir(parents=True, exist_ok=True)
+                TradingStateFile(registry.trading_state_path(name)).write(state, why, command=command)
+                print(f"任务 {name} 当前未运行：已保存交易状态 {state}（{TRADING_ZH[state]}），下次启动时生效")
+                return 0
+            raise TaskNotFoundError(_selector_text(name, pid))
+    waiting = {
+        record.name: (record, TradingStateFile(registry.trading_state_path(record.name)).write(
+            state, why, command=command, cancel_open=cancel_open
+        ).id)
+        for record in records
+    }
+    done: dict[str, TaskRecord] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(waiting) and time.monotonic() < deadline:
+        for record in registry.list():
+            entry = waiting.get(record.name)
+            if entry is not None and record.trading_ack == entry[1]:
+                done[record.name] = record
+        if len(done) < len(waiting):
+            time.sleep(0.05)
+    ok = True
+    for task, (record, _) in waiting.items():
+        seen = done.get(task)
+        if seen is None:
+            ok = False
+            print(f"{task}（pid {record.pid}）：{timeout:g} 秒内没有确认（可能有回调尚未执行完）；交易状态 {state} 已保存，任务稍后会执行")
+        elif seen.trading_state is None:
+            print(f"{task}（pid {seen.pid}）：任务没有开启账户模块，交易状态不起作用（已保存）")
+        else:
+            extra = "，并已请求撤销全部未完成订单（结果见任务日志）" if cancel_open else ""
+            print(f"{task}（pid {seen.pid}）：交易状态为 {seen.trading_state}（{TRADING_ZH.get(seen.trading_state, '')}）{extra}")
     return 0 if ok else 1
 
 
@@ -155,8 +235,13 @@ def start_detached(
     out: Optional[Path],
     runtime_dir: Optional[str],
     executable: Optional[str] = None,
+    restart: bool = False,
+    max_restarts: int = DEFAULT_MAX_RESTARTS,
 ) -> int:
     """Re-run ``start_task`` without ``--detach`` in a new background process.
+
+    With ``restart`` the background process is a supervisor (:mod:`jqtrade.tasks.supervisor`)
+    that runs the task and starts it again when it crashes, at most ``max_restarts`` times.
 
     ``executable`` is the program to run ``-m jqtrade`` with (default: :func:`task_interpreter`).
     The child is told a fresh start token and writes it into its task record: that record, not
@@ -175,6 +260,11 @@ def start_detached(
     child = [python, "-m", "jqtrade", *_without_detach(argv)]
     if out is None:
         child += ["-o", str(log_file)]
+    if restart:
+        child = [
+            python, "-m", "jqtrade.tasks.supervisor", "--name", name, "--log", str(log_file),
+            "--runtime-dir", str(runtime_path(runtime_dir).resolve()), "--max-restarts", str(max_restarts), "--", *child,
+        ]
     token = secrets.token_hex(16)
     env = {**os.environ, **python_env, _DETACHED_ENV: "1", START_TOKEN_ENV: token}
     spawned = spawn_detached(child, log_file, env=env, cwd=Path.cwd())
@@ -182,6 +272,8 @@ def start_detached(
     if pid is None:
         return 2
     print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
+    if restart:
+        print(f"异常退出时自动重启（守护进程 pid {spawned}，最多 {max_restarts} 次）；stop_task 停止后不再重启")
     print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
     return 0
 

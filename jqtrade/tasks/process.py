@@ -194,10 +194,15 @@ def stop_tasks(
     together, at most ``timeout`` seconds) until each lock is released. A task that does not
     stop in time keeps its request and will still stop when its running callback returns.
     Forced: kill each process, wait for its lock to go, and remove its record.
+    Either way a ``--restart`` supervisor of the task is told first not to restart it.
     """
+    from jqtrade.tasks.supervisor import request_no_restart
+
     results: dict[int, StopResult] = {}
     pending: list[int] = []
     for index, record in enumerate(records):
+        # Before the stop: a --restart supervisor must see the request when its task exits.
+        request_no_restart(registry.supervisor_path(record.name))
         if not registry.is_held(record.name):
             registry.remove_if_stale(record.name)
             results[index] = _result(record, "not_running", None, "任务已不在运行")

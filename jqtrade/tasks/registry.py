@@ -9,6 +9,11 @@ Layout under ``<runtime_dir>/tasks/`` for a task whose file stem is ``S`` (see
 * ``S.json``: the :class:`TaskRecord`, rewritten atomically (:func:`jqtrade.fileio.write_atomic`:
   temporary file + ``os.replace``, waiting out a file briefly held by another program).
 * ``S.control.stop`` / ``S.control.exit``: the :class:`~jqtrade.tasks.control.ControlChannel`.
+* ``S.state``: the trading state asked for by ``halt_task`` / ``reduce_task`` / ``resume_task``
+  (:class:`~jqtrade.tasks.control.TradingStateFile`). It outlives the task on purpose: a halted
+  task that restarts stays halted until resumed.
+* ``S.supervisor`` / ``S.supervisor.stop``: the lock of a ``--restart`` supervisor
+  (:mod:`jqtrade.tasks.supervisor`) and the "do not restart" request ``stop_task`` leaves it.
 
 A task is alive exactly when its lock is held. A record whose lock can be taken is stale and is
 removed by whoever notices (:meth:`TaskRegistry.list`). Nothing here looks at other processes'
@@ -45,6 +50,7 @@ __all__ = [
     "TASK_MODES",
     "TASK_STATES",
     "TASK_TRANSITIONS",
+    "TRADING_STATES",
     "TaskHandle",
     "TaskRecord",
     "TaskRegistry",
@@ -70,6 +76,10 @@ FINAL_STATES = frozenset({"stopped", "failed"})
 #: Whether a task trades real money: ``live`` (real clock, the strategy's own gate), or which
 #: part is simulated: the broker (``--broker sim``), the clock (``--simulate``), or both.
 TASK_MODES = ("live", "sim_broker", "sim_clock", "sim_clock_sim_broker")
+
+#: The values of :class:`jqtrade.account.risk.TradingState` (a test pins that they agree; the
+#: registry is read by ``get_tasks`` and stays clear of the account package).
+TRADING_STATES = ("active", "reducing", "halted")
 
 
 def task_mode(*, simulated_clock: bool, simulated_broker: bool) -> str:
@@ -135,6 +145,11 @@ def _default_mode(record: TaskRecord) -> str:
     return task_mode(simulated_clock=record.simulated, simulated_broker=False)
 
 
+def _check_trading_state(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and value not in TRADING_STATES:
+        raise ValueError(f"交易状态 {value!r} 不合法，可用：{'、'.join(TRADING_STATES)}")
+
+
 def _check_start_time(_instance: object, _attribute: object, value: str) -> None:
     _parse_instant(value)
 
@@ -178,6 +193,12 @@ class TaskRecord:
     state_dir: str | None = attrs.field(default=None, validator=_opt_str)
     #: The token a detached start handed the task (see :data:`START_TOKEN_ENV`); None otherwise.
     start_token: str | None = attrs.field(default=None, validator=_opt_str)
+    #: The account's trading state (one of :data:`TRADING_STATES`); None without an account.
+    trading_state: str | None = attrs.field(default=None, validator=[_opt_str, _check_trading_state])
+    #: The id of the last trading-state request the task applied (``halt_task`` waits for it).
+    trading_ack: str | None = attrs.field(default=None, validator=_opt_str)
+    #: How often a ``--restart`` supervisor has restarted this task (0: the first start).
+    restarts: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
 
     @property
     def started_at(self) -> datetime:
@@ -291,6 +312,14 @@ class TaskRegistry:
     def control_path(self, name: str) -> Path:
         """The prefix to put in ``TaskRecord.control_path`` and hand to ``ControlChannel``."""
         return self.tasks_dir / f"{task_file_stem(name)}.control"
+
+    def trading_state_path(self, name: str) -> Path:
+        """The saved trading state of ``name`` (kept after the task ends)."""
+        return self.tasks_dir / f"{task_file_stem(name)}.state"
+
+    def supervisor_path(self, name: str) -> Path:
+        """The lock a ``--restart`` supervisor of ``name`` holds; ``.stop`` beside it ends it."""
+        return self.tasks_dir / f"{task_file_stem(name)}.supervisor"
 
     # --- the task's side --------------------------------------------------------------------
 

@@ -27,8 +27,10 @@ from jqtrade.logs import configure_logging
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
 from jqtrade.tasks.config import ConfigValues, read_config
+from jqtrade.tasks.control import TradingStateFile, TradingStateRequest
 from jqtrade.tasks.registry import (
     START_TOKEN_ENV,
+    TRADING_STATES,
     TaskHandle,
     TaskRecord,
     TaskRegistry,
@@ -36,6 +38,7 @@ from jqtrade.tasks.registry import (
     task_mode,
 )
 from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
+from jqtrade.tasks.supervisor import RESTARTS_ENV, RESUME_STATE_DIR_ENV
 
 task_logger = logging.getLogger("jqtrade.task")
 
@@ -144,7 +147,11 @@ def run_task(spec: TaskSpec) -> int:
     registry = TaskRegistry(runtime_dir)
     _check_usable(runtime_dir, registry.tasks_dir)
     live = spec.mode == "live"
-    state_dir = runtime_dir if live else _sim_state_dir(runtime_dir, spec.name)
+    # A supervisor restarting a crashed simulated-broker run hands it the run's own folder, so
+    # the restarted task reads the journal the killed one wrote (see jqtrade.tasks.supervisor).
+    resumed = os.environ.pop(RESUME_STATE_DIR_ENV, None)
+    state_dir = runtime_dir if live else (Path(resumed) if resumed else _sim_state_dir(runtime_dir, spec.name))
+    restarts = _int_env(os.environ.pop(RESTARTS_ENV, None))
     handle = registry.acquire(
         TaskRecord(
             name=spec.name,
@@ -160,8 +167,11 @@ def run_task(spec: TaskSpec) -> int:
             state_dir=str(state_dir),
             # Not passed on to what the strategy starts (a task it starts has a token of its own).
             start_token=os.environ.pop(START_TOKEN_ENV, None) or None,
+            restarts=restarts,
         )
     )
+    trading_file = TradingStateFile(registry.trading_state_path(spec.name))
+    saved = trading_file.read()  # applied when the account starts; later changes come by polling
     stream = configure_logging(clock, out=spec.out, debug=spec.debug)
     for warning in config.warnings:
         task_logger.warning(warning)
@@ -183,7 +193,9 @@ def run_task(spec: TaskSpec) -> int:
             state_dir=state_dir,
             # Ids must be unique per broker folder: a reused --sim-dir keeps its counter.
             id_dir=broker.folder / "jqtrade_order_ids" if broker else None,
+            restore_trading_state=_restored(saved),
         )
+        runtime.trading_state_listeners.append(lambda change: handle.update(trading_state=change.new.value))
         previous = _install_signal_handlers(runtime)
         try:
             if sys.platform == "win32":
@@ -192,11 +204,20 @@ def run_task(spec: TaskSpec) -> int:
                 console = ConsoleEvents(runtime.request_stop, lambda: runtime.loop.stop_reason is not None)
                 console.register()
             runtime.initialize()
+            if runtime.account is not None:
+                handle.update(
+                    trading_state=runtime.account.trading_state.value,
+                    trading_ack=saved.id if saved is not None else None,
+                )
             if not live and runtime.account is not None:
                 task_logger.info("模拟运行：订单日志保存在独立目录 %s，不读写实盘的订单日志和订单号", state_dir)
             if spec.simulate is not None:
                 _say_if_closed(runtime, *spec.simulate)
-            status = _run(runtime, spec, handle)
+            _start_notifier(runtime, spec)
+            try:
+                status = _run(runtime, spec, handle, trading_file)
+            finally:
+                _stop_notifier(runtime, spec)
         finally:
             _restore_signal_handlers(previous)
         final_state = "stopped" if status == 0 else "failed"
@@ -215,6 +236,39 @@ def run_task(spec: TaskSpec) -> int:
             stream.close()
         if console is not None:
             console.close()  # a console handler that waited for this returns: Windows ends us
+
+
+def _start_notifier(runtime: Runtime, spec: TaskSpec) -> Any:
+    """Notifications, when configured; a bad target is logged and the task runs without them."""
+    from jqtrade.notify import Notifier
+
+    try:
+        notifier = Notifier.from_options(runtime.options, spec.name)
+    except ConfigError as exc:
+        task_logger.error("通知没有开启：%s", exc)
+        return None
+    if notifier is None:
+        return None
+    runtime.notifier = notifier
+    if runtime.account is not None:
+        runtime.account.notifier = notifier
+    notifier.event("task_started", f"任务 {spec.name} 已启动", f"策略 {spec.code}")
+    return notifier
+
+
+def _stop_notifier(runtime: Runtime, spec: TaskSpec) -> None:
+    notifier = runtime.notifier
+    if notifier is None:
+        return
+    from jqtrade.notify import last_error_line
+
+    failed = runtime.loop.failed
+    if failed is not None:
+        notifier.event("task_failed", f"任务 {spec.name} 因错误停止", last_error_line(failed))
+    else:
+        notifier.event("task_stopped", f"任务 {spec.name} 已停止", runtime.loop.stop_reason or "stop")
+    if not notifier.close(timeout=5.0):
+        task_logger.warning("部分通知在停止前没有发出")
 
 
 def _check_usable(runtime_dir: Path, tasks_dir: Path) -> None:
@@ -294,12 +348,31 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
     return _EmbeddedBroker(overrides, sim.poll, folder, temporary)
 
 
-def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle) -> int:
+def _int_env(text: Optional[str]) -> int:
+    try:
+        return max(0, int(text)) if text else 0
+    except ValueError:
+        return 0
+
+
+def _restored(saved: Optional[TradingStateRequest]) -> Optional[tuple[str, str]]:
+    """What a restarting task restores: a saved state other than ``active``."""
+    if saved is None or saved.state == "active":
+        return None
+    if saved.state not in TRADING_STATES:
+        task_logger.error("保存的交易状态 %r 不合法，已忽略（可用：%s）", saved.state, "、".join(TRADING_STATES))
+        return None
+    task_logger.warning("恢复之前保存的交易状态 %s（%s，%s）；用 jqtrade resume_task 恢复正常交易", saved.state, saved.command, saved.reason)
+    return saved.state, saved.reason
+
+
+def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle, trading_file: TradingStateFile) -> int:
     mode = "模拟时钟" if spec.simulate else "实时时钟"
     task_logger.info("任务 %s 已启动（%s，策略 %s，定时任务 %d 个）", spec.name, mode, spec.code, len(runtime.jobs))
     gate = runtime.account.gate.name if runtime.account is not None else "-"
     handle.update(state="running", gate=gate)
     runtime.loop.add_watcher(_control_watcher(runtime, handle))
+    runtime.loop.add_watcher(_trading_state_watcher(runtime, handle, trading_file))
     try:
         until = None
         if spec.simulate is not None:
@@ -341,6 +414,52 @@ def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]
             handle.update(next_job=next_job, last_sync=shown["sync"].isoformat() if shown["sync"] else None)
 
     return watch
+
+
+def _trading_state_watcher(runtime: Runtime, handle: TaskHandle, trading_file: TradingStateFile) -> Callable[[], None]:
+    """Apply what halt_task / reduce_task / resume_task saved (one ``os.stat`` per poll)."""
+
+    def watch() -> None:
+        request = trading_file.poll()
+        if request is not None:
+            apply_trading_request(runtime, handle, request)
+
+    return watch
+
+
+def apply_trading_request(runtime: Runtime, handle: TaskHandle, request: TradingStateRequest) -> None:
+    """Switch the account's trading state as asked, cancel open orders if asked, then acknowledge."""
+    account = runtime.account
+    task_logger.info("收到交易状态指令（%s）：%s，原因：%s", request.command, request.state, request.reason)
+    if account is None:
+        task_logger.warning("本任务没有开启账户模块，交易状态 %s 不起作用（已保存，开启账户后下次启动生效）", request.state)
+    else:
+        try:
+            account.set_trading_state(request.state, request.reason, source="command")
+        except ValueError:
+            task_logger.error("交易状态 %r 不合法，已忽略（可用：active、reducing、halted）", request.state)
+        if request.cancel_open:
+            cancel_open_orders(account)
+    handle.update(trading_state=account.trading_state.value if account is not None else None, trading_ack=request.id)
+
+
+def cancel_open_orders(account: Any) -> int:
+    """Ask the broker to cancel every unfinished order of today; returns how many were asked."""
+    from jqtrade.account.models import OrderStatus
+    from jqtrade.errors import GateError, OrderNotFoundError, OrderRejectedError
+
+    asked = 0
+    for order in account.get_orders():
+        if order.is_final or order.status is OrderStatus.canceling:
+            continue
+        try:
+            account.cancel_order(order.order_id)
+        except (OrderRejectedError, OrderNotFoundError, GateError) as exc:
+            task_logger.error("撤销未完成订单 %s 失败：%s", order.order_id, exc)
+            continue
+        asked += 1
+    task_logger.warning("已请求撤销全部未完成订单：%d 笔", asked)
+    return asked
 
 
 # Windows console control events (wincon.h). The last three end the process as soon as a

@@ -554,3 +554,20 @@ def test_a_fill_the_snapshot_already_holds_is_not_counted_twice_when_its_report_
     account.sync_orders()  # read at 09:35:03
     assert account.portfolio.long_positions["600000.XSHG"].total_amount == 1000
     assert account.order_target("600000.XSHG", 1000, LimitOrderStyle(8.0)) is None
+
+
+def test_an_id_counter_that_stays_held_refuses_the_order_without_sending_it(tmp_path, monkeypatch):
+    from jqtrade.account.ids import OrderIdAllocator
+    from jqtrade.errors import JournalError
+
+    gate = lagging()
+    account = make_account(tmp_path, gate)
+
+    def held(self: OrderIdAllocator) -> tuple[int, int]:
+        raise JournalError("无法分配订单号：文件被占用")
+
+    monkeypatch.setattr(OrderIdAllocator, "_reserve", held)
+    monkeypatch.setattr(OrderIdAllocator, "allocate", lambda self: held(self)[0])
+    with pytest.raises(OrderRejectedError) as info:
+        account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
+    assert info.value.reason == "ids_unavailable" and gate.peek_orders() == []

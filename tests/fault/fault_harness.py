@@ -715,6 +715,9 @@ def run_fuzz(
     clock = SimClock(FUZZ_START)
     options = Options().evolve({
         "runtime_dir": str(runtime), "account_no": FUZZ_ACCOUNT, "order_dir": str(order_dir), "file_encoding": ENCODING,
+        # thousands of orders left open on purpose: the risk limits are not what this tests
+        "risk_max_active_orders": 0, "risk_max_orders_per_day": 0, "risk_max_orders_per_minute": 0,
+        "risk_max_orders_per_second": 0,
     })
     notified: dict[str, list[tuple[str, int]]] = collections.defaultdict(list)
 
