@@ -21,7 +21,8 @@ small sizes; see its docstring for what each fault does.
 7. truth (tests/fault/truth_faults.py): ``--truth-days`` simulated days with torn cash and
    positions files under an ``order_target`` strategy; as many days with the order file and
    the journal failing writes (disk full); tasks with their own runtime folders sharing one
-   order folder; in-place rewrites of a result file.
+   order folder; in-place rewrites of a result file; a runaway strategy calling ``order`` in
+   a tight loop (100,000 attempts; quick 5,000) under the default risk limits.
 """
 
 from __future__ import annotations
@@ -166,17 +167,26 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
-def bench_truth(days: int, tasks: int, orders: int, rewrites: int) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
+def bench_truth(days: int, tasks: int, orders: int, rewrites: int, attempts: int) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     import truth_faults
 
     torn = [truth_faults.run_torn_snapshots(seed, tear_rate=0.5) for seed in range(1, days + 1)]
     disk = [truth_faults.run_disk_full(seed) for seed in range(1, days + 1)]
     sent, twice = truth_faults.run_shared_folder(tasks, orders)
     rewritten, missed = truth_faults.run_rewrites(rewrites, seed=7)
+    runaway_started = time.monotonic()
+    tried, at_broker, refused = truth_faults.run_runaway(attempts)
+    runaway_seconds = time.monotonic() - runaway_started
+    reasons = dict(truth_faults.last_runaway_refusals)
     raw = {
         "torn": [attrs.asdict(r) for r in torn], "disk": [attrs.asdict(r) for r in disk],
         "shared": {"sent": sent, "twice": twice}, "rewrites": {"count": rewritten, "missed": missed},
+        "runaway": {"attempts": tried, "reached": at_broker, "refused": refused, "reasons": reasons, "seconds": runaway_seconds},
     }
+    from jqtrade.options import RISK_DEFAULTS
+
+    limit = min(RISK_DEFAULTS["risk_max_orders_per_second"], RISK_DEFAULTS["risk_max_active_orders"])
+    other = tried - at_broker - sum(n for r, n in reasons.items() if r.startswith("risk_"))
     reads = sum(r.torn_reads for r in torn)
     fresh = sum(r.reported_fresh_while_torn for r in torn)
     over = max(r.overshoot for r in torn)
@@ -193,6 +203,9 @@ def bench_truth(days: int, tasks: int, orders: int, rewrites: int) -> tuple[list
         ("  丢失 / 重复 / 未结束 / 与券商不符", " / ".join(map(str, bad)), "0 / 0 / 0 / 0"),
         ("不同运行时目录的任务共用文件单目录", f"{tasks} 个任务，{sent} 笔订单，订单号重复 {twice}", "0"),
         ("结果文件被原地改写（大小不变）", f"{rewritten} 次，未发现 {missed}", "0"),
+        ("失控策略：一个回调里连续 order()（默认风控）", f"{tried:,} 次，用时 {runaway_seconds:.1f} s", "-"),
+        ("  到达券商的订单（algoOrder 行数）", f"{at_broker}", f"<= {limit}"),
+        ("  被风控拒绝 / 其他结果", f"{refused:,}（{'、'.join(f'{r} {n:,}' for r, n in sorted(reasons.items()))}） / {other}", "其余全部 / 0"),
     ]
     return rows, raw
 
@@ -252,7 +265,8 @@ def main() -> int:
         if "truth" in only:
             quick = args.quick
             truth_rows, raw["truth"] = bench_truth(
-                size(args.truth_days, 10, 2), 3 if quick else 4, 40 if quick else 250, 50 if quick else 1000
+                size(args.truth_days, 10, 2), 3 if quick else 4, 40 if quick else 250, 50 if quick else 1000,
+                5000 if quick else 100_000,
             )
             rows += truth_rows
 

@@ -209,6 +209,11 @@ class Account:
         return self._risk.state
 
     @property
+    def open_value(self) -> Optional[float]:
+        """Total value at the day's first snapshot, the base of the daily loss and change."""
+        return self._risk.open_value
+
+    @property
     def risk_limits(self) -> RiskLimits:
         return self._risk.limits
 

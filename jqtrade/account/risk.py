@@ -453,6 +453,11 @@ class RiskGuard:
                 f"（所有任务合计，含各任务预留的额度），已拒绝撤销订单 {order_id}",
             )
 
+    @property
+    def open_value(self) -> Optional[float]:
+        """The day's first total value (shared by the account's tasks), once a snapshot was seen."""
+        return float(self._first[1]) if self._first is not None else None
+
     def on_snapshot(self, day: str, total_value: float, at: str) -> Optional[TradingStateChange]:
         """Record the day's first total value; switch the state once if the daily loss is over."""
         current = Decimal(repr(float(total_value)))

@@ -290,6 +290,21 @@ class LockedAppender:
         """Append ``rows``; raise ``GateLockTimeoutError``, ``GateError`` (nothing written) or
         ``GateWriteError`` (the write failed, perhaps part way)."""
         data = encode_rows(rows, self.encoding, self.line_end)
+        with self._locked() as handle:
+            line_break, header = self._ending(handle)
+            self._write(handle, line_break + header + data)
+
+    def terminate(self) -> None:
+        """End a torn last line (ours after a failed write, or another writer's) so that the
+        file says for certain what it holds: the line is whole, or it is a bad line."""
+        with self._locked() as handle:
+            line_break, _ = self._ending(handle)
+            if line_break:
+                self._write(handle, line_break)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Any]:
+        """The file open and exclusively locked for the one write that follows."""
         try:
             handle = self._open()
         except OSError as exc:
@@ -298,26 +313,7 @@ class LockedAppender:
             # GateLockTimeoutError is an OSError too: keep it out of the trys below
             self._lock(handle)
             try:
-                line_break, header = self._ending(handle)
-                self._write(handle, line_break + header + data)
-            finally:
-                portalocker.unlock(handle)
-        finally:
-            handle.close()
-
-    def terminate(self) -> None:
-        """End a torn last line (ours after a failed write, or another writer's) so that the
-        file says for certain what it holds: the line is whole, or it is a bad line."""
-        try:
-            handle = self._open()
-        except OSError as exc:
-            raise GateError(f"无法打开文件 {self.path} 写入：{exc}") from exc
-        try:
-            self._lock(handle)
-            try:
-                line_break, _ = self._ending(handle)
-                if line_break:
-                    self._write(handle, line_break)
+                yield handle
             finally:
                 portalocker.unlock(handle)
         finally:

@@ -250,10 +250,30 @@ def _start_notifier(runtime: Runtime, spec: TaskSpec) -> Any:
     if notifier is None:
         return None
     runtime.notifier = notifier
-    if runtime.account is not None:
-        runtime.account.notifier = notifier
+    account = runtime.account
+    if account is not None:
+        account.notifier = notifier
+        _add_daily_summary(runtime, notifier)
     notifier.event("task_started", f"任务 {spec.name} 已启动", f"策略 {spec.code}")
     return notifier
+
+
+def _add_daily_summary(runtime: Runtime, notifier: Any) -> None:
+    """After each trading day's close: orders, fills, cash, positions and the day's change."""
+    from jqtrade.loop import Job
+    from jqtrade.notify import daily_summary
+    from jqtrade.schedule import daily_rule
+
+    account = runtime.account
+    assert account is not None
+
+    def send(slot: pendulum.DateTime) -> None:
+        account.sync_balance(quiet=True)
+        title, body = daily_summary(account.get_orders(), account.portfolio, open_value=account.open_value)
+        notifier.event("daily_summary", f"{runtime.task_name} {slot:%Y-%m-%d} {title}", body)
+
+    rule = daily_rule(runtime.calendar, "close+5m", runtime.options.market_period)
+    runtime.loop.add_job(Job(name="收盘小结", rule=rule, internal=True, callback=send))
 
 
 def _stop_notifier(runtime: Runtime, spec: TaskSpec) -> None:

@@ -71,12 +71,33 @@ def backoff(failures: int) -> float:
 
 def report_restart(name: str, status: int, attempt: int, delay: float) -> None:
     """The task ``name`` died with ``status`` and is restarted (the ``attempt``-th time) in ``delay`` s."""
-    logger.error("任务 %s 异常退出（状态 %s），第 %d 次重启（%g 秒后）", name, status, attempt, delay)
+    message = f"任务 {name} 异常退出（状态 {status}），第 {attempt} 次重启（{delay:g} 秒后）"
+    logger.error("%s", message)
+    _alert(name, f"任务 {name} 异常退出，正在重启", message)
 
 
 def report_gave_up(name: str, status: int, restarts: int) -> None:
     """The task ``name`` died again after ``restarts`` restarts: no more restarts."""
-    logger.error("任务 %s 异常退出（状态 %s），已重启 %d 次达到上限 --max-restarts，不再重启", name, status, restarts)
+    message = f"任务 {name} 异常退出（状态 {status}），已重启 {restarts} 次达到上限 --max-restarts，不再重启"
+    logger.error("%s", message)
+    _alert(name, f"任务 {name} 异常退出，不再重启", message)
+
+
+def _alert(name: str, title: str, body: str) -> None:
+    """The supervisor knows no strategy options: it alerts the targets of ``JQTRADE_NOTIFY``."""
+    if not os.environ.get("JQTRADE_NOTIFY"):
+        return
+    from jqtrade.notify import Notifier
+    from jqtrade.options import Options
+
+    try:
+        notifier = Notifier.from_options(Options(), name)
+    except Exception as exc:  # noqa: BLE001 - an alert must never stop the supervisor
+        logger.warning("无法发送重启通知：%s", exc)
+        return
+    if notifier is not None:
+        notifier.event("task_failed", title, body)
+        notifier.close(timeout=10.0)
 
 
 # --- the stop_task side -----------------------------------------------------------------------
@@ -203,11 +224,24 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 pass
             if not ran:
-                for record in self.registry.find(name=self.name, start_token=token):
-                    if record.state == "running":
-                        ran = True
-                        state_dir = record.state_dir if record.mode != "live" else None
+                ran, state_dir = self._ran(token)
+        if not ran:
+            # Killed right after it began running, between two polls: a killed task's record
+            # is still there (only a free lock lets the registry clean it).
+            ran, state_dir = self._ran(token, cleaned=False)
         return int(status), ran, state_dir
+
+    def _ran(self, token: str, *, cleaned: bool = True) -> tuple[bool, Optional[str]]:
+        """Whether the run with ``token`` reached "running", and its state folder."""
+        if cleaned:
+            records = self.registry.find(name=self.name, start_token=token)
+        else:
+            record = self.registry._read_record(self.registry.record_path(self.name), retries=3)
+            records = [record] if record is not None and record.start_token == token else []
+        for record in records:
+            if record.state in ("running", "stopping"):
+                return True, record.state_dir if record.mode != "live" else None
+        return False, None
 
     def _wait(self, seconds: float) -> bool:
         """Sleep ``seconds``; True as soon as a stop is requested."""

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from truth_faults import run_disk_full, run_rewrites, run_shared_folder, run_torn_snapshots
+import truth_faults
+from truth_faults import (
+    run_disk_full,
+    run_rewrites,
+    run_runaway,
+    run_shared_folder,
+    run_torn_snapshots,
+)
+
+from jqtrade.options import RISK_DEFAULTS
 
 
 @pytest.mark.slow
@@ -31,3 +40,13 @@ def test_tasks_with_their_own_runtime_folders_never_share_an_id():
 
 def test_every_rewrite_of_a_result_file_is_noticed():
     assert run_rewrites(50, seed=3) == (50, 0)
+
+
+def test_a_runaway_strategy_is_stopped_by_the_default_risk_limits():
+    limit = min(RISK_DEFAULTS["risk_max_orders_per_second"], RISK_DEFAULTS["risk_max_active_orders"])
+    attempts, reached, refused = run_runaway(5000)
+    assert attempts == 5000
+    assert 0 < reached <= limit
+    assert reached == truth_faults.last_runaway_placed[0]  # every accepted order is one algoOrder line
+    assert reached + refused == attempts  # every other attempt was refused ...
+    assert truth_faults.last_runaway_refusals and all(r.startswith("risk_") for r in truth_faults.last_runaway_refusals)

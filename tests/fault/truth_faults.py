@@ -15,6 +15,8 @@ process on real files: the account, the OneQuant gate and the simulated broker.
   order folder; counts ids sent twice.
 * :func:`run_rewrites` — an orderUpdate file rewritten in place with other content of the same
   size; counts rewrites the reader did not notice.
+* :func:`run_runaway` — a runaway strategy: one callback calls ``order`` in a tight loop; counts
+  what reached the broker and what the default risk limits refused.
 """
 
 from __future__ import annotations
@@ -341,7 +343,9 @@ def run_shared_folder(tasks: int, orders: int) -> tuple[int, int]:
 
         class Idle(Strategy):
             def process_initialize(self, context: Context) -> None:
-                self.set_options(use_account=True)
+                # hundreds of open orders per task on purpose: the risk limits are not tested here
+                self.set_options(use_account=True, risk_max_active_orders=0, risk_max_orders_per_second=0,
+                                 risk_max_orders_per_minute=0)
 
         runtimes = [_runtime(base / f"task{i}", Idle(), sim, sim.poll, at(9, 31), name=f"task{i}") for i in range(tasks)]
         for _ in range(orders):
@@ -384,3 +388,53 @@ def run_rewrites(count: int, seed: int) -> tuple[int, int]:
             if not ids or not all(i.startswith(f"{n:06d}") for i in ids) or len(rows) != data.count(b"\n") - 1:
                 missed += 1
     return count, missed
+
+
+# --- runaway strategy -----------------------------------------------------------------------
+
+
+class _Runaway(Strategy):
+    """One callback that calls ``order`` ``attempts`` times in a tight loop (a bug, not a plan)."""
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+        self.placed = 0
+        self.refused: dict[str, int] = {}
+
+    def process_initialize(self, context: Context) -> None:
+        self.set_options(use_account=True)
+        self.run_daily(self.trade, "10:00")
+
+    def trade(self, context: Context) -> None:
+        for _ in range(self.attempts):
+            try:
+                self.order(CODE, 100, LimitOrderStyle(0))
+                self.placed += 1
+            except OrderRejectedError as exc:
+                self.refused[exc.reason] = self.refused.get(exc.reason, 0) + 1
+
+
+def run_runaway(attempts: int) -> tuple[int, int, int]:
+    """A strategy orders ``attempts`` times in one callback under the default risk limits;
+    returns (attempts, orders that reached the broker = lines in algoOrder, refusals).
+
+    The refusals by reason are left in :data:`last_runaway_refusals` for the caller to check."""
+    with tempfile.TemporaryDirectory(prefix="jqtrade-runaway-") as temp:
+        base = Path(temp)
+        sim = SimulatedOneQuant(base / "broker", ACCOUNT, cash=10**9, encoding="gbk", latency=0.0,
+                                snapshot_interval=30.0, seed=1)
+        strategy = _Runaway(attempts)
+        runtime = _runtime(base, strategy, sim, sim.poll, at(9, 0), name="runaway")
+        runtime.run(until=at(10, 5))
+        assert sim.files is not None
+        lines = sim.files.algo_order.read_bytes().decode("gbk").splitlines()[1:] if sim.files.algo_order.exists() else []
+        runtime.finish()
+    last_runaway_refusals.clear()
+    last_runaway_refusals.update(strategy.refused)
+    last_runaway_placed[0] = strategy.placed
+    return attempts, len([line for line in lines if line.strip()]), sum(strategy.refused.values())
+
+
+#: Refusals by reason of the last :func:`run_runaway`, and the orders ``order`` accepted.
+last_runaway_refusals: dict[str, int] = {}
+last_runaway_placed = [0]
