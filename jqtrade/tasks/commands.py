@@ -99,6 +99,17 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def _select(
+    registry: TaskRegistry, name: Optional[str], pid: Optional[int], all_tasks: bool, what: str
+) -> list[TaskRecord]:
+    """The running tasks ``-n`` / ``-p`` / ``--all`` name; a ConfigError when none was given."""
+    if all_tasks:
+        return registry.list()
+    if name is None and pid is None:
+        raise ConfigError(f"请用 -n 名称、-p PID 或 --all 指定{what}")
+    return registry.find(name=name, pid=pid)
+
+
 # -- stop_task ----------------------------------------------------------------------------
 
 
@@ -106,16 +117,12 @@ def stop_task(
     runtime_dir: Optional[str], *, name: Optional[str], pid: Optional[int], all_tasks: bool, force: bool, timeout: float
 ) -> int:
     registry = TaskRegistry(runtime_path(runtime_dir))
-    if all_tasks:
-        records = registry.list()
-        if not records:
+    records = _select(registry, name, pid, all_tasks, "要停止的任务")
+    if not records:
+        if all_tasks:
             print("当前没有运行中的任务")
             return 0
-    else:
-        if name is None and pid is None:
-            raise ConfigError("请用 -n 名称、-p PID 或 --all 指定要停止的任务")
-        records = registry.find(name=name, pid=pid)
-        if not records:
+        else:
             if name is not None and pid is None and request_no_restart(registry.supervisor_path(name)):
                 print(f"任务 {name} 当前未运行，正在等待自动重启：已取消重启")
                 return 0
@@ -156,16 +163,12 @@ def set_trading_state(
     state = TRADING_COMMANDS[command]
     registry = TaskRegistry(runtime_path(runtime_dir))
     why = reason or command
-    if all_tasks:
-        records = registry.list()
-        if not records:
+    records = _select(registry, name, pid, all_tasks, f" {command} 的任务")
+    if not records:
+        if all_tasks:
             print("当前没有运行中的任务")
             return 0
-    else:
-        if name is None and pid is None:
-            raise ConfigError(f"请用 -n 名称、-p PID 或 --all 指定 {command} 的任务")
-        records = registry.find(name=name, pid=pid)
-        if not records:
+        else:
             if name is not None and pid is None:
                 registry.tasks_dir.mkdir(parents=True, exist_ok=True)
                 TradingStateFile(registry.trading_state_path(name)).write(state, why, command=command)

@@ -425,6 +425,10 @@ class TaskRegistry:
             _remove_locked(fh, lock_path)
         return None
 
+    def read(self, name: str) -> TaskRecord | None:
+        """The record file of ``name`` as it is, even of a task that died (no cleaning)."""
+        return self._read_record(self.record_path(name), retries=3)
+
     @staticmethod
     def _read_record(path: Path, *, retries: int) -> TaskRecord | None:
         """Read a record; a holder that has just taken its lock may not have written it yet."""

@@ -236,7 +236,7 @@ class Supervisor:
         if cleaned:
             records = self.registry.find(name=self.name, start_token=token)
         else:
-            record = self.registry._read_record(self.registry.record_path(self.name), retries=3)
+            record = self.registry.read(self.name)
             records = [record] if record is not None and record.start_token == token else []
         for record in records:
             if record.state in ("running", "stopping"):
