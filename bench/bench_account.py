@@ -30,9 +30,9 @@ import pendulum
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jqtrade.account.account import Account  # noqa: E402
-from jqtrade.account.models import LimitOrderStyle  # noqa: E402
 from jqtrade.clock import MARKET_TZ, SimClock  # noqa: E402
 from jqtrade.gates.fake import FakeTradeGate  # noqa: E402
+from jqtrade.model.orders import LimitOrderStyle  # noqa: E402
 from jqtrade.options import Options  # noqa: E402
 
 DAY_START = pendulum.datetime(2024, 6, 3, 9, 30, tz=MARKET_TZ)
@@ -63,14 +63,20 @@ def raw_fsync(directory: Path, count: int) -> list[float]:
 
 def make_account(directory: Path, task: str = "bench") -> Account:
     clock = SimClock(DAY_START)
-    gate = FakeTradeGate(cash=1e12, prices={"600000.XSHG": 10.0})
-    gate.setup({}, clock=clock)
+    gate = FakeTradeGate(cash=1e12, prices={"600000.XSHG": 10.0}, clock=clock)
     # 1,000 orders left open: the per-task count limits would refuse them (bench_risk.py times those)
-    options = Options().evolve({
-        "runtime_dir": str(directory), "use_account": True,
-        "risk_max_active_orders": 0, "risk_max_orders_per_second": 0, "risk_max_orders_per_minute": 0,
-    })
-    account = Account(gate=gate, clock=clock, options=options, runtime_dir=directory, task_name=task)
+    options = Options().evolve(
+        {
+            "runtime_dir": str(directory),
+            "use_account": True,
+            "risk_max_active_orders": 0,
+            "risk_max_orders_per_second": 0,
+            "risk_max_orders_per_minute": 0,
+        }
+    )
+    account = Account(
+        gate=gate, clock=clock, options=options, runtime_dir=directory, task_name=task
+    )
     account.start()
     return account
 
@@ -111,8 +117,12 @@ def profile_orders(directory: Path, count: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=1, help="repeat the whole run; figures are per run")
-    parser.add_argument("--dir", type=Path, default=None, help="folder on the disk to measure (default: temp)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="repeat the whole run; figures are per run"
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="folder on the disk to measure (default: temp)"
+    )
     parser.add_argument("--profile", action="store_true", help="also print where the time goes")
     args = parser.parse_args()
 
@@ -133,7 +143,9 @@ def main() -> int:
         floor = raw_fsync(base, 1000)
         table.add_row(
             "raw fsync of one append (floor)",
-            f"{pct(floor, 50) * ms:.3f}", f"{pct(floor, 99) * ms:.3f}", f"{max(floor) * ms:.3f}",
+            f"{pct(floor, 50) * ms:.3f}",
+            f"{pct(floor, 99) * ms:.3f}",
+            f"{max(floor) * ms:.3f}",
             "1 per order",
         )
         for run in range(args.runs):
@@ -144,24 +156,37 @@ def main() -> int:
             label = f"run {run + 1}: " if args.runs > 1 else ""
             table.add_row(
                 f"{label}order() all {len(times)}",
-                f"{pct(times, 50) * ms:.3f}", f"{p99 * ms:.3f}", f"{max(times) * ms:.3f}",
+                f"{pct(times, 50) * ms:.3f}",
+                f"{p99 * ms:.3f}",
+                f"{max(times) * ms:.3f}",
                 f"p99 ≤ {TARGET_P99_MS:g}",
             )
             table.add_row(
                 f"{label}order() first 100",
-                f"{pct(head, 50) * ms:.3f}", f"{pct(head, 99) * ms:.3f}", f"{max(head) * ms:.3f}", "-",
+                f"{pct(head, 50) * ms:.3f}",
+                f"{pct(head, 99) * ms:.3f}",
+                f"{max(head) * ms:.3f}",
+                "-",
             )
             table.add_row(
                 f"{label}order() last 100",
-                f"{pct(tail, 50) * ms:.3f}", f"{pct(tail, 99) * ms:.3f}", f"{max(tail) * ms:.3f}",
+                f"{pct(tail, 50) * ms:.3f}",
+                f"{pct(tail, 99) * ms:.3f}",
+                f"{max(tail) * ms:.3f}",
                 "≈ first 100",
             )
             table.add_row(
-                f"{label}first order (creates the journal file)", f"{times[0] * ms:.3f}", "-", "-", "-",
+                f"{label}first order (creates the journal file)",
+                f"{times[0] * ms:.3f}",
+                "-",
+                "-",
+                "-",
             )
         console.print(table)
         if args.profile:
-            console.print(profile_orders(base / "profile", args.orders), markup=False, highlight=False)
+            console.print(
+                profile_orders(base / "profile", args.orders), markup=False, highlight=False
+            )
     if failed:
         console.print(f"p99 above {TARGET_P99_MS:g} ms on this disk (see the fsync floor above)")
     return 0

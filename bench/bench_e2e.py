@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from jqtrade.calendar import TradingCalendar  # noqa: E402
 from jqtrade.clock import MARKET_TZ, LiveClock  # noqa: E402
-from jqtrade.gates.onequant_files import AppendedFileReader, DayFiles  # noqa: E402
+from jqtrade.gates.onequant.files import AppendedFileReader, DayFiles  # noqa: E402
 from jqtrade.tasks.runner import TaskSpec, run_task  # noqa: E402
 
 SIM_DAY_TARGET = 2.0  # s
@@ -69,7 +69,7 @@ class EveryMinute(Strategy):
             self.cancel_order(self.resting.pop(0))
 '''
 
-LIVE = '''
+LIVE = """
 import json, os, time
 from jqtrade import LimitOrderStyle, Strategy
 
@@ -87,12 +87,14 @@ class Latency(Strategy):
 
     def on_order_update(self, context, order):
         self.log.info("B-SEEN %s", json.dumps({"id": order.order_id, "status": order.status.value, "wall": time.time()}))
-'''
+"""
 
 
 def cli_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
     env["PYTHONIOENCODING"] = "utf-8"
     env.update(extra)
     return env
@@ -141,8 +143,13 @@ def simulated_day(work: Path, runs: int) -> list[tuple[str, str, str, str]]:
     for i in range(runs):
         folder = work / f"run{i}"
         spec = TaskSpec(
-            name="bench", code=code, out=folder / "task.log", simulate=(day, day), runtime_dir=str(folder / "runtime"),
-            broker="sim", sim_dir=folder / "onequant",
+            name="bench",
+            code=code,
+            out=folder / "task.log",
+            simulate=(day, day),
+            runtime_dir=str(folder / "runtime"),
+            broker="sim",
+            sim_dir=folder / "onequant",
         )
         (folder / "onequant").mkdir(parents=True)
         with quiet_stdout():
@@ -155,17 +162,31 @@ def simulated_day(work: Path, runs: int) -> list[tuple[str, str, str, str]]:
         orders = len(DayFiles(folder / "onequant", day).algo_order.read_bytes().splitlines()) - 1
     warm = times[1:] or times
     rows = [
-        row(f"(a) simulated day, every_minute, {orders} orders: in-process run_task, first run (+ lazy imports)",
-            f"{times[0]:.2f} s", "(information)", None),
-        row(f"(a) same, median of {len(warm)} further runs (min {min(warm):.2f} s)",
-            f"{statistics.median(warm):.2f} s", f"<= {SIM_DAY_TARGET:g} s", statistics.median(warm) <= SIM_DAY_TARGET),
-        row("(a) same, CPU time of this process (median; wall minus CPU is I/O and waiting)",
-            f"{statistics.median(cpu):.2f} s", "", None),
+        row(
+            f"(a) simulated day, every_minute, {orders} orders: in-process run_task, first run (+ lazy imports)",
+            f"{times[0]:.2f} s",
+            "(information)",
+            None,
+        ),
+        row(
+            f"(a) same, median of {len(warm)} further runs (min {min(warm):.2f} s)",
+            f"{statistics.median(warm):.2f} s",
+            f"<= {SIM_DAY_TARGET:g} s",
+            statistics.median(warm) <= SIM_DAY_TARGET,
+        ),
+        row(
+            "(a) same, CPU time of this process (median; wall minus CPU is I/O and waiting)",
+            f"{statistics.median(cpu):.2f} s",
+            "",
+            None,
+        ),
     ]
 
     def timed(args: list[str]) -> float:
         t0 = time.perf_counter()
-        done = subprocess.run(args, cwd=work, env=cli_env(), capture_output=True, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            args, cwd=work, env=cli_env(), capture_output=True, stdin=subprocess.DEVNULL
+        )
         elapsed = time.perf_counter() - t0
         if done.returncode != 0:
             raise SystemExit(f"{args} failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
@@ -174,13 +195,45 @@ def simulated_day(work: Path, runs: int) -> list[tuple[str, str, str, str]]:
     process = []
     for i in range(max(2, runs // 2)):
         folder = work / f"proc{i}"
-        process.append(timed(jqtrade("start_task", "-n", "bench", "-c", code, "--simulate", day.isoformat(), "--broker", "sim",
-                                     "--sim-dir", folder / "onequant", "--runtime-dir", folder / "runtime", "-o", folder / "task.log")))
+        process.append(
+            timed(
+                jqtrade(
+                    "start_task",
+                    "-n",
+                    "bench",
+                    "-c",
+                    code,
+                    "--simulate",
+                    day.isoformat(),
+                    "--broker",
+                    "sim",
+                    "--sim-dir",
+                    folder / "onequant",
+                    "--runtime-dir",
+                    folder / "runtime",
+                    "-o",
+                    folder / "task.log",
+                )
+            )
+        )
     baseline = statistics.median(timed(jqtrade("-V")) for _ in range(3))
     whole = statistics.median(process)
-    rows.append(row("(a) same as a process: start_task --simulate --broker sim (median)", f"{whole:.2f} s", "", None))
-    rows.append(row("(a) ... minus python -m jqtrade -V (interpreter start-up)",
-                    f"{whole - baseline:.2f} s (-V: {baseline:.2f} s)", f"<= {SIM_DAY_TARGET:g} s", whole - baseline <= SIM_DAY_TARGET))
+    rows.append(
+        row(
+            "(a) same as a process: start_task --simulate --broker sim (median)",
+            f"{whole:.2f} s",
+            "",
+            None,
+        )
+    )
+    rows.append(
+        row(
+            "(a) ... minus python -m jqtrade -V (interpreter start-up)",
+            f"{whole - baseline:.2f} s (-V: {baseline:.2f} s)",
+            f"<= {SIM_DAY_TARGET:g} s",
+            whole - baseline <= SIM_DAY_TARGET,
+        )
+    )
     return rows
 
 
@@ -190,15 +243,33 @@ def simulated_day(work: Path, runs: int) -> list[tuple[str, str, str, str]]:
 def upd_epoch(day: datetime.date, upd: str) -> float:
     """``updTime`` (``HHMMSS.ffffff``, market time) of ``day`` as a Unix time."""
     whole, _, frac = upd.partition(".")
-    moment = pendulum.datetime(day.year, day.month, day.day, int(whole[:2]), int(whole[2:4]), int(whole[4:6]),
-                               int(frac.ljust(6, "0")[:6] or 0), tz=MARKET_TZ)
+    moment = pendulum.datetime(
+        day.year,
+        day.month,
+        day.day,
+        int(whole[:2]),
+        int(whole[2:4]),
+        int(whole[4:6]),
+        int(frac.ljust(6, "0")[:6] or 0),
+        tz=MARKET_TZ,
+    )
     return moment.timestamp()
 
 
 def live_delay(work: Path, count: int, idle_seconds: float) -> list[tuple[str, str, str, str]]:
     now = LiveClock().now().in_tz(MARKET_TZ)
-    if not TradingCalendar.builtin().is_trading_day(now.date()) or now.add(minutes=2).date() != now.date():
-        return [row("(b) live delay and idle CPU", f"skipped: {now.date()} is not a trading day in Shanghai", "", None)]
+    if (
+        not TradingCalendar.builtin().is_trading_day(now.date())
+        or now.add(minutes=2).date() != now.date()
+    ):
+        return [
+            row(
+                "(b) live delay and idle CPU",
+                f"skipped: {now.date()} is not a trading day in Shanghai",
+                "",
+                None,
+            )
+        ]
     folder = work / "live"
     sim_dir = folder / "onequant"
     sim_dir.mkdir(parents=True)
@@ -211,14 +282,33 @@ def live_delay(work: Path, count: int, idle_seconds: float) -> list[tuple[str, s
     try:
         with open(folder / "sim.out", "wb") as out:
             sim = subprocess.Popen(
-                jqtrade("sim", "--dir", sim_dir, "--account", "123", "--any-time", "--prices", prices),
-                cwd=folder, env=cli_env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                jqtrade(
+                    "sim", "--dir", sim_dir, "--account", "123", "--any-time", "--prices", prices
+                ),
+                cwd=folder,
+                env=cli_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         procs.append(sim)
         task = subprocess.Popen(
-            jqtrade("start_task", "-n", "latency", "-c", code, "--runtime-dir", folder / "runtime", "-o", log),
-            cwd=folder, env=cli_env(B_ACCOUNT="123", B_DIR=str(sim_dir), B_COUNT=str(count), B_DELAY="3"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            jqtrade(
+                "start_task",
+                "-n",
+                "latency",
+                "-c",
+                code,
+                "--runtime-dir",
+                folder / "runtime",
+                "-o",
+                log,
+            ),
+            cwd=folder,
+            env=cli_env(B_ACCOUNT="123", B_DIR=str(sim_dir), B_COUNT=str(count), B_DELAY="3"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         procs.append(task)
 
@@ -238,12 +328,18 @@ def live_delay(work: Path, count: int, idle_seconds: float) -> list[tuple[str, s
         day = now.date()
         written = {
             r["custBatchNo"]: upd_epoch(day, r["updTime"])
-            for r in AppendedFileReader(DayFiles(sim_dir, day).order_update, "gbk").read_rows() if r["status"] == "2"
+            for r in AppendedFileReader(DayFiles(sim_dir, day).order_update, "gbk").read_rows()
+            if r["status"] == "2"
         }
         delays = sorted(wall - written[order_id] for order_id, wall in seen().items())
-        rows = [row(f"(b) delay orderUpdate line -> on_order_update, {len(delays)} fills (median)",
-                    f"{statistics.median(delays) * 1000:.0f} ms (max {delays[-1] * 1000:.0f} ms)",
-                    f"<= {DELAY_TARGET:g} s", statistics.median(delays) <= DELAY_TARGET)]
+        rows = [
+            row(
+                f"(b) delay orderUpdate line -> on_order_update, {len(delays)} fills (median)",
+                f"{statistics.median(delays) * 1000:.0f} ms (max {delays[-1] * 1000:.0f} ms)",
+                f"<= {DELAY_TARGET:g} s",
+                statistics.median(delays) <= DELAY_TARGET,
+            )
+        ]
 
         time.sleep(2.0)  # let the last fills and snapshot reads settle
         pids = {"task": task.pid, "sim": sim.pid}
@@ -257,9 +353,22 @@ def live_delay(work: Path, count: int, idle_seconds: float) -> list[tuple[str, s
         time.sleep(idle_seconds)
         elapsed = time.perf_counter() - t0
         share = {k: 100.0 * (cpu(p) - before[k]) / elapsed for k, p in pids.items()}
-        rows.append(row(f"(b) idle CPU of the live task, {elapsed:.0f} s (order sync 0.5 s, balance 5 s)",
-                        f"{share['task']:.2f} % of a core", f"<= {IDLE_CPU_TARGET:g} %", share["task"] <= IDLE_CPU_TARGET))
-        rows.append(row("(b) idle CPU of jqtrade sim (poll 0.2 s, snapshots 3 s)", f"{share['sim']:.2f} % of a core", "(information)", None))
+        rows.append(
+            row(
+                f"(b) idle CPU of the live task, {elapsed:.0f} s (order sync 0.5 s, balance 5 s)",
+                f"{share['task']:.2f} % of a core",
+                f"<= {IDLE_CPU_TARGET:g} %",
+                share["task"] <= IDLE_CPU_TARGET,
+            )
+        )
+        rows.append(
+            row(
+                "(b) idle CPU of jqtrade sim (poll 0.2 s, snapshots 3 s)",
+                f"{share['sim']:.2f} % of a core",
+                "(information)",
+                None,
+            )
+        )
         return rows
     finally:
         for proc in reversed(procs):
@@ -278,7 +387,9 @@ def main() -> int:
         rows = simulated_day(work, runs)
         rows += live_delay(work, 20, idle)
     load = f" · load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    print(f"jqtrade end-to-end benchmark · Python {sys.version.split()[0]} · {sys.platform} · {os.cpu_count()} CPUs{load}")
+    print(
+        f"jqtrade end-to-end benchmark · Python {sys.version.split()[0]} · {sys.platform} · {os.cpu_count()} CPUs{load}"
+    )
     header = ("what", "measured", "target", "")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for r in [header, *rows]:

@@ -43,8 +43,13 @@ def simulated_day() -> tuple[float, int]:
     clock = SimClock(pendulum.datetime(2024, 6, 3, tz=MARKET_TZ))
     loop = EventLoop(clock)
     count = [0]
-    loop.add_job(Job(name="tick", rule=daily_rule(calendar, "every_minute", DEFAULT_MARKET_PERIOD),
-                     callback=lambda slot: count.__setitem__(0, count[0] + 1)))
+    loop.add_job(
+        Job(
+            name="tick",
+            rule=daily_rule(calendar, "every_minute", DEFAULT_MARKET_PERIOD),
+            callback=lambda slot: count.__setitem__(0, count[0] + 1),
+        )
+    )
     start = time.perf_counter()
     loop.run(until=pendulum.datetime(2024, 6, 3, 23, 59, 59, tz=MARKET_TZ))
     return time.perf_counter() - start, count[0]
@@ -57,7 +62,9 @@ def import_cost(repeats: int = 7) -> tuple[float, float]:
     )
     times, rss = [], []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
         times.append(float(out[0]) * 1000)
         rss.append(int(out[1]) / 2**20)
     return statistics.median(times), statistics.median(rss)

@@ -92,7 +92,9 @@ def run_case(firings: int, delay: Optional[float], coalesce: bool = True) -> dic
     notifier: Optional[Notifier] = None
     if delay is not None:
         target = Target(delay)
-        threading.Thread(target=target.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=target.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         settings: dict[str, Any] = {"notify": [target.url], "notify_timeout": TIMEOUT}
         if not coalesce:
             settings["notify_min_interval"] = 0
@@ -117,7 +119,12 @@ def run_case(firings: int, delay: Optional[float], coalesce: bool = True) -> dic
     started = time.monotonic()
     loop.run()
     seconds = time.monotonic() - started
-    result: dict[str, Any] = {"late": late, "spent": spent, "seconds": seconds, "skipped": loop.jobs[0].skipped}
+    result: dict[str, Any] = {
+        "late": late,
+        "spent": spent,
+        "seconds": seconds,
+        "skipped": loop.jobs[0].skipped,
+    }
     if notifier is not None and target is not None:
         closing = time.perf_counter()
         result["closed"] = notifier.close(timeout=TIMEOUT)
@@ -131,7 +138,9 @@ def run_case(firings: int, delay: Optional[float], coalesce: bool = True) -> dic
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--firings", type=int, default=200)
     args = parser.parse_args()
 
@@ -151,8 +160,20 @@ def main() -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 150)
     ms = 1000.0
-    table = Table(title=f"用户回调的延迟（实时时钟，每 {INTERVAL:g} s 一次，各 {args.firings} 次；notify_timeout={TIMEOUT:g}）")
-    for column in ("情形", "延迟 p50", "p99", "最大", "event() p50", "p99", "close()", "发出请求 / 合并 / 丢弃", "跳过"):
+    table = Table(
+        title=f"用户回调的延迟（实时时钟，每 {INTERVAL:g} s 一次，各 {args.firings} 次；notify_timeout={TIMEOUT:g}）"
+    )
+    for column in (
+        "情形",
+        "延迟 p50",
+        "p99",
+        "最大",
+        "event() p50",
+        "p99",
+        "close()",
+        "发出请求 / 合并 / 丢弃",
+        "跳过",
+    ):
         table.add_column(column, justify="left" if column == "情形" else "right")
     for label, r in results:
         late = r["late"]
@@ -165,15 +186,19 @@ def main() -> int:
             f"{max(late) * ms:.2f} ms",
             f"{percentile(spent, 0.5) * 1e6:.0f} µs" if spent else "-",
             f"{percentile(spent, 0.99) * 1e6:.0f} µs" if spent else "-",
-            f"{r['close_seconds']:.2f} s{'' if r['closed'] else '（未发完）'}" if "close_seconds" in r else "-",
+            f"{r['close_seconds']:.2f} s{'' if r['closed'] else '（未发完）'}"
+            if "close_seconds" in r
+            else "-",
             f"{r['requests']} / {stats.coalesced} / {stats.dropped}" if stats is not None else "-",
             str(r["skipped"]),
         )
     console.print(table)
     off = results[0][1]["late"]
     hang = results[2][1]["late"]
-    console.print(f"目标挂起时 p99 延迟比关闭通知时多 {(percentile(hang, 0.99) - percentile(off, 0.99)) * ms:+.2f} ms；"
-                  f"均值 {statistics.mean(off) * ms:.2f} / {statistics.mean(hang) * ms:.2f} ms")
+    console.print(
+        f"目标挂起时 p99 延迟比关闭通知时多 {(percentile(hang, 0.99) - percentile(off, 0.99)) * ms:+.2f} ms；"
+        f"均值 {statistics.mean(off) * ms:.2f} / {statistics.mean(hang) * ms:.2f} ms"
+    )
     return 0
 
 

@@ -25,8 +25,12 @@ from jqtrade.options import RISK_DEFAULTS, Options
 
 OFF = {name: (0 if name != "risk_daily_loss_action" else None) for name in RISK_DEFAULTS}
 ALL_ON = {
-    "risk_max_position_value": 10**9, "risk_max_turnover": 10**10, "risk_duplicate_window": 0.01,
-    "risk_max_daily_loss_pct": 50, "risk_max_orders_per_day": 100_000, "risk_max_active_orders": 100_000,
+    "risk_max_position_value": 10**9,
+    "risk_max_turnover": 10**10,
+    "risk_duplicate_window": 0.01,
+    "risk_max_daily_loss_pct": 50,
+    "risk_max_orders_per_day": 100_000,
+    "risk_max_active_orders": 100_000,
 }
 #: Orders never fill in this bench, so every order stays active: risk_max_position_value then
 #: scans up to all of them (in real use at most risk_max_active_orders, 200 by default).
@@ -34,9 +38,16 @@ ALL_ON = {
 
 def run(folder: Path, orders: int, options: dict[str, object]) -> list[float]:
     clock = SimClock(pendulum.datetime(2024, 6, 3, 9, 35, tz=MARKET_TZ))
-    gate = FakeTradeGate(cash=10**10, prices={"600000.XSHG": 10.0}, positions={"600000.XSHG": 1000}, auto_accept=False)
-    gate.setup({}, clock=clock)
-    opts = Options().evolve({"runtime_dir": str(folder), "use_account": True, "sync_order": False, **options})
+    gate = FakeTradeGate(
+        cash=10**10,
+        prices={"600000.XSHG": 10.0},
+        positions={"600000.XSHG": 1000},
+        auto_accept=False,
+        clock=clock,
+    )
+    opts = Options().evolve(
+        {"runtime_dir": str(folder), "use_account": True, "sync_order": False, **options}
+    )
     account = Account(gate=gate, clock=clock, options=opts, runtime_dir=folder, task_name="bench")
     account.start()
     times: list[float] = []
@@ -91,7 +102,9 @@ def main() -> None:
     print(f"order() over {orders} orders, microseconds (best of 3 runs)")
     print("(order() itself is dominated by the fsynced journal: its spread hides the risk checks;")
     print(" 'risk hook' times the risk checks alone, inside order(), including the store leases)")
-    print(f"{'':16}{'order p50':>10}{'order p99':>10}{'hook p50':>10}{'hook p99':>10}{'hook max':>10}")
+    print(
+        f"{'':16}{'order p50':>10}{'order p99':>10}{'hook p50':>10}{'hook p99':>10}{'hook max':>10}"
+    )
     for label, times in rows.items():
         hook = hooks[label]
         print(

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from jqtrade.tasks.registry import TaskRegistry  # noqa: E402
 
-STRATEGY = '''\
+STRATEGY = """\
 from jqtrade import Context, Strategy
 
 
@@ -43,7 +43,7 @@ class Waiter(Strategy):
 
     def later(self, context: Context) -> None:
         self.log.info("after close")
-'''
+"""
 
 GET_TASKS_TARGET = 0.3
 IDLE_CPU_TARGET = 0.5  # percent of one core
@@ -51,7 +51,9 @@ IDLE_CPU_TARGET = 0.5  # percent of one core
 
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
     env["PYTHONIOENCODING"] = "utf-8"
     return env
 
@@ -65,14 +67,33 @@ def start_tasks(work: Path, runtime: Path, names: list[str], *extra: str) -> lis
     procs = []
     for name in names:
         log = work / f"{name}.log"
-        procs.append(subprocess.Popen(
-            jqtrade("start_task", "-n", name, "-c", code, "-o", log, "--runtime-dir", runtime, *extra),
-            cwd=work, env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        procs.append(
+            subprocess.Popen(
+                jqtrade(
+                    "start_task",
+                    "-n",
+                    name,
+                    "-c",
+                    code,
+                    "-o",
+                    log,
+                    "--runtime-dir",
+                    runtime,
+                    *extra,
+                ),
+                cwd=work,
+                env=cli_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     return procs
 
 
-def wait_running(registry: TaskRegistry, names: list[str], procs: list[subprocess.Popen], timeout: float = 120) -> None:
+def wait_running(
+    registry: TaskRegistry, names: list[str], procs: list[subprocess.Popen], timeout: float = 120
+) -> None:
     wanted = set(names)
     deadline = time.monotonic() + timeout
     while True:
@@ -83,7 +104,9 @@ def wait_running(registry: TaskRegistry, names: list[str], procs: list[subproces
         if dead:
             raise SystemExit(f"tasks exited while starting: pids {dead}")
         if time.monotonic() > deadline:
-            raise SystemExit(f"only {len(wanted & running)} of {len(wanted)} tasks running after {timeout:g} s")
+            raise SystemExit(
+                f"only {len(wanted & running)} of {len(wanted)} tasks running after {timeout:g} s"
+            )
         time.sleep(0.2)
 
 
@@ -91,7 +114,9 @@ def time_command(args: list[str], cwd: Path, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        proc = subprocess.run(args, cwd=cwd, env=cli_env(), capture_output=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            args, cwd=cwd, env=cli_env(), capture_output=True, stdin=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             raise SystemExit(f"{args} failed: {proc.stderr.decode('utf-8', 'replace')}")
@@ -106,7 +131,10 @@ def cpu_seconds(pid: int) -> float:
 def stop_all(runtime: Path, work: Path, procs: list[subprocess.Popen]) -> str:
     proc = subprocess.run(
         jqtrade("stop_task", "--all", "--timeout", "60", "--runtime-dir", runtime),
-        cwd=work, env=cli_env(), capture_output=True, stdin=subprocess.DEVNULL,
+        cwd=work,
+        env=cli_env(),
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
     )
     for p in procs:
         try:
@@ -141,7 +169,15 @@ def main() -> int:
         try:
             # --- idle CPU first, while the machine is quiet ------------------------------
             idle = start_tasks(work, runtime, ["idle"])
-            broker = start_tasks(work, runtime, ["idle_sim_broker"], "--broker", "sim", "--sim-dir", str(work / "sim"))
+            broker = start_tasks(
+                work,
+                runtime,
+                ["idle_sim_broker"],
+                "--broker",
+                "sim",
+                "--sim-dir",
+                str(work / "sim"),
+            )
             procs += idle + broker
             wait_running(registry, ["idle", "idle_sim_broker"], procs)
             time.sleep(2.0)  # let start-up work (imports, first record writes) finish
@@ -153,12 +189,22 @@ def main() -> int:
             after = {k: cpu_seconds(pid) for k, pid in pids.items()}
             used = {k: after[k] - before[k] for k in pids}
             share = {k: 100.0 * used[k] / elapsed for k in pids}
-            rows.append(row(f"idle CPU, one waiting task, {elapsed:.0f} s",
-                            f"{share['idle']:.3f} % of a core ({used['idle'] * 1000:.0f} ms CPU)",
-                            f"<= {IDLE_CPU_TARGET} %", share["idle"] <= IDLE_CPU_TARGET))
-            rows.append(row(f"idle CPU, task with --broker sim, {elapsed:.0f} s",
-                            f"{share['broker']:.3f} % of a core ({used['broker'] * 1000:.0f} ms CPU)",
-                            "(information)", None))
+            rows.append(
+                row(
+                    f"idle CPU, one waiting task, {elapsed:.0f} s",
+                    f"{share['idle']:.3f} % of a core ({used['idle'] * 1000:.0f} ms CPU)",
+                    f"<= {IDLE_CPU_TARGET} %",
+                    share["idle"] <= IDLE_CPU_TARGET,
+                )
+            )
+            rows.append(
+                row(
+                    f"idle CPU, task with --broker sim, {elapsed:.0f} s",
+                    f"{share['broker']:.3f} % of a core ({used['broker'] * 1000:.0f} ms CPU)",
+                    "(information)",
+                    None,
+                )
+            )
 
             # --- get_tasks with N running tasks ------------------------------------------
             names = [f"t{i:02d}" for i in range(args.tasks - len(procs))]
@@ -167,7 +213,14 @@ def main() -> int:
             wait_running(registry, names, procs)
             started = time.perf_counter() - t0
             count = len(registry.list())
-            rows.append(row(f"start {len(names)} tasks (parallel, until all running)", f"{started:.1f} s", "", None))
+            rows.append(
+                row(
+                    f"start {len(names)} tasks (parallel, until all running)",
+                    f"{started:.1f} s",
+                    "",
+                    None,
+                )
+            )
 
             list_times = []
             for _ in range(max(args.repeat * 3, 10)):
@@ -175,17 +228,35 @@ def main() -> int:
                 listed = registry.list()
                 list_times.append(time.perf_counter() - t0)
                 assert len(listed) == count
-            rows.append(row(f"TaskRegistry.list(), {count} tasks (median / max)",
-                            f"{statistics.median(list_times) * 1000:.1f} / {max(list_times) * 1000:.1f} ms",
-                            f"<= {GET_TASKS_TARGET} s", max(list_times) <= GET_TASKS_TARGET))
+            rows.append(
+                row(
+                    f"TaskRegistry.list(), {count} tasks (median / max)",
+                    f"{statistics.median(list_times) * 1000:.1f} / {max(list_times) * 1000:.1f} ms",
+                    f"<= {GET_TASKS_TARGET} s",
+                    max(list_times) <= GET_TASKS_TARGET,
+                )
+            )
             for label, extra in (("get_tasks", ()), ("get_tasks --json", ("--json",))):
-                times = time_command(jqtrade("get_tasks", *extra, "--runtime-dir", runtime), work, args.repeat)
-                rows.append(row(f"{label} end to end, {count} tasks (median / max)",
-                                f"{statistics.median(times):.3f} / {max(times):.3f} s",
-                                f"<= {GET_TASKS_TARGET} s", statistics.median(times) <= GET_TASKS_TARGET))
+                times = time_command(
+                    jqtrade("get_tasks", *extra, "--runtime-dir", runtime), work, args.repeat
+                )
+                rows.append(
+                    row(
+                        f"{label} end to end, {count} tasks (median / max)",
+                        f"{statistics.median(times):.3f} / {max(times):.3f} s",
+                        f"<= {GET_TASKS_TARGET} s",
+                        statistics.median(times) <= GET_TASKS_TARGET,
+                    )
+                )
             baseline = time_command(jqtrade("-V"), work, args.repeat)
-            rows.append(row("baseline: python -m jqtrade -V (interpreter start-up)",
-                            f"{statistics.median(baseline):.3f} s", "", None))
+            rows.append(
+                row(
+                    "baseline: python -m jqtrade -V (interpreter start-up)",
+                    f"{statistics.median(baseline):.3f} s",
+                    "",
+                    None,
+                )
+            )
         finally:
             t0 = time.perf_counter()
             summary = stop_all(runtime, work, procs)
@@ -193,8 +264,10 @@ def main() -> int:
         rows.append(row(f"stop all {len(procs)} tasks gracefully", f"{stop_time:.1f} s", "", None))
 
     load = f" · load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    print(f"jqtrade task-management benchmark · Python {sys.version.split()[0]} · {sys.platform} · "
-          f"{os.cpu_count()} CPUs{load}")
+    print(
+        f"jqtrade task-management benchmark · Python {sys.version.split()[0]} · {sys.platform} · "
+        f"{os.cpu_count()} CPUs{load}"
+    )
     widths = [max(len(r[i]) for r in rows + [("what", "measured", "target", "")]) for i in range(4)]
     for r in [("what", "measured", "target", ""), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())

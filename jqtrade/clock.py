@@ -142,7 +142,8 @@ class LiveClock:
 
     def _record(self, expected: float, wall: float) -> None:
         step = ClockStep(
-            pendulum.from_timestamp(expected, tz=MARKET_TZ), pendulum.from_timestamp(wall, tz=MARKET_TZ)
+            pendulum.from_timestamp(expected, tz=MARKET_TZ),
+            pendulum.from_timestamp(wall, tz=MARKET_TZ),
         )
         self._steps = [*self._steps[-(self._MAX_KEPT_STEPS - 1) :], step]
         if step.backward:

@@ -10,13 +10,17 @@ import pendulum
 if TYPE_CHECKING:
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.account.risk import TradingState
-    from jqtrade.runtime import Runtime
+    from jqtrade.host import StrategyHost
 
 
 class Context:
-    """What a callback may ask about "now": times, the portfolio, the run mode."""
+    """What a callback may ask about "now": times, the portfolio, the run mode.
 
-    def __init__(self, runtime: Runtime) -> None:
+    Only the properties below exist; any other name raises ``AttributeError`` naming the
+    available ones (and a type checker reports it, e.g. ``context.portfolo``).
+    """
+
+    def __init__(self, runtime: StrategyHost) -> None:
         self._runtime = runtime
         self._strategy_dt: Optional[pendulum.DateTime] = None
 
@@ -58,5 +62,23 @@ class Context:
     def _set_strategy_dt(self, value: Optional[pendulum.DateTime]) -> None:
         self._strategy_dt = value
 
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、trading_state、is_simulated")
+    if not TYPE_CHECKING:  # a type checker must see that only the properties above exist
+
+        def __getattr__(self, name: str) -> Any:
+            raise unknown_attribute(name)
+
+
+def unknown_attribute(name: str) -> AttributeError:
+    """The error for ``context.<name>`` that is none of the documented attributes."""
+    return AttributeError(f"context 没有属性 {name!r}；可用：{'、'.join(ATTRIBUTES)}")
+
+
+#: What a callback may read from ``context`` (the class API and the legacy shim alike).
+ATTRIBUTES = (
+    "current_dt",
+    "strategy_dt",
+    "trading_date",
+    "portfolio",
+    "trading_state",
+    "is_simulated",
+)

@@ -24,7 +24,8 @@
      │    ├── GateConfigError (ValueError)         交易接口配置不对（如缺少 account_no）
      │    ├── GateLockTimeoutError (TimeoutError)  文件锁超时
      │    ├── GateWriteError (OSError)             写委托/撤单文件失败（磁盘满、无权限……），订单可能已部分写入
-     │    └── SnapshotUnusableError                资金/持仓快照不完整或格式不对（沿用上次完整快照并标记过期）
+     │    ├── SnapshotUnusableError                资金/持仓快照不完整或格式不对（沿用上次完整快照并标记过期）
+     │    └── ReportFormatError (ValueError)       交易接口的回报字段缺失或类型不对（这一行被跳过）
      ├── FileBusyError (PermissionError)    文件一直被其他程序占用（替换失败，重试后仍不行）
      └── TaskError
           ├── TaskAlreadyRunningError             同名任务已在运行
@@ -243,6 +244,14 @@ class SnapshotUnusableError(GateError):
 
 
 # --- files ---------------------------------------------------------------------------------
+
+
+class ReportFormatError(GateError, ValueError):
+    """A gate's report row has a missing or malformed field; the row is skipped, the rest used."""
+
+    def __init__(self, what: str, key: str, value: object, allowed: str) -> None:
+        self.what, self.key, self.value = what, key, value
+        super().__init__(f"{what}的字段 {key}={value!r} 不合法，应为{allowed}")
 
 
 class FileBusyError(JqTradeError, PermissionError):

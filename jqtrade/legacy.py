@@ -24,15 +24,15 @@ import functools
 import logging
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pendulum
 
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderSide, OrderStatus
 from jqtrade.account.order import OrderSnapshot, OrdersView, Trade
 from jqtrade.clock import MARKET_TZ
-from jqtrade.context import Context
+from jqtrade.context import Context, unknown_attribute
 from jqtrade.errors import AccountError, GateError
+from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle, OrderSide, OrderStatus
 from jqtrade.strategy import Strategy
 
 logger = logging.getLogger("jqtrade.legacy")
@@ -117,10 +117,10 @@ class LegacyContext:
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat(' ')}>"
 
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(
-            f"context 没有属性 {name!r}；可用：current_dt、strategy_dt、trading_date、portfolio、trading_state、is_simulated"
-        )
+    if not TYPE_CHECKING:  # only the properties above exist
+
+        def __getattr__(self, name: str) -> Any:
+            raise unknown_attribute(name)
 
 
 class _LegacyValue:

@@ -33,7 +33,9 @@ def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strateg
         with tokenize.open(file) as fh:  # honours a coding cookie and a UTF-8 BOM
             source = fh.read()
     except (SyntaxError, UnicodeDecodeError) as exc:
-        raise StrategyLoadError(shown, f"无法按 UTF-8 读取（{exc}）；请把文件保存为 UTF-8 编码") from exc
+        raise StrategyLoadError(
+            shown, f"无法按 UTF-8 读取（{exc}）；请把文件保存为 UTF-8 编码"
+        ) from exc
     try:
         code = compile(source, str(file), "exec")
         tree = ast.parse(source, str(file))
@@ -56,7 +58,9 @@ def load_strategy(path: str | Path, class_name: Optional[str] = None) -> Strateg
         exec(code, module.__dict__)
     except Exception as exc:  # noqa: BLE001 - anything at import time is a load error
         sys.modules.pop(module_name, None)
-        raise StrategyLoadError(shown, f"导入时出错：{type(exc).__name__}: {exc}", _line_in(exc, file)) from exc
+        raise StrategyLoadError(
+            shown, f"导入时出错：{type(exc).__name__}: {exc}", _line_in(exc, file)
+        ) from exc
     if strategy is not None:
         return strategy
     return _instantiate(module, shown, class_name)
@@ -68,7 +72,8 @@ def _defines_function(tree: ast.Module, name: str) -> bool:
 
 def _defines_strategy_class(tree: ast.Module) -> bool:
     return any(
-        isinstance(node, ast.ClassDef) and any(ast.unparse(base).endswith("Strategy") for base in node.bases)
+        isinstance(node, ast.ClassDef)
+        and any(ast.unparse(base).endswith("Strategy") for base in node.bases)
         for node in tree.body
     )
 
@@ -104,13 +109,17 @@ def _instantiate(module: types.ModuleType, shown: str, class_name: Optional[str]
     classes = {
         name: obj
         for name, obj in vars(module).items()
-        if isinstance(obj, type) and issubclass(obj, Strategy) and obj is not Strategy
+        if isinstance(obj, type)
+        and issubclass(obj, Strategy)
+        and obj is not Strategy
         and obj.__module__ == module.__name__
     }
     if class_name is not None:
         if class_name not in classes:
             found = "、".join(classes) or "无"
-            raise StrategyLoadError(shown, f"找不到策略类 {class_name!r}（文件中的 Strategy 子类：{found}）")
+            raise StrategyLoadError(
+                shown, f"找不到策略类 {class_name!r}（文件中的 Strategy 子类：{found}）"
+            )
         cls = classes[class_name]
     elif not classes:
         raise StrategyLoadError(
@@ -126,7 +135,9 @@ def _instantiate(module: types.ModuleType, shown: str, class_name: Optional[str]
     try:
         return cls()
     except Exception as exc:  # noqa: BLE001
-        raise StrategyLoadError(shown, f"创建策略类 {cls.__name__} 时出错：{type(exc).__name__}: {exc}") from exc
+        raise StrategyLoadError(
+            shown, f"创建策略类 {cls.__name__} 时出错：{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _line_in(exc: BaseException, file: Path) -> Optional[int]:

@@ -45,7 +45,9 @@ class MarketTimeFilter(logging.Filter):
         return True
 
 
-def configure_logging(clock: Clock, *, out: Optional[Path] = None, debug: bool = False) -> Optional[IO[str]]:
+def configure_logging(
+    clock: Clock, *, out: Optional[Path] = None, debug: bool = False
+) -> Optional[IO[str]]:
     """Install handlers on the root logger; with ``out``, also send ``print`` to that file.
 
     Returns the opened log stream (``None`` for the console) so the caller can close it.
@@ -68,7 +70,9 @@ def configure_logging(clock: Clock, *, out: Optional[Path] = None, debug: bool =
 
         # rich's default console writes to stdout: logs belong on stderr (see the module doc).
         console = Console(file=tolerant(sys.stderr))
-        handler = RichHandler(console=console, show_time=False, show_path=debug, rich_tracebacks=False, markup=False)
+        handler = RichHandler(
+            console=console, show_time=False, show_path=debug, rich_tracebacks=False, markup=False
+        )
         handler.setFormatter(logging.Formatter("%(market_time)s %(name)s: %(message)s"))
     else:
         handler = logging.StreamHandler(tolerant(sys.stderr))

@@ -18,6 +18,13 @@ waiting in silence for the old timeline to come back. A user job never runs a sl
 already reached (a second run could send the same orders again): it keeps its next slot, and
 the warning says so. A forward step is only
 logged; the grace rules above handle it.
+
+One error policy covers all user code: a scheduled job, and a hook the account calls while a
+job runs (``on_order_update``, ``on_trade``, ``on_trading_state_change``, run through
+:meth:`EventLoop.call_user`). The error is logged with its traceback and counted in
+``errors``; with ``stop_on_error`` (the ``on_callback_error="stop"`` option) the first one is
+kept in ``failed`` and the loop stops with the reason ``"callback_error"``. An internal job's
+error is logged and counted but never stops the loop.
 """
 
 from __future__ import annotations
@@ -58,7 +65,9 @@ class IntervalRule:
         step = round(self.seconds * 1_000_000)  # exact integer microseconds: no float drift
         delta = t - _EPOCH
         now_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        candidate = (_EPOCH + datetime.timedelta(microseconds=(now_us // step + 1) * step)).in_tz(MARKET_TZ)
+        candidate = (_EPOCH + datetime.timedelta(microseconds=(now_us // step + 1) * step)).in_tz(
+            MARKET_TZ
+        )
         if not self.periods and self.calendar is None:
             return candidate
         for _ in range(4000):  # bounded: at most a few years of closed days
@@ -66,10 +75,17 @@ class IntervalRule:
             open_day = self.calendar is None or self.calendar.is_trading_day(day)  # type: ignore[attr-defined]
             if open_day:
                 tod = candidate.time()
-                for start, end in self.periods or ((pendulum.time(0), pendulum.time(23, 59, 59, 999999)),):
+                for start, end in self.periods or (
+                    (pendulum.time(0), pendulum.time(23, 59, 59, 999999)),
+                ):
                     if tod <= end:
                         if tod < start:
-                            candidate = candidate.set(hour=start.hour, minute=start.minute, second=start.second, microsecond=0)
+                            candidate = candidate.set(
+                                hour=start.hour,
+                                minute=start.minute,
+                                second=start.second,
+                                microsecond=0,
+                            )
                         return candidate
             candidate = candidate.add(days=1).start_of("day")
         raise RuntimeError("IntervalRule found no open period")
@@ -93,7 +109,12 @@ class Job:
 
 
 class StopLoop(Exception):
-    """Raised by a job to stop the loop after it (used by on_callback_error='stop')."""
+    """Raise it from a job or a hook to stop the loop once that callback returns.
+
+    The message, if any, becomes :attr:`EventLoop.stop_reason` (default ``"stop"``); it is not
+    an error (not logged, not counted, ``failed`` stays ``None``). The ``on_callback_error="stop"``
+    policy does not use it: an error stops the loop with the reason ``"callback_error"``.
+    """
 
 
 class EventLoop:
@@ -198,7 +219,9 @@ class EventLoop:
                 return
             deadline = due
             if live and self._watchers:
-                deadline = min(due, self.clock.now().add(microseconds=int(self.poll_interval * 1e6)))
+                deadline = min(
+                    due, self.clock.now().add(microseconds=int(self.poll_interval * 1e6))
+                )
             self.clock.wait_until(deadline)
             self._poll_watchers()
             if self._stop_reason is not None:
@@ -283,7 +306,9 @@ class EventLoop:
             if step.backward:
                 message = "系统时间向后跳了 %s 秒（从 %s 到 %s），重新计算定时任务：同步照常进行，已经运行过的定时任务时间点不会重复运行"
             else:
-                message = "系统时间向前跳了 %s 秒（从 %s 到 %s），错过的定时任务按宽限时间补跑或跳过"
+                message = (
+                    "系统时间向前跳了 %s 秒（从 %s 到 %s），错过的定时任务按宽限时间补跑或跳过"
+                )
             logger.warning(message, size, before, after)
         if not any(step.backward for step in steps):
             return False
@@ -293,10 +318,17 @@ class EventLoop:
             job = entry[3]
             # A user job keeps its next slot, planned on the old timeline: a slot that time
             # already reached is never run again (it may place orders).
-            self._push(job, job.rule.next_after(start) if job.internal else job.next_fire or job.rule.next_after(start))
+            self._push(
+                job,
+                job.rule.next_after(start)
+                if job.internal
+                else job.next_fire or job.rule.next_after(start),
+            )
         return True
 
-    def _skip_missed(self, job: Job, slot: pendulum.DateTime, limit: pendulum.DateTime, grace: float) -> pendulum.DateTime:
+    def _skip_missed(
+        self, job: Job, slot: pendulum.DateTime, limit: pendulum.DateTime, grace: float
+    ) -> pendulum.DateTime:
         first, last, count, nxt = slot, slot, 0, slot
         while nxt < limit:
             count += 1
@@ -304,11 +336,32 @@ class EventLoop:
             nxt = job.rule.next_after(nxt)
         job.skipped += count
         if not job.internal:
-            span = first.format("YYYY-MM-DD HH:mm:ss") if count == 1 else (
-                f"{first.format('YYYY-MM-DD HH:mm:ss')} 至 {last.format('YYYY-MM-DD HH:mm:ss')} 共 {count} 次"
+            span = (
+                first.format("YYYY-MM-DD HH:mm:ss")
+                if count == 1
+                else (
+                    f"{first.format('YYYY-MM-DD HH:mm:ss')} 至 {last.format('YYYY-MM-DD HH:mm:ss')} 共 {count} 次"
+                )
             )
-            logger.warning("定时任务 %s 错过了预定时间 %s（超过宽限 %g 秒），已跳过", job.name, span, grace)
+            logger.warning(
+                "定时任务 %s 错过了预定时间 %s（超过宽限 %g 秒），已跳过", job.name, span, grace
+            )
         return nxt
+
+    def call_user(self, name: str, func: Callable[..., object], *args: object) -> None:
+        """Run the user hook ``func(*args)`` under the loop's error policy (see the module doc).
+
+        For callbacks that are not jobs: the account calls the strategy's hooks through this.
+        ``name`` names the hook in the log. Never raises, except ``BaseException`` that is not
+        an ``Exception`` (``KeyboardInterrupt``); a :class:`StopLoop` stops the loop.
+        """
+        try:
+            func(*args)
+        except StopLoop as exc:
+            self.request_stop(str(exc) or "stop")
+        except Exception as exc:  # noqa: BLE001 - user code may raise anything; the loop survives
+            logger.exception("用户回调 %s 运行出错", name)
+            self._user_code_failed(exc, stops=True)
 
     def _run(self, job: Job, slot: pendulum.DateTime) -> None:
         self.current_job = job
@@ -317,15 +370,22 @@ class EventLoop:
         except StopLoop as exc:
             self.request_stop(str(exc) or "stop")
         except Exception as exc:  # noqa: BLE001 - user code may raise anything; the loop survives
-            self.errors += 1
-            logger.exception("定时任务 %s（%s）运行出错", job.name, slot.format("YYYY-MM-DD HH:mm:ss"))
-            if self.stop_on_error and not job.internal:
-                self.failed = exc
-                self.request_stop("callback_error")
+            logger.exception(
+                "定时任务 %s（%s）运行出错", job.name, slot.format("YYYY-MM-DD HH:mm:ss")
+            )
+            self._user_code_failed(exc, stops=not job.internal)
         finally:
             self.current_job = None
             job.fired += 1
             job.last_fire = slot
+
+    def _user_code_failed(self, exc: Exception, *, stops: bool) -> None:
+        """The one error policy: count the error; under ``stop_on_error`` keep the first and stop."""
+        self.errors += 1
+        if self.stop_on_error and stops:
+            if self.failed is None:
+                self.failed = exc
+            self.request_stop("callback_error")
 
     def _push(self, job: Job, when: pendulum.DateTime) -> None:
         job.next_fire = when

@@ -1,7 +1,17 @@
-"""Every ``set_options`` key in one place: type, default, validation and Chinese doc.
+"""Every ``set_options`` key: the core ones here, each gate's in its own config class.
 
-The :class:`Options` fields *are* the option table; ``docs/`` and error messages are generated
-from ``attrs.fields(Options)`` so they cannot drift from the code.
+The :class:`Options` fields *are* the scheduler and account options; the keys of the chosen
+gate (``trade_gate``, default OneQuant) are the fields of that gate's config class
+(:attr:`jqtrade.gates.base.AbsTradeGate.config_class`, e.g.
+:class:`jqtrade.gates.onequant.OneQuantConfig`). Users write both kinds flat in
+``set_options``, TOML and 1.0 config files; :class:`Options` keeps the gate's values in
+:attr:`Options.gate_values`, validated as they are set against the chosen gate's class.
+``docs/reference/options.md`` and error messages are generated from these classes, so they
+cannot drift from the code.
+
+A field's ``metadata``: ``doc`` (Chinese), ``type`` (as shown in the reference), optionally
+``legacy`` (jqtrade 1.0's looser reading, below) and ``strict`` (an extra check of the strict
+reading only); core fields also have a ``group``.
 
 Two readings of user values: :meth:`Options.evolve` is strict (the class API, ``--config``);
 :meth:`Options.evolve_legacy` reads them as jqtrade 1.0 did for function-style scripts (loose
@@ -12,14 +22,14 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional
 
 import attrs
 
 from jqtrade.errors import (
+    ConfigError,
     OptionValueError,
     UnknownOptionError,
 )
@@ -31,133 +41,42 @@ from jqtrade.notify.events import (
     parse_kinds,
     split_urls,
 )
+from jqtrade.option_fields import (
+    LegacyReader,
+)
+from jqtrade.option_fields import (
+    bool_option as _bool,
+)
+from jqtrade.option_fields import (
+    loose_bool as _loose_bool,
+)
+from jqtrade.option_fields import (
+    loose_number as _loose_number,
+)
+from jqtrade.option_fields import (
+    loose_path as _loose_path,
+)
+from jqtrade.option_fields import (
+    number_option as _number,
+)
+from jqtrade.option_fields import (
+    text_option as _text,
+)
 
 #: Legacy spellings accepted by ``set_options``.
 ALIASES = {"sync_internal": "sync_interval"}
 
-#: OneQuant counter types (柜台类型). The credit ones are accepted as jqtrade 1.0 accepted them;
-#: the gate warns about every counter but UM0. A legacy script may name others (1.0 only warned).
-COUNTER_TYPES = ("UM0", "UF0", "AT0", "UMC", "UFC")
-
 Period = tuple[tuple[datetime.time, datetime.time], ...]
 
+
 #: A legacy reader: the value as jqtrade 1.0 understood it, and a warning when that is surprising.
-LegacyReader = Callable[[Any], tuple[Any, Optional[str]]]
-
-
-def _doc(group: str, text: str, type_text: str, *, legacy: Optional[LegacyReader] = None) -> dict[str, Any]:
+def _doc(
+    group: str, text: str, type_text: str, *, legacy: Optional[LegacyReader] = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"group": group, "doc": text, "type": type_text}
     if legacy is not None:
         meta["legacy"] = legacy
     return meta
-
-
-# --- jqtrade 1.0's loose readings (function-style scripts only) --------------------------------
-
-
-def _loose_bool(name: str) -> LegacyReader:
-    """1.0 used ``bool(x)``: ``1``/``0`` read silently; anything else read the same way, with a warning."""
-
-    def read(value: Any) -> tuple[Any, Optional[str]]:
-        if isinstance(value, bool):
-            return value, None
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value), None
-        try:
-            truth = bool(value)
-        except Exception:  # noqa: BLE001 - e.g. an array; the strict converter names the value
-            return value, None
-        if isinstance(value, str):
-            return truth, (
-                f"选项 {name}={value!r} 是字符串：jqtrade 1.0 按 bool() 读取，非空字符串（包括 '0'、'False'）都是 True，"
-                f"这里同样按 {truth} 处理；如果想要 {not truth}，请写 {name}={not truth}"
-            )
-        return truth, f"选项 {name}={value!r} 不是 True/False：按 jqtrade 1.0 的 bool() 读作 {truth}；请写 {name}={truth}"
-
-    return read
-
-
-def _loose_number(name: str) -> LegacyReader:
-    """1.0 used ``float(x)`` (sync_internal) or the raw value: numeric strings read silently."""
-
-    def read(value: Any) -> tuple[Any, Optional[str]]:
-        if isinstance(value, bool):
-            return float(value), f"选项 {name}={value!r} 不是秒数：按 jqtrade 1.0 的 float() 读作 {float(value):g} 秒"
-        if isinstance(value, (int, float)) or value is None:
-            return value, None
-        if isinstance(value, str):
-            try:
-                return float(value.strip()), None
-            except ValueError:
-                return value, None  # refused by the strict converter, as float() refused it in 1.0
-        try:
-            return float(value), None  # Decimal, numpy numbers
-        except (TypeError, ValueError):
-            return value, None
-
-    return read
-
-
-def _loose_path(value: Any) -> tuple[Any, Optional[str]]:
-    """1.0 handed folders to ``os.path``, which takes ``pathlib.Path`` too."""
-    return (os.fspath(value) if isinstance(value, os.PathLike) else value), None
-
-
-def _loose_counter(value: Any) -> tuple[Any, Optional[str]]:
-    """1.0 sent any counter type to OneQuant, with a warning; so does a legacy script."""
-    if not isinstance(value, str) or not value.strip() or value.strip() in COUNTER_TYPES:
-        return value, None
-    return value.strip(), (
-        f"选项 counter_type={value.strip()!r} 不是已知的柜台类型（{'、'.join(COUNTER_TYPES)}）："
-        "jqtrade 1.0 只警告、照样使用，这里同样照样使用；柜台类型不对会导致委托失败，请与客户经理确认"
-    )
-
-
-def _bool(name: str) -> Callable[[Any], bool]:
-    def convert(value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        raise OptionValueError(name, value, "应为 True 或 False")
-
-    return convert
-
-
-def _number(name: str, *, minimum: float = 0.0, allow_zero: bool = False) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise OptionValueError(name, value, "应为数字（单位：秒）")
-        if not math.isfinite(value):
-            raise OptionValueError(name, value, "应为有限的数字（单位：秒），不能是 nan 或 inf")
-        if value < minimum or (value == minimum and not allow_zero):
-            bound = f"≥ {minimum:g}" if allow_zero else f"> {minimum:g}"
-            raise OptionValueError(name, value, f"应 {bound}")
-        return float(value)
-
-    return convert
-
-
-def _text(name: str, *, choices: Optional[tuple[str, ...]] = None, optional: bool = False) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        if value is None and optional:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise OptionValueError(name, value, "应为非空字符串")
-        value = value.strip()
-        if choices is not None and value not in choices:
-            raise OptionValueError(name, value, f"可选值：{', '.join(choices)}")
-        return value
-
-    return convert
-
-
-def _account_no(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise OptionValueError("account_no", value, "应为资金账号字符串，如 '1234567'")
-    return value.strip()
 
 
 def _periods(name: str, *, optional: bool = False) -> Callable[[Any], Optional[Period]]:
@@ -176,32 +95,8 @@ def _periods(name: str, *, optional: bool = False) -> Callable[[Any], Optional[P
     return convert
 
 
-def _encoding(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    import codecs
-
-    if not isinstance(value, str):
-        raise OptionValueError("file_encoding", value, "应为编码名称，如 'gbk' 或 'utf-8'")
-    try:
-        return codecs.lookup(value).name
-    except LookupError:
-        raise OptionValueError("file_encoding", value, "Python 不认识这个编码，常用的有 'gbk'、'utf-8'") from None
-
-
-def _retry(value: Any) -> dict[str, float]:
-    allowed = {"max_attempts", "attempt_internal"}
-    if not isinstance(value, Mapping) or set(value) - allowed:
-        raise OptionValueError("sync_retry_kwargs", value, "应为只含 max_attempts、attempt_internal 两个键的 dict")
-    out = {"max_attempts": 3, "attempt_internal": 0.15}
-    out.update(value)
-    attempts = out["max_attempts"]
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise OptionValueError("sync_retry_kwargs", value, "max_attempts 应为 ≥ 1 的整数")
-    interval = out["attempt_internal"]
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 <= interval < math.inf:
-        raise OptionValueError("sync_retry_kwargs", value, "attempt_internal 应为 ≥ 0 的秒数")
-    return {"max_attempts": attempts, "attempt_internal": float(interval)}
+#: Converters and jqtrade 1.0 readers for the fields of a gate's config class (OneQuant's uses
+#: them): the same messages and leniency as the core options'.
 
 
 def _gate_path(value: Any) -> Optional[str]:
@@ -209,16 +104,20 @@ def _gate_path(value: Any) -> Optional[str]:
         return None
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?", value.strip()):
         return value.strip()
-    if isinstance(value, str) and value.strip() in ("onequant", "fake"):
-        return value.strip()
-    raise OptionValueError("trade_gate", value, "应为 'onequant' 或 '包.模块:类名' 形式的字符串，如 'my_gates.broker:MyGate'")
+    raise OptionValueError(
+        "trade_gate",
+        value,
+        "应为 'onequant'、'qmt' 或 '包.模块:类名' 形式的字符串，如 'my_gates.broker:MyGate'",
+    )
 
 
 def _holidays(value: Any) -> tuple[datetime.date, ...]:
     from jqtrade.calendar import parse_closure_dates
 
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise OptionValueError("extra_holidays", value, "应为日期列表，如 ['2027-01-01', '2027-02-08']")
+        raise OptionValueError(
+            "extra_holidays", value, "应为日期列表，如 ['2027-01-01', '2027-02-08']"
+        )
     try:
         return tuple(parse_closure_dates(value, "extra_holidays"))
     except ValueError as exc:
@@ -226,7 +125,7 @@ def _holidays(value: Any) -> tuple[datetime.date, ...]:
 
 
 def _checks(value: Any) -> frozenset[str]:
-    from jqtrade.account.checks import DISABLEABLE_CHECKS
+    from jqtrade.model.reasons import DISABLEABLE_CHECKS
 
     allowed = ", ".join(sorted(DISABLEABLE_CHECKS))
     if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
@@ -245,7 +144,9 @@ def _max_age(value: Any) -> Optional[float]:
 
 def _gate_options(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise OptionValueError("gate_options", value, "应为 dict，内容原样交给自定义交易接口的 setup")
+        raise OptionValueError(
+            "gate_options", value, "应为 dict，内容原样交给自定义交易接口的 setup"
+        )
     return dict(value)
 
 
@@ -253,15 +154,25 @@ def _callback_error(value: Any) -> str:
     return _text("on_callback_error", choices=("log", "stop"))(value)
 
 
-def _limit(name: str, *, integer: bool = True, maximum: Optional[float] = None, unit: str = "") -> Callable[[Any], Any]:
+def _limit(
+    name: str, *, integer: bool = True, maximum: Optional[float] = None, unit: str = ""
+) -> Callable[[Any], Any]:
     """A risk limit: ``None`` (not set: ``risk.toml`` or the built-in default), 0 (no limit) or more."""
     kind = "整数" if integer else "数字"
 
     def convert(value: Any) -> Any:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            raise OptionValueError(name, value, f"应为 ≥ 0 的{kind}{unit}（0 表示不限制，None 表示用 risk.toml 或内置默认值）")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (integer and not isinstance(value, int))
+        ):
+            raise OptionValueError(
+                name,
+                value,
+                f"应为 ≥ 0 的{kind}{unit}（0 表示不限制，None 表示用 risk.toml 或内置默认值）",
+            )
         if not math.isfinite(value) or value < 0 or (maximum is not None and value > maximum):
             bound = f"0~{maximum:g}" if maximum is not None else "≥ 0"
             raise OptionValueError(name, value, f"应为 {bound} 的有限{kind}{unit}（0 表示不限制）")
@@ -281,12 +192,18 @@ def _notify_urls(value: Any) -> tuple[str, ...]:
         return ()
     items = split_urls(value) if isinstance(value, str) else value
     if isinstance(items, (bytes, Mapping)) or not isinstance(items, (list, tuple)):
-        raise OptionValueError("notify", type(value).__name__, "应为 apprise 地址的列表，如 ['wecombot://机器人key']")
+        raise OptionValueError(
+            "notify", type(value).__name__, "应为 apprise 地址的列表，如 ['wecombot://机器人key']"
+        )
     urls = []
     for item in items:
         if not isinstance(item, str) or not looks_like_url(item.strip()):
             shown = mask_url(item) if isinstance(item, str) else type(item).__name__
-            raise OptionValueError("notify", shown, "每项应为 '服务名://...' 形式的 apprise 地址，如 'wecombot://机器人key'、'mailto://用户:授权码@qq.com'")
+            raise OptionValueError(
+                "notify",
+                shown,
+                "每项应为 '服务名://...' 形式的 apprise 地址，如 'wecombot://机器人key'、'mailto://用户:授权码@qq.com'",
+            )
         urls.append(item.strip())
     return tuple(dict.fromkeys(urls))
 
@@ -323,8 +240,16 @@ RISK_DEFAULTS: Mapping[str, Any] = {
 
 def _risk(name: str, text: str, type_text: str) -> dict[str, Any]:
     default = RISK_DEFAULTS[name]
-    shown = repr(default) if isinstance(default, str) else (f"{default:,}" if default else "0（不限制）")
-    return _doc("account", f"风控：{text}；不设置时用运行时目录下 risk.toml 的值，否则为 {shown}（见“风控限制”一章）", type_text)
+    shown = (
+        repr(default)
+        if isinstance(default, str)
+        else (f"{default:,}" if default else "0（不限制）")
+    )
+    return _doc(
+        "account",
+        f"风控：{text}；不设置时用运行时目录下 risk.toml 的值，否则为 {shown}（见“风控限制”一章）",
+        type_text,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -333,43 +258,76 @@ class Options:
 
     # --- scheduler ---------------------------------------------------------------------------
     runtime_dir: str = attrs.field(
-        default="~/jqtrade", converter=_text("runtime_dir"),
-        metadata=_doc("scheduler", "运行时目录：任务登记、订单日志、节假日文件都放在这里", "str", legacy=_loose_path),
+        default="~/jqtrade",
+        converter=_text("runtime_dir"),
+        metadata=_doc(
+            "scheduler",
+            "运行时目录：任务登记、订单日志、节假日文件都放在这里",
+            "str",
+            legacy=_loose_path,
+        ),
     )
     use_account: bool = attrs.field(
-        default=False, converter=_bool("use_account"),
-        metadata=_doc("scheduler", "是否开启账户模块；设置了 account_no 时自动开启", "bool", legacy=_loose_bool("use_account")),
+        default=False,
+        converter=_bool("use_account"),
+        metadata=_doc(
+            "scheduler",
+            "是否开启账户模块；设置了 account_no 时自动开启",
+            "bool",
+            legacy=_loose_bool("use_account"),
+        ),
     )
     market_period: Period = attrs.field(
         default=(("09:30:00", "11:30:00"), ("13:00:00", "15:00:00")),
         converter=_periods("market_period"),
-        metadata=_doc("scheduler", "交易时间段，决定 open、close、every_minute 的含义", "list[tuple[str, str]]"),
+        metadata=_doc(
+            "scheduler",
+            "交易时间段，决定 open、close、every_minute 的含义",
+            "list[tuple[str, str]]",
+        ),
     )
     misfire_grace_time: float = attrs.field(
-        default=60.0, converter=_number("misfire_grace_time", allow_zero=True),
-        metadata=_doc("scheduler", "定时任务错过预定时间后，在多少秒内仍补跑；超过则跳过并告警", "float（秒）", legacy=_loose_number("misfire_grace_time")),
+        default=60.0,
+        converter=_number("misfire_grace_time", allow_zero=True),
+        metadata=_doc(
+            "scheduler",
+            "定时任务错过预定时间后，在多少秒内仍补跑；超过则跳过并告警",
+            "float（秒）",
+            legacy=_loose_number("misfire_grace_time"),
+        ),
     )
     on_callback_error: str = attrs.field(
-        default="log", converter=_callback_error,
-        metadata=_doc("scheduler", "用户函数抛出异常时：'log' 记录完整堆栈后继续运行；'stop' 停止任务", "str"),
+        default="log",
+        converter=_callback_error,
+        metadata=_doc(
+            "scheduler", "用户函数抛出异常时：'log' 记录完整堆栈后继续运行；'stop' 停止任务", "str"
+        ),
     )
     extra_holidays: tuple[datetime.date, ...] = attrs.field(
-        default=(), converter=_holidays,
-        metadata=_doc("scheduler", "额外的休市日（内置交易日历尚未覆盖的年份或临时休市），如 ['2027-01-01']", "list[str]"),
+        default=(),
+        converter=_holidays,
+        metadata=_doc(
+            "scheduler",
+            "额外的休市日（内置交易日历尚未覆盖的年份或临时休市），如 ['2027-01-01']",
+            "list[str]",
+        ),
     )
 
     # --- notifications (jqtrade.notify; also JQTRADE_NOTIFY): read once at start, like the account
     notify: tuple[str, ...] = attrs.field(
-        default=(), converter=_notify_urls, repr=_masked_urls,
+        default=(),
+        converter=_notify_urls,
+        repr=_masked_urls,
         metadata=_doc(
             "account",
             "通知目标：apprise 地址的列表，如 ['wecombot://机器人key', 'mailto://用户:授权码@qq.com']；"
-            "环境变量 JQTRADE_NOTIFY 中的地址（空格或逗号分隔）也会使用。需要安装 apprise（pip install \"jqtrade[notify]\"），见“通知”一章",
+            '环境变量 JQTRADE_NOTIFY 中的地址（空格或逗号分隔）也会使用。需要安装 apprise（pip install "jqtrade[notify]"），见“通知”一章',
             "list[str]",
         ),
     )
     notify_events: frozenset[str] = attrs.field(
-        default=DEFAULT_EVENTS, converter=_notify_events,
+        default=DEFAULT_EVENTS,
+        converter=_notify_events,
         metadata=_doc(
             "account",
             f"发送通知的事件，'all' 表示全部；可选：{'、'.join(EVENT_KINDS)}（默认除 fill 外全部）",
@@ -377,54 +335,98 @@ class Options:
         ),
     )
     notify_min_interval: float = attrs.field(
-        default=60.0, converter=_number("notify_min_interval", allow_zero=True),
-        metadata=_doc("account", "同一种事件最多每隔多少秒发送一条，期间的消息合并为一条（带条数）；0 表示不合并", "float（秒）", legacy=_loose_number("notify_min_interval")),
+        default=60.0,
+        converter=_number("notify_min_interval", allow_zero=True),
+        metadata=_doc(
+            "account",
+            "同一种事件最多每隔多少秒发送一条，期间的消息合并为一条（带条数）；0 表示不合并",
+            "float（秒）",
+            legacy=_loose_number("notify_min_interval"),
+        ),
     )
     notify_timeout: float = attrs.field(
-        default=10.0, converter=_number("notify_timeout"),
-        metadata=_doc("account", "每次发送通知的超时（秒）；失败后在后台重试 2 次，不影响策略运行", "float（秒）", legacy=_loose_number("notify_timeout")),
+        default=10.0,
+        converter=_number("notify_timeout"),
+        metadata=_doc(
+            "account",
+            "每次发送通知的超时（秒）；失败后在后台重试 2 次，不影响策略运行",
+            "float（秒）",
+            legacy=_loose_number("notify_timeout"),
+        ),
     )
 
     # --- account -----------------------------------------------------------------------------
     trade_gate: Optional[str] = attrs.field(
-        default=None, converter=_gate_path,
-        metadata=_doc("account", "交易接口：默认 'onequant'（安信/国投 OneQuant DMA）；自定义接口写 '包.模块:类名'", "str"),
+        default=None,
+        converter=_gate_path,
+        metadata=_doc(
+            "account",
+            "交易接口：默认 'onequant'（安信/国投 OneQuant DMA）；'qmt' 为 miniQMT（xtquant）；自定义接口写 '包.模块:类名'",
+            "str",
+        ),
     )
     sync_balance: bool = attrs.field(
-        default=True, converter=_bool("sync_balance"),
-        metadata=_doc("account", "是否定时同步资金和持仓", "bool", legacy=_loose_bool("sync_balance")),
+        default=True,
+        converter=_bool("sync_balance"),
+        metadata=_doc(
+            "account", "是否定时同步资金和持仓", "bool", legacy=_loose_bool("sync_balance")
+        ),
     )
     sync_order: bool = attrs.field(
-        default=True, converter=_bool("sync_order"),
+        default=True,
+        converter=_bool("sync_order"),
         metadata=_doc("account", "是否定时同步订单", "bool", legacy=_loose_bool("sync_order")),
     )
     sync_period: Optional[Period] = attrs.field(
-        default=None, converter=_periods("sync_period", optional=True),
-        metadata=_doc("account", "只在这些时间段内定时同步；不设置时启动后一直同步", "list[tuple[str, str]]"),
+        default=None,
+        converter=_periods("sync_period", optional=True),
+        metadata=_doc(
+            "account", "只在这些时间段内定时同步；不设置时启动后一直同步", "list[tuple[str, str]]"
+        ),
     )
     sync_interval: float = attrs.field(
-        default=5.0, converter=_number("sync_interval", minimum=0.1, allow_zero=True),
-        metadata=_doc("account", "资金、持仓的同步间隔（秒）；旧写法 sync_internal 同样可用", "float（秒）", legacy=_loose_number("sync_interval")),
+        default=5.0,
+        converter=_number("sync_interval", minimum=0.1, allow_zero=True),
+        metadata=_doc(
+            "account",
+            "资金、持仓的同步间隔（秒）；旧写法 sync_internal 同样可用",
+            "float（秒）",
+            legacy=_loose_number("sync_interval"),
+        ),
     )
     order_sync_interval: float = attrs.field(
-        default=0.5, converter=_number("order_sync_interval", minimum=0.05, allow_zero=True),
-        metadata=_doc("account", "订单状态的检查间隔（秒）；文件没变化时几乎没有开销", "float（秒）", legacy=_loose_number("order_sync_interval")),
+        default=0.5,
+        converter=_number("order_sync_interval", minimum=0.05, allow_zero=True),
+        metadata=_doc(
+            "account",
+            "订单状态的检查间隔（秒）；文件没变化时几乎没有开销",
+            "float（秒）",
+            legacy=_loose_number("order_sync_interval"),
+        ),
     )
     max_snapshot_age: Optional[float] = attrs.field(
-        default=60.0, converter=_max_age,
+        default=60.0,
+        converter=_max_age,
         metadata=_doc(
             "account",
             "资金持仓快照最长可用多久（秒）：快照更旧时 order_target、order_value 等按持仓或资金计算数量的下单会被拒绝"
             "（原因 stale_position），portfolio.is_stale 为 True；None 表示不限制",
-            "float（秒）或 None", legacy=_loose_number("max_snapshot_age"),
+            "float（秒）或 None",
+            legacy=_loose_number("max_snapshot_age"),
         ),
     )
     disabled_checks: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_checks,
-        metadata=_doc("account", "关闭的下单前检查（券商会检查时可关），可选的检查代码见“账户与订单”一章", "list[str]"),
+        default=frozenset(),
+        converter=_checks,
+        metadata=_doc(
+            "account",
+            "关闭的下单前检查（券商会检查时可关），可选的检查代码见“账户与订单”一章",
+            "list[str]",
+        ),
     )
     notify_stale_after: float = attrs.field(
-        default=120.0, converter=_number("notify_stale_after", minimum=1.0, allow_zero=True),
+        default=120.0,
+        converter=_number("notify_stale_after", minimum=1.0, allow_zero=True),
         metadata=_doc(
             "account",
             "交易时段内，同步券商数据连续失败或资金持仓快照超过这么多秒没有更新时发送 link_stale 通知，恢复后发送 link_recovered",
@@ -433,126 +435,217 @@ class Options:
         ),
     )
     gate_options: dict[str, Any] = attrs.field(
-        factory=dict, converter=_gate_options,
+        factory=dict,
+        converter=_gate_options,
         metadata=_doc("account", "自定义交易接口的专用选项，原样传给接口的 setup", "dict"),
     )
 
     # --- risk limits (jqtrade.account.risk; None: risk.toml, else the built-in default) -----
     risk_max_orders_per_second: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_orders_per_second", unit="（笔）"),
-        metadata=_risk("risk_max_orders_per_second", "本任务每秒最多下单笔数，0 不限制", "int（笔）"),
+        default=None,
+        converter=_limit("risk_max_orders_per_second", unit="（笔）"),
+        metadata=_risk(
+            "risk_max_orders_per_second", "本任务每秒最多下单笔数，0 不限制", "int（笔）"
+        ),
     )
     risk_max_orders_per_minute: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_orders_per_minute", unit="（笔）"),
-        metadata=_risk("risk_max_orders_per_minute", "本任务每分钟最多下单笔数，0 不限制", "int（笔）"),
+        default=None,
+        converter=_limit("risk_max_orders_per_minute", unit="（笔）"),
+        metadata=_risk(
+            "risk_max_orders_per_minute", "本任务每分钟最多下单笔数，0 不限制", "int（笔）"
+        ),
     )
     risk_max_orders_per_day: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_orders_per_day", unit="（笔）"),
-        metadata=_risk("risk_max_orders_per_day", "全账户（所有任务合计）每天最多下单笔数，0 不限制", "int（笔）"),
+        default=None,
+        converter=_limit("risk_max_orders_per_day", unit="（笔）"),
+        metadata=_risk(
+            "risk_max_orders_per_day",
+            "全账户（所有任务合计）每天最多下单笔数，0 不限制",
+            "int（笔）",
+        ),
     )
     risk_max_cancels_per_day: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_cancels_per_day", unit="（笔）"),
-        metadata=_risk("risk_max_cancels_per_day", "全账户（所有任务合计）每天最多撤单笔数，0 不限制", "int（笔）"),
+        default=None,
+        converter=_limit("risk_max_cancels_per_day", unit="（笔）"),
+        metadata=_risk(
+            "risk_max_cancels_per_day",
+            "全账户（所有任务合计）每天最多撤单笔数，0 不限制",
+            "int（笔）",
+        ),
     )
     risk_max_active_orders: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_active_orders", unit="（个）"),
-        metadata=_risk("risk_max_active_orders", "本任务同时未结束的订单最多几个，0 不限制", "int（个）"),
+        default=None,
+        converter=_limit("risk_max_active_orders", unit="（个）"),
+        metadata=_risk(
+            "risk_max_active_orders", "本任务同时未结束的订单最多几个，0 不限制", "int（个）"
+        ),
     )
     risk_max_order_shares: Optional[int] = attrs.field(
-        default=None, converter=_limit("risk_max_order_shares", unit="（股/张）"),
+        default=None,
+        converter=_limit("risk_max_order_shares", unit="（股/张）"),
         metadata=_risk("risk_max_order_shares", "单笔最多多少股（张），0 不限制", "int（股）"),
     )
     risk_max_order_value: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_max_order_value", integer=False, unit="（元）"),
-        metadata=_risk("risk_max_order_value", "单笔最大金额（元，数量 × 限价，市价单按最新价估算），0 不限制", "float（元）"),
-    )
-    risk_max_position_value: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_max_position_value", integer=False, unit="（元）"),
-        metadata=_risk("risk_max_position_value", "买入后单个证券的持仓市值上限（元，含未成交的挂单），0 不限制", "float（元）"),
-    )
-    risk_max_turnover: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_max_turnover", integer=False, unit="（元）"),
-        metadata=_risk("risk_max_turnover", "全账户每天下单金额合计上限（元，买卖都算），0 不限制", "float（元）"),
-    )
-    risk_duplicate_window: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_duplicate_window", integer=False, maximum=86400, unit="（秒）"),
-        metadata=_risk("risk_duplicate_window", "同一代码、方向、数量、价格的订单在这么多秒内再次下单时拒绝，0 不检查", "float（秒）"),
-    )
-    risk_max_daily_loss_pct: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_max_daily_loss_pct", integer=False, maximum=100, unit="（%）"),
-        metadata=_risk("risk_max_daily_loss_pct", "总资产比当天第一份快照下跌超过这个百分比时切换交易状态，0 不检查", "float（%）"),
-    )
-    risk_max_daily_loss_value: Optional[float] = attrs.field(
-        default=None, converter=_limit("risk_max_daily_loss_value", integer=False, unit="（元）"),
-        metadata=_risk("risk_max_daily_loss_value", "总资产比当天第一份快照减少超过这么多元时切换交易状态，0 不检查", "float（元）"),
-    )
-    risk_daily_loss_action: Optional[str] = attrs.field(
-        default=None, converter=_loss_action,
-        metadata=_risk("risk_daily_loss_action", "日内亏损超限后的交易状态：'reducing' 只减仓，'halted' 暂停交易", "str"),
-    )
-
-    # --- OneQuant DMA gate -------------------------------------------------------------------
-    account_no: Optional[str] = attrs.field(
-        default=None, converter=_account_no,
-        metadata=_doc("gate", "资金账号（使用 OneQuant 接口时必填）", "str"),
-    )
-    order_dir: Optional[str] = attrs.field(
-        default=None, converter=_text("order_dir", optional=True),
-        metadata=_doc("gate", "OneQuant DMA 文件单目录；不设置时使用已存在的默认目录", "str", legacy=_loose_path),
-    )
-    account_type: str = attrs.field(
-        default="STOCK", converter=_text("account_type", choices=("STOCK",)),
-        metadata=_doc("gate", "策略账户类型，目前只支持 STOCK", "str"),
-    )
-    counter_type: str = attrs.field(
-        # Any text here: the strict reading (evolve) checks COUNTER_TYPES, a legacy script may pass others.
-        default="UM0", converter=_text("counter_type"),
-        metadata=_doc(
-            "gate",
-            "柜台类型：UM0 普通股票账户（默认）、UF0 金证极速、AT0 华锐极速；UMC、UFC 信用账户（与 jqtrade 1.0 "
-            "一样可用，只做普通买卖）",
-            "str", legacy=_loose_counter,
+        default=None,
+        converter=_limit("risk_max_order_value", integer=False, unit="（元）"),
+        metadata=_risk(
+            "risk_max_order_value",
+            "单笔最大金额（元，数量 × 限价，市价单按最新价估算），0 不限制",
+            "float（元）",
         ),
     )
-    algo_type: str = attrs.field(
-        default="DMA", converter=_text("algo_type", choices=("DMA",)),
-        metadata=_doc("gate", "算法交易类型，目前只支持 DMA", "str"),
+    risk_max_position_value: Optional[float] = attrs.field(
+        default=None,
+        converter=_limit("risk_max_position_value", integer=False, unit="（元）"),
+        metadata=_risk(
+            "risk_max_position_value",
+            "买入后单个证券的持仓市值上限（元，含未成交的挂单），0 不限制",
+            "float（元）",
+        ),
     )
-    wait_lock_internal: float = attrs.field(
-        default=0.05, converter=_number("wait_lock_internal", minimum=0.001, allow_zero=True),
-        metadata=_doc("gate", "写文件单时等待文件锁的轮询间隔（秒）", "float（秒）", legacy=_loose_number("wait_lock_internal")),
+    risk_max_turnover: Optional[float] = attrs.field(
+        default=None,
+        converter=_limit("risk_max_turnover", integer=False, unit="（元）"),
+        metadata=_risk(
+            "risk_max_turnover",
+            "全账户每天下单金额合计上限（元，买卖都算），0 不限制",
+            "float（元）",
+        ),
     )
-    wait_lock_time_out: float = attrs.field(
-        default=5.0, converter=_number("wait_lock_time_out"),
-        metadata=_doc("gate", "写文件单时获取文件锁的超时时间（秒）", "float（秒）", legacy=_loose_number("wait_lock_time_out")),
+    risk_duplicate_window: Optional[float] = attrs.field(
+        default=None,
+        converter=_limit("risk_duplicate_window", integer=False, maximum=86400, unit="（秒）"),
+        metadata=_risk(
+            "risk_duplicate_window",
+            "同一代码、方向、数量、价格的订单在这么多秒内再次下单时拒绝，0 不检查",
+            "float（秒）",
+        ),
     )
-    file_encoding: Optional[str] = attrs.field(
-        default=None, converter=_encoding,
-        metadata=_doc("gate", "文件单编码；不设置时为 'gbk'（中文 Windows 上 OneQuant 的编码）", "str"),
+    risk_max_daily_loss_pct: Optional[float] = attrs.field(
+        default=None,
+        converter=_limit("risk_max_daily_loss_pct", integer=False, maximum=100, unit="（%）"),
+        metadata=_risk(
+            "risk_max_daily_loss_pct",
+            "总资产比当天第一份快照下跌超过这个百分比时切换交易状态，0 不检查",
+            "float（%）",
+        ),
     )
-    sync_retry_kwargs: dict[str, float] = attrs.field(
-        factory=lambda: {"max_attempts": 3, "attempt_internal": 0.15}, converter=_retry,
-        metadata=_doc("gate", "读取资金/持仓文件不完整时的重试：max_attempts 次数、attempt_internal 间隔（秒）", "dict"),
+    risk_max_daily_loss_value: Optional[float] = attrs.field(
+        default=None,
+        converter=_limit("risk_max_daily_loss_value", integer=False, unit="（元）"),
+        metadata=_risk(
+            "risk_max_daily_loss_value",
+            "总资产比当天第一份快照减少超过这么多元时切换交易状态，0 不检查",
+            "float（元）",
+        ),
     )
-    ignore_error_line: bool = attrs.field(
-        default=True, converter=_bool("ignore_error_line"),
-        metadata=_doc("gate", "遇到无法解析的行时记录日志并跳过（False 时也只记录，不会卡住后面的行）", "bool", legacy=_loose_bool("ignore_error_line")),
+    risk_daily_loss_action: Optional[str] = attrs.field(
+        default=None,
+        converter=_loss_action,
+        metadata=_risk(
+            "risk_daily_loss_action",
+            "日内亏损超限后的交易状态：'reducing' 只减仓，'halted' 暂停交易",
+            "str",
+        ),
     )
+
+    # --- the chosen gate's options (not a set_options key itself) ---------------------------
+    gate_values: dict[str, Any] = attrs.field(factory=dict, converter=dict)
+    """The values set for the chosen gate's keys, validated (converted) as they were set; keys
+    not set are absent (the gate's defaults apply). A value set for an earlier ``trade_gate``
+    that the current one does not declare stays here, unused."""
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def account_no(self) -> Optional[str]:
+        """The account number, when the chosen gate has one and it was set."""
+        value = self.gate_values.get("account_no")
+        return None if value is None else str(value)
 
     @property
     def account_enabled(self) -> bool:
         return self.use_account or self.account_no is not None
 
+    @property
+    def gate_config_class(self) -> type[Any]:
+        """The config class of the gate ``trade_gate`` names (loads the gate's module)."""
+        return gate_config_class(self.trade_gate)
+
+    @property
+    def gate_config(self) -> Any:
+        """The chosen gate's config, built from :meth:`gate_settings`.
+
+        :class:`jqtrade.errors.GateConfigError` when a required key of the gate is not set.
+        """
+        from jqtrade.gates.config import config_from_options
+
+        return config_from_options(self.gate_config_class, self.gate_settings())
+
+    def gate_settings(self) -> dict[str, Any]:
+        """Every key the chosen gate declares, with its value: set at the top level, else under
+        ``gate_options`` (as jqtrade 1.x read them), else the gate's default (a required key
+        that is not set is left out)."""
+        out: dict[str, Any] = {}
+        for name, field in gate_fields(self.trade_gate).items():
+            if name in self.gate_values:
+                out[name] = self.gate_values[name]
+            elif self.gate_options.get(name) is not None:
+                out[name] = self.gate_options[name]
+            elif field.default is not attrs.NOTHING:
+                out[name] = field_default(field)
+        return out
+
+    def value(self, name: str) -> Any:
+        """The value of option ``name``, core or the chosen gate's (``KeyError`` if neither)."""
+        if name in CORE_FIELDS:
+            return getattr(self, name)
+        return self.gate_settings()[name]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every option flat, as gates have always received them: core fields, then the
+        chosen gate's keys (:meth:`gate_settings`)."""
+        out = {name: getattr(self, name) for name in CORE_FIELDS}
+        out.update(self.gate_settings())
+        return out
+
+    def account_values(self) -> dict[str, Any]:
+        """What the account and its gate read when they start: fixed from then on."""
+        out = {name: getattr(self, name) for name in _ACCOUNT_CORE}
+        out.update(self.gate_settings())
+        return out
+
+    def changed_account_options(self, started: Options) -> list[str]:
+        """The account options whose value differs from ``started``'s, in a stable order."""
+        mine, theirs = self.account_values(), started.account_values()
+        missing = object()
+        names = list(theirs) + [name for name in mine if name not in theirs]
+        return [name for name in names if mine.get(name, missing) != theirs.get(name, missing)]
+
+    def with_values_of(self, other: Options, names: Iterable[str]) -> Options:
+        """These options with ``other``'s value of each of ``names`` (core or gate keys)."""
+        core: dict[str, Any] = {}
+        gate = dict(self.gate_values)
+        for name in names:
+            if name in CORE_FIELDS:
+                core[name] = getattr(other, name)
+            elif name in other.gate_values:
+                gate[name] = other.gate_values[name]
+            else:
+                gate.pop(name, None)
+        return attrs.evolve(self, **core, gate_values=gate)
+
+    # --- changing ----------------------------------------------------------------------------
+
     def evolve(self, values: Mapping[str, Any]) -> Options:
         """Validate ``values`` (user spelling) and return new options; errors name the key.
 
-        Keys not given keep their earlier value: ``set_options`` called twice merges.
+        Keys not given keep their earlier value: ``set_options`` called twice merges. A key is
+        a core option, a legacy spelling of one (``ALIASES``) or a key of the gate named by
+        ``trade_gate`` (given in ``values`` or earlier; default OneQuant). Loading that gate
+        fails with :class:`jqtrade.errors.GateConfigError` naming ``trade_gate``.
         """
-        values = normalize_keys(values)
-        counter = values.get("counter_type")
-        if isinstance(counter, str) and counter.strip() not in COUNTER_TYPES:
-            raise OptionValueError("counter_type", counter, f"可选值：{', '.join(COUNTER_TYPES)}")
-        return attrs.evolve(self, **values)
+        return self._evolve(values, legacy=False)[0]
 
     def evolve_legacy(self, values: Mapping[str, Any]) -> tuple[Options, list[str]]:
         """Read ``values`` as jqtrade 1.0 did for a function-style script; return the options and
@@ -560,19 +653,40 @@ class Options:
 
         - An unknown key is kept, as 1.0 kept it for the gate: it goes into ``gate_options``
           (merged with the ones already set), with a warning naming the closest valid key.
-        - Loose types 1.0 coerced are coerced: ``bool(x)`` for switches (so ``1``/``0`` work, and a
-          string such as ``"0"`` is True, as it was in 1.0, with a warning), ``float(x)`` for
-          seconds (``"2"``), ``pathlib.Path`` for folders; any counter type, with a warning.
+        - Loose types 1.0 coerced are coerced (each field's ``legacy`` reader, core and gate
+          fields alike): ``bool(x)`` for switches (so ``1``/``0`` work, and a string such as
+          ``"0"`` is True, as it was in 1.0, with a warning), ``float(x)`` for seconds
+          (``"2"``), ``pathlib.Path`` for folders; any counter type, with a warning.
         - Everything else is validated as strictly as :meth:`evolve`; keys merge the same way.
         """
+        return self._evolve(values, legacy=True)
+
+    def _evolve(self, values: Mapping[str, Any], *, legacy: bool) -> tuple[Options, list[str]]:
         notes: list[str] = []
-        known: dict[str, Any] = {}
+        core: dict[str, Any] = {}
+        gate: dict[str, Any] = {}
         unknown: dict[str, Any] = {}
-        fields = attrs.fields_dict(Options)
+        trade_gate = _gate_path(values["trade_gate"]) if "trade_gate" in values else self.trade_gate
+        declared: Optional[dict[str, attrs.Attribute[Any]]] = None
+
+        def gate_keys() -> dict[str, attrs.Attribute[Any]]:
+            nonlocal declared
+            if declared is None:
+                declared = gate_fields(trade_gate)
+            return declared
+
         for key, value in values.items():
             name = ALIASES.get(key, key)
-            if name not in fields:
-                suggestion = UnknownOptionError(key, OPTION_NAMES + tuple(ALIASES)).suggestion
+            field = CORE_FIELDS.get(name)
+            target = core
+            if field is None:
+                field = gate_keys().get(name)
+                target = gate
+            if field is None:
+                valid = (*CORE_FIELDS, *ALIASES, *gate_keys())
+                if not legacy:
+                    raise UnknownOptionError(key, valid)
+                suggestion = UnknownOptionError(key, valid).suggestion
                 hint = f"（你是不是想写 {suggestion!r}？）" if suggestion else ""
                 notes.append(
                     f"set_options 收到未知选项 {key!r}{hint}：jqtrade 1.0 不检查选项名，这里照样运行，"
@@ -580,39 +694,122 @@ class Options:
                 )
                 unknown[key] = value
                 continue
-            reader: Optional[LegacyReader] = fields[name].metadata.get("legacy")
-            if reader is not None:
-                value, note = reader(value)
-                if note is not None:
-                    notes.append(note)
-            known[name] = value
+            if legacy:
+                reader: Optional[LegacyReader] = field.metadata.get("legacy")
+                if reader is not None:
+                    value, note = reader(value)
+                    if note is not None:
+                        notes.append(note)
+            else:
+                strict: Optional[Callable[[Any], None]] = field.metadata.get("strict")
+                if strict is not None:
+                    strict(value)
+            target[name] = value
+        stored = dict(self.gate_values)
+        if gate or (stored and gate_name_of(trade_gate) != gate_name_of(self.trade_gate)):
+            fields = gate_keys()
+            stored.update(gate)  # with the values set earlier, checked again by this gate's rules
+            stored = _validated(fields, stored)
         if unknown:
-            gate_options = known.get("gate_options", self.gate_options)
+            gate_options = core.get("gate_options", self.gate_options)
             if isinstance(gate_options, Mapping):  # else the converter names the bad value
-                known["gate_options"] = {**gate_options, **unknown}
-        return attrs.evolve(self, **known), notes
-
-    def as_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self, recurse=False)
+                core["gate_options"] = {**gate_options, **unknown}
+        return attrs.evolve(self, **core, gate_values=stored), notes
 
 
-OPTION_NAMES = tuple(f.name for f in attrs.fields(Options))
-
-#: What the account and its gate read when they start (the journal and calendar folders and
-#: the holidays included): fixed from then on. The rest (market_period, misfire_grace_time,
-#: on_callback_error) only shapes the schedule and may still change.
-ACCOUNT_OPTION_NAMES = tuple(
-    f.name for f in attrs.fields(Options)
-    if f.metadata["group"] in ("account", "gate") or f.name in ("use_account", "runtime_dir", "extra_holidays")
+#: The core option fields (every field but ``gate_values``), by name.
+CORE_FIELDS: Mapping[str, attrs.Attribute[Any]] = {
+    field.name: field for field in attrs.fields(Options) if "group" in field.metadata
+}
+#: Core options the account reads when it starts (the journal and calendar folders and the
+#: holidays included): fixed from then on, with every key of the gate. The rest
+#: (market_period, misfire_grace_time, on_callback_error) only shapes the schedule.
+_ACCOUNT_CORE = tuple(
+    name
+    for name, field in CORE_FIELDS.items()
+    if field.metadata["group"] == "account"
+    or name in ("use_account", "runtime_dir", "extra_holidays")
 )
 
 
-def normalize_keys(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Map legacy spellings and refuse unknown keys with a suggestion."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        key = ALIASES.get(key, key)
-        if key not in OPTION_NAMES:
-            raise UnknownOptionError(key, OPTION_NAMES + tuple(ALIASES))
-        out[key] = value
-    return out
+def gate_name_of(trade_gate: Optional[str]) -> str:
+    from jqtrade.gates import gate_name
+
+    return gate_name(trade_gate)
+
+
+def gate_config_class(trade_gate: Optional[str]) -> type[Any]:
+    """The config class whose fields are the ``set_options`` keys of the gate ``trade_gate``
+    names (loads the gate's module; errors name ``trade_gate``)."""
+    from jqtrade.gates import load_gate_class, options_config_class
+
+    return options_config_class(load_gate_class(trade_gate))
+
+
+def gate_fields(trade_gate: Optional[str]) -> dict[str, attrs.Attribute[Any]]:
+    """The ``set_options`` keys of the gate ``trade_gate`` names, minus core option names (a
+    gate field named like a core option receives the core option's value)."""
+    from jqtrade.gates.config import config_fields
+
+    return {
+        name: field
+        for name, field in config_fields(gate_config_class(trade_gate)).items()
+        if name not in CORE_FIELDS
+    }
+
+
+def field_default(field: attrs.Attribute[Any]) -> Any:
+    """A field's default value (an ``attrs.Factory`` called)."""
+    default: Any = field.default
+    if hasattr(default, "factory") and hasattr(default, "takes_self"):  # an attrs.Factory
+        return default.factory()
+    return default
+
+
+def _convert(field: attrs.Attribute[Any], value: Any) -> Any:
+    """One gate field's converter and validator, as the config class would run them."""
+    converter = field.converter
+    if isinstance(converter, attrs.Converter):
+        if converter.takes_self or converter.takes_field:  # type: ignore[attr-defined]
+            return value  # needs the instance: checked when the whole config is built
+        converter = converter.converter  # type: ignore[attr-defined]
+    try:
+        if converter is not None:
+            value = converter(value)
+        if field.validator is not None:
+            field.validator(None, field, value)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise OptionValueError(field.name, value, str(exc)) from None
+    return value
+
+
+def _validated(
+    fields: Mapping[str, attrs.Attribute[Any]], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``values`` (the chosen gate's keys among them) converted and checked field by field."""
+    return {
+        name: (_convert(fields[name], value) if name in fields else value)
+        for name, value in values.items()
+    }
+
+
+def _builtin_gate_fields() -> dict[str, attrs.Attribute[Any]]:
+    return gate_fields(None)
+
+
+def __getattr__(name: str) -> Any:
+    """``OPTION_NAMES`` and ``ACCOUNT_OPTION_NAMES`` include the default gate's keys, read from
+    its config class on first use (the gate's module may import helpers from this one)."""
+    if name == "OPTION_NAMES":
+        return (*CORE_FIELDS, *_builtin_gate_fields())
+    if name == "ACCOUNT_OPTION_NAMES":
+        return (*_ACCOUNT_CORE, *_builtin_gate_fields())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Every ``set_options`` key with the default gate (OneQuant): the core ones, then the gate's.
+OPTION_NAMES: tuple[str, ...]
+#: What the account and its gate read when they start, with the default gate: fixed from then on.
+ACCOUNT_OPTION_NAMES: tuple[str, ...]

@@ -8,14 +8,18 @@ The account starts on first use: the first call that needs it inside ``process_i
 (``context.portfolio``, ``order``, ``get_orders`` ...) builds the gate, sets it up and syncs, with
 the options set so far; if nothing used it, it starts when ``process_initialize`` returns. From
 then on the options it read are fixed (``ACCOUNT_OPTION_NAMES``): changing one is an error in
-the class API, and a warning (the change is ignored) in a legacy script. The sync jobs join the
-loop after ``process_initialize``, when the schedule options are final.
+the class API, and a warning (the change is ignored) in a legacy script. The sync jobs
+(:func:`jqtrade.account.sync_jobs.sync_jobs`) join the loop after ``process_initialize``, when
+the schedule options are final. The strategy's hooks run under the loop's error policy
+(:meth:`jqtrade.loop.EventLoop.call_user`), like its scheduled jobs.
+
+The task runner uses only the public part: ``initialize``, ``run``, ``finish``, ``request_stop``,
+``stop_reason``, ``failed``, ``add_watcher``, ``add_internal_job``, ``next_user_job``, ``gate_name``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import logging
 import math
 from collections.abc import Mapping
@@ -26,6 +30,7 @@ import attrs
 import pendulum
 
 from jqtrade.account.account import Account
+from jqtrade.account.sync_jobs import sync_jobs
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
@@ -35,10 +40,10 @@ from jqtrade.errors import (
     AccountOptionLockedError,
     ScheduleArgumentError,
 )
-from jqtrade.gates import load_gate
-from jqtrade.gates.base import AbsTradeGate
-from jqtrade.loop import EventLoop, IntervalRule, Job
-from jqtrade.options import ACCOUNT_OPTION_NAMES, Options
+from jqtrade.gates import build_gate, configure_gate, wrap_gate
+from jqtrade.gates.base import AbsTradeGate, GateEnv
+from jqtrade.loop import EventLoop, Job
+from jqtrade.options import Options
 from jqtrade.schedule import Rule, daily_rule, monthly_rule, parse_time_expression, weekly_rule
 from jqtrade.strategy import Strategy
 
@@ -53,13 +58,6 @@ class _PendingJob:
     n: Optional[int]
     name: str
     grace: Optional[float]
-
-
-def _padded(periods: Any) -> tuple[tuple[datetime.time, datetime.time], ...]:
-    """Market hours widened by 30 minutes each side: when a simulated day needs syncing."""
-    start = datetime.datetime.combine(datetime.date(2000, 1, 3), periods[0][0]) - datetime.timedelta(minutes=30)
-    end = datetime.datetime.combine(datetime.date(2000, 1, 3), periods[-1][1]) + datetime.timedelta(minutes=30)
-    return ((start.time(), min(end, datetime.datetime(2000, 1, 3, 23, 59, 59)).time()),)
 
 
 def _callable_name(func: Callable[..., Any]) -> str:
@@ -98,14 +96,14 @@ class Runtime:
         )
         self._calendar_given = calendar is not None
         self.context = Context(self)
-        self.loop = EventLoop(clock)
+        self.loop = EventLoop(clock, stop_on_error=self.options.on_callback_error == "stop")
         self.account: Optional[Account] = None
         self.task_name = task_name
         self._overrides = dict(overrides or {})
         self._broker_poll = broker_poll
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._id_dir = Path(id_dir) if id_dir is not None else None
-        self._gate_factory = gate_factory or (lambda options: load_gate(options.trade_gate))
+        self._gate_factory = gate_factory  # None: the gate trade_gate names
         self._pending: list[_PendingJob] = []
         self._account_allowed = True
         self._account_options: Optional[Options] = None  # what the running account started with
@@ -154,7 +152,15 @@ class Runtime:
         if self.account is None and opts.account_enabled and self._account_allowed:
             self._start_account("process_initialize 结束")
         if self.account is not None:
-            self._add_sync_jobs(self.account)
+            jobs = sync_jobs(
+                self.account,
+                opts,
+                calendar=self.calendar,
+                simulated=self.clock.is_simulated,
+                broker_poll=self._broker_poll,
+            )
+            for job in jobs:
+                self.loop.add_job(job)
         for pending in self._pending:
             self.jobs.append(self.loop.add_job(self._make_job(pending)))
 
@@ -165,17 +171,38 @@ class Runtime:
     def _refresh_calendar(self, opts: Options) -> None:
         key = (opts.extra_holidays, opts.runtime_dir)
         if not self._calendar_given and key != self._calendar_key:
-            self.calendar = TradingCalendar.builtin(extra_closures=opts.extra_holidays, runtime_dir=self.runtime_dir)
+            self.calendar = TradingCalendar.builtin(
+                extra_closures=opts.extra_holidays, runtime_dir=self.runtime_dir
+            )
             self._calendar_key = key
+
+    def _open_gate(self, opts: Options) -> AbsTradeGate[Any]:
+        """The gate ``trade_gate`` names (or the injected factory's), wrapped if it speaks an
+        older contract and configured from the options (``jqtrade.gates.build_gate``)."""
+        env = GateEnv(
+            clock=self.clock,
+            runtime_dir=self.runtime_dir,
+            task_name=self.task_name,
+            simulate=self.clock.is_simulated,
+        )
+        if self._gate_factory is None:
+            return build_gate(opts.trade_gate, opts.as_dict(), env)
+        made = wrap_gate(self._gate_factory(opts))
+        try:
+            return configure_gate(made, opts.as_dict(), env)
+        except Exception:
+            with contextlib.suppress(Exception):
+                made.close()
+            raise
 
     def _start_account(self, started_by: str) -> Account:
         """Build the gate, set it up, open the journal and sync once, with the options so far."""
         opts = self._effective_options()
         self._refresh_calendar(opts)
-        gate = self._gate_factory(opts)
         account: Optional[Account] = None
+        gate: Optional[AbsTradeGate[Any]] = None
         try:
-            gate.setup(opts.as_dict(), clock=self.clock)
+            gate = self._open_gate(opts)
             account = Account(
                 gate=gate,
                 clock=self.clock,
@@ -196,7 +223,10 @@ class Runtime:
         except Exception:
             # Nothing half-started stays open; a legacy call that logs the error may try again.
             with contextlib.suppress(Exception):
-                (account.close if account is not None else gate.close)()
+                if account is not None:
+                    account.close()
+                elif gate is not None:
+                    gate.close()
             raise
         self.account, self._account_options, self._account_started_by = account, opts, started_by
         if self._restore_trading_state is not None:  # once started: the hook may read context
@@ -205,77 +235,52 @@ class Runtime:
         logger.debug("账户模块已启动（%s）", started_by)
         return account
 
-    def _add_sync_jobs(self, account: Account) -> None:
-        opts = self.options
-        order_every, balance_every, period = opts.order_sync_interval, opts.sync_interval, opts.sync_period
-        if self.clock.is_simulated:
-            # Simulated days jump from event to event; sub-second polling would only burn CPU.
-            # Orders every 10 s: answers within the minute of an every_minute job, and half the
-            # wake-ups of 5 s (the larger part of a simulated day's cost).
-            order_every, balance_every = max(order_every, 10.0), max(balance_every, 30.0)
-            period = period or _padded(opts.market_period)
-        cal = self.calendar  # brokers publish nothing on closed days: no sync, no warnings then
-
-        def interval(seconds: float) -> IntervalRule:
-            return IntervalRule(seconds, period, cal)
-
-        def add(name: str, seconds: float, callback: Callable[[pendulum.DateTime], object]) -> None:
-            self.loop.add_job(Job(name=name, rule=interval(seconds), internal=True, grace=1e9, callback=callback))
-
-        broker_poll = self._broker_poll
-        merged = broker_poll is not None and self.clock.is_simulated and opts.sync_order
-        if merged and broker_poll is not None:
-            poll = broker_poll
-            # The embedded simulated broker acts just before each order sync: one job for both
-            # (the same instants as two jobs, half the loop work over a simulated day).
-            def poll_and_sync(slot: pendulum.DateTime) -> None:
-                try:
-                    poll(slot)
-                finally:
-                    account.sync_orders()
-
-            add("模拟券商与同步订单", order_every, poll_and_sync)
-        elif broker_poll is not None:
-            add("模拟券商", order_every if self.clock.is_simulated else 0.2, broker_poll)
-        if opts.sync_order and not merged:
-            add("同步订单", order_every, lambda slot: account.sync_orders())
-        if opts.sync_balance:
-            add("同步资金持仓", balance_every, lambda slot: account.sync_balance())
-
     def _notify(self, hook: str, value: Any) -> None:
-        """Run a user hook (on_order_update / on_trade) like any user callback."""
-        try:
-            getattr(self.strategy, hook)(self.context, value)
-        except Exception as exc:  # noqa: BLE001 - one failing user callback never stops the task
-            logger.exception("用户回调 %s 运行出错", hook)
-            if self.options.on_callback_error == "stop":
-                self.loop.failed = exc
-                self.loop.request_stop("callback_error")
+        """Run a user hook (on_order_update / on_trade) under the loop's error policy."""
+        self.loop.call_user(hook, getattr(self.strategy, hook), self.context, value)
 
     def _on_trading_state_change(self, change: Any) -> None:
         """The account's one listener: the strategy's hook, then the runner's listeners."""
-        try:
-            self.strategy.on_trading_state_change(self.context, change.old, change.new, change.reason)
-        except Exception as exc:  # noqa: BLE001 - like every user callback
-            logger.exception("用户回调 on_trading_state_change 运行出错")
-            if self.options.on_callback_error == "stop":
-                self.loop.failed = exc
-                self.loop.request_stop("callback_error")
+        self.loop.call_user(
+            "on_trading_state_change",
+            self.strategy.on_trading_state_change,
+            self.context,
+            change.old,
+            change.new,
+            change.reason,
+        )
         for listener in self.trading_state_listeners:
             listener(change)
 
-    def schedule(self, kind: str, func: Callable[[Context], Any], expression: str, n: Optional[int], *, name: Optional[str], grace: Optional[float]) -> None:
+    def schedule(
+        self,
+        kind: str,
+        func: Callable[[Context], Any],
+        expression: str,
+        n: Optional[int],
+        *,
+        name: Optional[str],
+        grace: Optional[float],
+    ) -> None:
         if not callable(func):
             raise ScheduleArgumentError("func", func, "应为函数或方法，签名为 func(context)")
-        if grace is not None and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or not 0 <= grace < math.inf):
+        if grace is not None and (
+            isinstance(grace, bool)
+            or not isinstance(grace, (int, float))
+            or not 0 <= grace < math.inf
+        ):
             raise ScheduleArgumentError("grace", grace, "应为 ≥ 0 的秒数")
         parse_time_expression(expression)  # syntax errors surface at the call site
         if kind != "daily":
             label = "weekday" if kind == "weekly" else "monthday"
             limit = 5 if kind == "weekly" else 31
             if isinstance(n, bool) or not isinstance(n, int) or n == 0 or abs(n) > limit:
-                raise ScheduleArgumentError(label, n, f"应为 1~{limit} 或 -1~-{limit} 的整数（第几个交易日，负数表示倒数）")
-        self._pending.append(_PendingJob(kind, func, expression, n, name or _callable_name(func), grace))
+                raise ScheduleArgumentError(
+                    label, n, f"应为 1~{limit} 或 -1~-{limit} 的整数（第几个交易日，负数表示倒数）"
+                )
+        self._pending.append(
+            _PendingJob(kind, func, expression, n, name or _callable_name(func), grace)
+        )
 
     def set_options(self, values: Mapping[str, Any], *, legacy: bool = False) -> None:
         """Merge ``values`` into the options set so far (a second call keeps the first's keys).
@@ -294,12 +299,14 @@ class Runtime:
         if self._account_options is not None:
             options = self._keep_account_options(options, legacy=legacy)
         self.options = options
+        # Hooks may already run inside process_initialize (the account's first sync).
+        self.loop.stop_on_error = self._effective_options().on_callback_error == "stop"
 
     def _keep_account_options(self, options: Options, *, legacy: bool) -> Options:
         started = self._account_options
         assert started is not None
         wanted = options.evolve(self._overrides) if self._overrides else options
-        changed = [name for name in ACCOUNT_OPTION_NAMES if getattr(wanted, name) != getattr(started, name)]
+        changed = wanted.changed_account_options(started)
         if not changed:
             return options
         if not legacy:
@@ -309,9 +316,12 @@ class Runtime:
                 "账户已在调用 %s 时启动，set_options 对 %s 的修改（%r → %r）已忽略：账户选项只在账户启动前生效，"
                 "请把 set_options 放在使用账户（context.portfolio、order、get_orders 等）之前"
                 "（jqtrade 1.0 会用新选项重建账户，并忘掉之前的订单）",
-                self._account_started_by, name, getattr(started, name), getattr(wanted, name),
+                self._account_started_by,
+                name,
+                started.account_values().get(name),
+                wanted.account_values().get(name),
             )
-        return attrs.evolve(options, **{name: getattr(self.options, name) for name in changed})
+        return options.with_values_of(self.options, changed)
 
     def _make_job(self, pending: _PendingJob) -> Job:
         period = self.options.market_period
@@ -340,6 +350,36 @@ class Runtime:
 
     def request_stop(self, reason: str = "stop") -> None:
         self.loop.request_stop(reason)
+
+    @property
+    def stop_reason(self) -> Optional[str]:
+        """Why the loop stops (``None`` while it runs on): ``"stop"``, a signal name, ``"callback_error"`` ..."""
+        return self.loop.stop_reason
+
+    @property
+    def failed(self) -> Optional[BaseException]:
+        """The user error that stopped the run under ``on_callback_error="stop"``; else ``None``."""
+        return self.loop.failed
+
+    def add_watcher(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` on every wake-up of the loop (at least once a second on a live clock)."""
+        self.loop.add_watcher(watcher)
+
+    def add_internal_job(
+        self, name: str, rule: Rule, callback: Callable[[pendulum.DateTime], object]
+    ) -> Job:
+        """Add a job of jqtrade's own (not the strategy's): it runs first at its instant, its
+        errors never stop the task, and it is not shown as the strategy's next job."""
+        return self.loop.add_job(Job(name=name, rule=rule, internal=True, callback=callback))
+
+    def next_user_job(self) -> Optional[Job]:
+        """The strategy's job that fires next, if any."""
+        return self.loop.next_user_job()
+
+    @property
+    def gate_name(self) -> Optional[str]:
+        """The ``name`` of the running account's gate; ``None`` when no account runs."""
+        return self.account.gate.name if self.account is not None else None
 
     def finish(self) -> None:
         """Call the stop hook once and release the account; errors are logged, not raised."""
@@ -376,4 +416,3 @@ class Runtime:
     def state_dir(self) -> Path:
         """The folder of the account's journal: the runtime folder unless a run was given its own."""
         return self._state_dir if self._state_dir is not None else self.runtime_dir
-

@@ -25,6 +25,7 @@ import pendulum
 
 from jqtrade.clock import MARKET_TZ
 from jqtrade.errors import OptionValueError, ScheduleArgumentError, TimeExpressionError
+from jqtrade.model.sessions import TRADING_SESSIONS
 
 __all__ = [
     "DEFAULT_MARKET_PERIOD",
@@ -44,10 +45,7 @@ __all__ = [
 
 MarketPeriod = tuple[tuple[datetime.time, datetime.time], ...]
 
-DEFAULT_MARKET_PERIOD: MarketPeriod = (
-    (datetime.time(9, 30), datetime.time(11, 30)),
-    (datetime.time(13, 0), datetime.time(15, 0)),
-)
+DEFAULT_MARKET_PERIOD: MarketPeriod = TRADING_SESSIONS
 
 _SECONDS_PER_DAY = 24 * 3600
 #: before_open / after_close are open-30m / close+30m, as in JoinQuant.

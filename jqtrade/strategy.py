@@ -1,6 +1,7 @@
 """The ``Strategy`` base class that users subclass.
 
-Every API a strategy uses is a method here, so an IDE can complete and type-check it. The
+Every API a strategy uses is a method here, so an IDE can complete and type-check it: hooks
+and trading methods carry concrete types, and a user's subclass passes ``mypy --strict``. The
 methods only forward to the :class:`~jqtrade.runtime.Runtime` the strategy is bound to; the
 legacy shim exposes the same bound methods as globals.
 """
@@ -11,23 +12,25 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from jqtrade.account.codes import normalize_code, rules_of
-from jqtrade.account.models import LimitOrderStyle, OrderStatus, OrderStyle
 from jqtrade.account.order import order_id_of
 from jqtrade.errors import NotInInitializeError, OrderRejectedError
+from jqtrade.model.orders import LimitOrderStyle, OrderStatus, OrderStyle
+from jqtrade.model.rules import normalize_code, rules_of
 
 if TYPE_CHECKING:
-    from jqtrade.account.order import OrderRef, OrderSnapshot, OrdersView
+    from jqtrade.account.account import Account
+    from jqtrade.account.order import OrderRef, OrderSnapshot, OrdersView, Trade
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.account.risk import TradingState
     from jqtrade.context import Context
-    from jqtrade.runtime import Runtime
+    from jqtrade.host import StrategyHost
 
 USER_LOGGER_NAME = "strategy"
 
 logger = logging.getLogger("jqtrade.strategy")
 
-Callback = Callable[["Context"], Any]
+#: A scheduled function: ``func(context)``; what it returns is ignored.
+Callback = Callable[["Context"], object]
 
 
 class Strategy:
@@ -43,7 +46,7 @@ class Strategy:
       （halt_task / reduce_task / resume_task、日内亏损限制、重启后恢复）。
     """
 
-    _runtime: Optional[Runtime] = None
+    _runtime: Optional[StrategyHost] = None
     _warned_reference_security = False
 
     # -- hooks ------------------------------------------------------------------------------
@@ -54,13 +57,15 @@ class Strategy:
     def on_strategy_end(self, context: Context) -> None:
         """Stop hook; the default does nothing."""
 
-    def on_order_update(self, context: Context, order: Any) -> None:
-        """Called with an ``OrderSnapshot`` when an order of this task changes."""
+    def on_order_update(self, context: Context, order: OrderSnapshot) -> None:
+        """Called with the order as it is now when an order of this task changes; default: nothing."""
 
-    def on_trade(self, context: Context, trade: Any) -> None:
-        """Called with a ``Trade`` when an order of this task gets new filled quantity."""
+    def on_trade(self, context: Context, trade: Trade) -> None:
+        """Called when an order of this task gets new filled quantity; default: nothing."""
 
-    def on_trading_state_change(self, context: Context, old: TradingState, new: TradingState, reason: str) -> None:
+    def on_trading_state_change(
+        self, context: Context, old: TradingState, new: TradingState, reason: str
+    ) -> None:
         """Called when the trading state changes (active / reducing / halted); default: nothing."""
 
     # -- logging ----------------------------------------------------------------------------
@@ -137,26 +142,38 @@ class Strategy:
 
     # -- account and trading ----------------------------------------------------------------
 
-    def order(self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long") -> str:
+    def order(
+        self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long"
+    ) -> str:
         """下单：amount 为正买入、为负卖出；返回订单号。检查不通过时抛出 OrderRejectedError。"""
         return self._account("order").order(code, amount, style, side)
 
-    def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
+    def order_target(
+        self, code: str, target_amount: int, style: Optional[OrderStyle] = None
+    ) -> Optional[str]:
         """把持仓调整到 ``target_amount`` 股；已经是目标数量时返回 None。"""
         return self._account("order_target").order_target(code, target_amount, style)
 
-    def order_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
+    def order_value(
+        self, code: str, value: float, style: Optional[OrderStyle] = None
+    ) -> Optional[str]:
         """按金额下单（需限价单来计算股数）：value 为正买入、为负卖出。"""
         return self._account("order_value").order_value(code, value, style)
 
-    def order_target_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
+    def order_target_value(
+        self, code: str, value: float, style: Optional[OrderStyle] = None
+    ) -> Optional[str]:
         """把持仓调整到市值 ``value`` 元（按限价单的价格折算成整手股数）；已是目标时返回 None。"""
         if not isinstance(style, LimitOrderStyle) or style.price <= 0:
             raise OrderRejectedError(
                 "need_limit_price",
                 f"order_target_value 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value < float("inf")
+        ):
             raise OrderRejectedError("bad_amount", f"目标市值 {value!r} 应为 ≥ 0 的数字（元）")
         return self.order_target(code, _buyable(normalize_code(code), value, style.price), style)
 
@@ -171,7 +188,9 @@ class Strategy:
     def batch_cancel_orders(self, orders: Iterable[OrderRef]) -> None:
         """批量撤单：每项为订单号或订单对象。"""
         account = self._account("batch_cancel_orders")
-        account.batch_cancel_orders([order_id_of(o) if _has_order_id(o) else o for o in orders])
+        # Anything else reaches the account as given: it logs each bad entry and goes on.
+        ids: list[Any] = [order_id_of(o) if _has_order_id(o) else o for o in orders]
+        account.batch_cancel_orders(ids)
 
     def get_orders(
         self,
@@ -193,7 +212,7 @@ class Strategy:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _bind(self, runtime: Runtime) -> None:
+    def _bind(self, runtime: StrategyHost) -> None:
         self._runtime = runtime
 
     def notify(self, title: str, body: str = "") -> bool:
@@ -205,13 +224,13 @@ class Strategy:
 
         return send_user_message(getattr(self._runtime, "notifier", None), title, body)
 
-    def _bound(self, api: str) -> Runtime:
+    def _bound(self, api: str) -> StrategyHost:
         runtime = self._runtime
         if runtime is None or not runtime.initializing:
             raise NotInInitializeError(api)
         return runtime
 
-    def _account(self, api: str) -> Any:
+    def _account(self, api: str) -> Account:
         runtime = self._runtime
         if runtime is None:
             raise RuntimeError(f"{api} 只能在策略运行时调用（由 jqtrade start_task 启动）")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import sys
 from typing import Any, Callable
 
 import pendulum
@@ -51,7 +50,8 @@ class RecordingGate(FakeTradeGate):
         self.balance_calls: list[pendulum.DateTime] = []
 
     def setup(self, options: Any, **kwargs: Any) -> None:
-        super().setup(options, **kwargs)
+        # setup(options, **kwargs): a dict-contract gate (run through DictGateAdapter) that sees every option.
+        self.clock = kwargs["clock"]
         self.setups.append((self.clock.now(), dict(options)))
 
     def sync_balance(self) -> dict[str, Any]:
@@ -79,26 +79,24 @@ def make(tmp_path):
     """Build a runtime over a fresh RecordingGate; every runtime is finished at the end."""
     runtimes: list[Runtime] = []
 
-    def build(strategy: Strategy, *, start: pendulum.DateTime = START, **kwargs: Any) -> tuple[Runtime, RecordingGate]:
+    def build(
+        strategy: Strategy, *, start: pendulum.DateTime = START, **kwargs: Any
+    ) -> tuple[Runtime, RecordingGate]:
         gate = kwargs.pop("gate", None) or RecordingGate()
         options = Options().evolve({"runtime_dir": str(tmp_path / "runtime")})
-        runtime = Runtime(strategy, clock=SimClock(start), options=options, gate_factory=lambda opts: gate, **kwargs)
+        runtime = Runtime(
+            strategy,
+            clock=SimClock(start),
+            options=options,
+            gate_factory=lambda opts: gate,
+            **kwargs,
+        )
         runtimes.append(runtime)
         return runtime, gate
 
     yield build
     for runtime in runtimes:
         runtime.finish()
-
-
-@pytest.fixture
-def restore_sys_path():
-    saved_path, saved_modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        if name.startswith("jqtrade_strategy_"):
-            del sys.modules[name]
 
 
 # --- class API ----------------------------------------------------------------------------
@@ -111,7 +109,10 @@ def test_the_account_is_ready_in_process_initialize_right_after_set_options(make
         s.seen["orders"] = len(s.get_orders())
         s.seen["synced"] = s.sync_balance().available_cash
         s.seen["order_id"] = s.order("600000.XSHG", 100, LimitOrderStyle(7.5))
-        s.run_daily(lambda ctx: s.seen.setdefault("later", s.get_orders()[s.seen["order_id"]].status), "10:00")
+        s.run_daily(
+            lambda ctx: s.seen.setdefault("later", s.get_orders()[s.seen["order_id"]].status),
+            "10:00",
+        )
 
     strategy = Script(body)
     runtime, gate = make(strategy)
@@ -119,8 +120,10 @@ def test_the_account_is_ready_in_process_initialize_right_after_set_options(make
     assert strategy.seen["total_value"] == pytest.approx(100_000)
     assert strategy.seen["orders"] == 0 and strategy.seen["synced"] == pytest.approx(100_000)
     assert isinstance(strategy.seen["order_id"], str)
-    assert len(gate.setups) == 1 and gate.setups[0][0] == at(9, 0)  # started once, inside process_initialize
-    assert [row["order_id"] for row in gate.peek_orders()] == [strategy.seen["order_id"]]
+    assert len(gate.setups) == 1 and gate.setups[0][0] == at(
+        9, 0
+    )  # started once, inside process_initialize
+    assert [row.order_id for row in gate.peek_orders()] == [strategy.seen["order_id"]]
     runtime.run(until=at(10, 30))
     assert strategy.seen["later"] == "open"  # the same account went on running, with its sync jobs
     assert len(gate.setups) == 1 and len(gate.balance_calls) > 2
@@ -129,13 +132,21 @@ def test_the_account_is_ready_in_process_initialize_right_after_set_options(make
 def test_an_account_nobody_used_starts_after_process_initialize_with_every_option(make):
     def body(s: Script, context: Any) -> None:
         s.set_options(use_account=True)
-        s.set_options(gate_options={"host": "x"}, sync_interval=60)  # set last: still seen by the gate
+        s.set_options(
+            gate_options={"host": "x"}, sync_interval=60
+        )  # set last: still seen by the gate
 
     runtime, gate = make(Script(body))
     runtime.initialize()
     ((when, options),) = gate.setups
-    assert when == at(9, 0) and options["gate_options"] == {"host": "x"} and options["sync_interval"] == 60
-    assert runtime.account is not None and runtime.account.gate is gate
+    assert (
+        when == at(9, 0)
+        and options["gate_options"] == {"host": "x"}
+        and options["sync_interval"] == 60
+    )
+    assert (
+        runtime.account is not None and getattr(runtime.account.gate, "inner", None) is gate
+    )  # in its adapter
 
 
 def test_changing_an_account_option_after_first_use_is_a_clear_error(make):
@@ -157,8 +168,14 @@ def test_changing_an_account_option_after_first_use_is_a_clear_error(make):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("sync_order", False), ("order_dir", "D:/elsewhere"), ("counter_type", "UF0"), ("gate_options", {"k": 1}),
-     ("use_account", False), ("extra_holidays", ["2024-06-04"])],
+    [
+        ("sync_order", False),
+        ("order_dir", "D:/elsewhere"),
+        ("counter_type", "UF0"),
+        ("gate_options", {"k": 1}),
+        ("use_account", False),
+        ("extra_holidays", ["2024-06-04"]),
+    ],
 )
 def test_every_option_the_account_used_is_fixed_once_it_runs(make, key, value):
     def body(s: Script, context: Any) -> None:
@@ -176,19 +193,32 @@ def test_schedule_options_set_after_first_use_still_apply(make):
     def body(s: Script, context: Any) -> None:
         s.set_options(use_account=True)
         context.portfolio  # noqa: B018
-        s.set_options(market_period=[("10:00", "11:30"), ("13:00", "14:00")], misfire_grace_time=5, on_callback_error="stop")
+        s.set_options(
+            market_period=[("10:00", "11:30"), ("13:00", "14:00")],
+            misfire_grace_time=5,
+            on_callback_error="stop",
+        )
         s.run_daily(lambda ctx: s.seen.setdefault("open", ctx.current_dt), "open")
 
     strategy = Script(body)
     runtime, _ = make(strategy)
     runtime.initialize()
-    assert runtime.options.misfire_grace_time == 5 and runtime.loop.grace == 5 and runtime.loop.stop_on_error
+    assert (
+        runtime.options.misfire_grace_time == 5
+        and runtime.loop.grace == 5
+        and runtime.loop.stop_on_error
+    )
     runtime.run(until=at(12))
     assert strategy.seen["open"] == at(10)
 
 
 def test_overrides_win_over_the_script_when_the_account_starts_in_process_initialize(make):
-    overrides = {"trade_gate": "onequant", "account_no": "990001", "order_dir": "/sim", "file_encoding": "gbk"}
+    overrides = {
+        "trade_gate": "onequant",
+        "account_no": "990001",
+        "order_dir": "/sim",
+        "file_encoding": "gbk",
+    }
 
     def body(s: Script, context: Any) -> None:
         s.set_options(account_no="1234567", order_dir="C:/real", file_encoding="utf-8")
@@ -199,7 +229,7 @@ def test_overrides_win_over_the_script_when_the_account_starts_in_process_initia
     runtime.initialize()
     ((_, options),) = gate.setups
     assert {k: options[k] for k in overrides} == overrides
-    assert all(getattr(runtime.options, k) == v for k, v in overrides.items())
+    assert all(runtime.options.value(k) == v for k, v in overrides.items())
 
 
 def test_under_overrides_the_account_starts_even_before_the_script_names_one(make):
@@ -280,7 +310,9 @@ def test_a_legacy_script_uses_the_account_in_process_initialize(make, tmp_path, 
     runtime, gate = make(strategy)
     runtime.initialize()
     g = strategy.module.g
-    assert g["total_value"] == pytest.approx(100_000) and g["long_positions"] == 0 and g["orders"] == 0
+    assert (
+        g["total_value"] == pytest.approx(100_000) and g["long_positions"] == 0 and g["orders"] == 0
+    )
     assert isinstance(g["order_id"], str) and g["orders_after"] == 1
     assert len(gate.setups) == 1
     runtime.run(until=at(10, 30))
@@ -291,15 +323,21 @@ def test_a_legacy_change_of_an_account_option_is_ignored_loudly(make, caplog):
     def body(s: Script, context: Any) -> None:
         runtime.set_options({"account_no": "1234567"}, legacy=True)
         context.portfolio  # noqa: B018
-        runtime.set_options({"account_no": "7654321", "sync_internal": "9", "misfire_grace_time": "7"}, legacy=True)
+        runtime.set_options(
+            {"account_no": "7654321", "sync_internal": "9", "misfire_grace_time": "7"}, legacy=True
+        )
 
     runtime, gate = make(Script(body))
     with caplog.at_level(logging.WARNING, logger="jqtrade.runtime"):
         runtime.initialize()
-    assert runtime.options.account_no == "1234567" and runtime.options.sync_interval == 5.0  # the running values
+    assert (
+        runtime.options.account_no == "1234567" and runtime.options.sync_interval == 5.0
+    )  # the running values
     assert runtime.options.misfire_grace_time == 7.0  # the schedule option in the same call applied
     assert gate.setups[0][1]["account_no"] == "1234567" and len(gate.setups) == 1
     ignored = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(ignored) == 2
-    assert all(len([m for m in ignored if key in m]) == 1 for key in ("account_no", "sync_interval"))  # one each
+    assert all(
+        len([m for m in ignored if key in m]) == 1 for key in ("account_no", "sync_interval")
+    )  # one each
     assert all("context.portfolio" in message for message in ignored)

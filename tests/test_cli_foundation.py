@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from support import WaitTimeout, cli_env, file_contains, wait_for
 
 import jqtrade
 from jqtrade.calendar import TradingCalendar
@@ -20,7 +21,6 @@ from jqtrade.clock import MARKET_TZ, LiveClock
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = Path(__file__).parent / "strategies"
 NEW_YORK = "America/New_York"
 
@@ -34,25 +34,36 @@ SIM_RANGE = "2024-09-27..2024-10-09"
 SIM_DAYS = ["2024-09-27", "2024-09-30", "2024-10-08", "2024-10-09"]
 
 
-def cli_env(tz: str = NEW_YORK, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["TZ"] = tz
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.pop("JQTRADE_DEBUG", None)
-    env.update(extra)
-    return env
-
-
-def run_cli(*args: object, cwd: Path, tz: str = NEW_YORK, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: object, cwd: Path, tz: str = NEW_YORK, timeout: float = 60, **extra: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "jqtrade", *map(str, args)],
-        cwd=cwd, env=cli_env(tz, **extra), capture_output=True, text=True, encoding="utf-8", timeout=timeout,
+        cwd=cwd,
+        env=cli_env(TZ=tz, **extra),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
     )
 
 
-def start_task(tmp_path: Path, code: Path, *extra: object, tz: str = NEW_YORK, name: str = "t1", **env: str) -> subprocess.CompletedProcess:
-    return run_cli("start_task", "-n", name, "-c", code, "--runtime-dir", tmp_path / "runtime", *extra, cwd=tmp_path, tz=tz, **env)
+def start_task(
+    tmp_path: Path, code: Path, *extra: object, tz: str = NEW_YORK, name: str = "t1", **env: str
+) -> subprocess.CompletedProcess:
+    return run_cli(
+        "start_task",
+        "-n",
+        name,
+        "-c",
+        code,
+        "--runtime-dir",
+        tmp_path / "runtime",
+        *extra,
+        cwd=tmp_path,
+        tz=tz,
+        **env,
+    )
 
 
 def jobs_in(text: str) -> list[tuple[str, str]]:
@@ -111,7 +122,14 @@ def test_missing_required_arguments_exit_2_in_chinese(tmp_path):
 
 # --- simulated runs ------------------------------------------------------------------------
 
-CLASS_JOBS = [("before_open", "09:00:00"), ("open", "09:30:00"), ("mid", "10:15:30"), ("late", "14:57:00"), ("close", "15:00:00"), ("after_close", "15:30:00")]
+CLASS_JOBS = [
+    ("before_open", "09:00:00"),
+    ("open", "09:30:00"),
+    ("mid", "10:15:30"),
+    ("late", "14:57:00"),
+    ("close", "15:00:00"),
+    ("after_close", "15:30:00"),
+]
 LEGACY_JOBS = [("open", "09:30:00"), ("before_lunch", "11:29:59"), ("evening", "16:00:00")]
 
 
@@ -146,7 +164,11 @@ def test_simulate_a_single_closed_day_fires_nothing(tmp_path):
 def test_bad_simulate_value(tmp_path):
     proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-10-09..2024-10-01")
     assert proc.returncode == 2
-    assert len(error_lines(proc)) == 1 and "--simulate" in proc.stderr and "2024-10-09..2024-10-01" in proc.stderr
+    assert (
+        len(error_lines(proc)) == 1
+        and "--simulate" in proc.stderr
+        and "2024-10-09..2024-10-01" in proc.stderr
+    )
 
 
 def test_output_file_gets_logs_and_print(tmp_path):
@@ -164,7 +186,14 @@ def test_env_option_sets_variables_and_pythonpath(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "jqt_env_probe_mod.py").write_text("VALUE = 'from-pkg'\n", encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "env_probe.py", "--simulate", "2024-06-03", "-e", f"PYTHONPATH={pkg};FOO=bar")
+    proc = start_task(
+        tmp_path,
+        STRATEGIES / "env_probe.py",
+        "--simulate",
+        "2024-06-03",
+        "-e",
+        f"PYTHONPATH={pkg};FOO=bar",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ENV FOO=bar MOD=from-pkg" in proc.stderr
 
@@ -173,13 +202,22 @@ def test_env_option_with_a_relative_pythonpath(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "jqt_env_probe_mod.py").write_text("VALUE = 'relative'\n", encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "env_probe.py", "--simulate", "2024-06-03", "-e", "PYTHONPATH=./pkg; FOO=baz ")
+    proc = start_task(
+        tmp_path,
+        STRATEGIES / "env_probe.py",
+        "--simulate",
+        "2024-06-03",
+        "-e",
+        "PYTHONPATH=./pkg; FOO=baz ",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ENV FOO=baz MOD=relative" in proc.stderr
 
 
 def test_bad_env_option(tmp_path):
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "-e", "FOO")
+    proc = start_task(
+        tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "-e", "FOO"
+    )
     assert proc.returncode == 2
     assert len(error_lines(proc)) == 1 and "'FOO'" in proc.stderr and "KEY=VALUE" in proc.stderr
 
@@ -190,7 +228,9 @@ def test_config_file_options_apply(tmp_path):
         '# 配置文件\n[options]\nmarket_period = [["10:00:00", "11:30:00"], ["13:00:00", "14:30:00"]]\n',
         encoding="utf-8",
     )
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config)
+    proc = start_task(
+        tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config
+    )
     assert proc.returncode == 0, proc.stderr
     times = dict(jobs_in(proc.stderr))
     assert times["before_open"] == "2024-06-03 09:30:00"
@@ -202,7 +242,9 @@ def test_config_file_options_apply(tmp_path):
 def test_bad_toml_is_one_chinese_line(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[options\nmarket_period = 1\n", encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config)
+    proc = start_task(
+        tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config
+    )
     assert proc.returncode == 2
     lines = error_lines(proc)
     assert len(lines) == 1, proc.stderr
@@ -213,7 +255,15 @@ def test_bad_toml_is_one_chinese_line(tmp_path):
 def test_bad_toml_with_debug_shows_the_traceback(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[options\n", encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config, "--debug")
+    proc = start_task(
+        tmp_path,
+        STRATEGIES / "sim_class.py",
+        "--simulate",
+        "2024-06-03",
+        "--config",
+        config,
+        "--debug",
+    )
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and "ConfigFileError" in proc.stderr
 
@@ -221,9 +271,15 @@ def test_bad_toml_with_debug_shows_the_traceback(tmp_path):
 def test_unknown_option_in_config_suggests_the_key(tmp_path):
     config = tmp_path / "typo.toml"
     config.write_text('[options]\nacount_no = "123"\n', encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config)
+    proc = start_task(
+        tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config
+    )
     assert proc.returncode == 2
-    assert len(error_lines(proc)) == 1 and "'account_no'" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        len(error_lines(proc)) == 1
+        and "'account_no'" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
 
 
 # --- jqtrade 1.0 config files and habits ----------------------------------------------------
@@ -259,14 +315,23 @@ def test_a_jqtrade_1_python_config_is_read_without_running_it(tmp_path, monkeypa
     values = read_config(config)
     assert not (tmp_path / "EXECUTED").exists()
     assert values.options == {
-        "market_period": [(datetime.time(9, 30), datetime.time(11, 30)), (datetime.time(13, 0), "14:30:00")],
+        "market_period": [
+            (datetime.time(9, 30), datetime.time(11, 30)),
+            (datetime.time(13, 0), "14:30:00"),
+        ],
         "use_account": False,
         "sync_interval": 2,
         "sync_period": None,  # 1.0's [] meant "sync all the time"
         "trade_gate": "my_gates.broker:MyGate",  # 1.0's module.Class
     }
     text = "\n".join(values.warnings)
-    for name in ("SCHEDULER_ENABLE_HISTORY_START", "SCHEDULER_RUNTIME_DIR", "ACCOUNT_COLOR", "HELPER", "第 19 行"):
+    for name in (
+        "SCHEDULER_ENABLE_HISTORY_START",
+        "SCHEDULER_RUNTIME_DIR",
+        "ACCOUNT_COLOR",
+        "HELPER",
+        "第 19 行",
+    ):
         assert name in text, text
 
 
@@ -274,7 +339,9 @@ def test_jqtrade_1_config_names_of_its_own_gate_map_to_onequant(tmp_path):
     from jqtrade.tasks.config import read_config
 
     config = tmp_path / "etc.py"
-    config.write_text('ACCOUNT_TRADE_GATE = "jqtrade.account.trade_gate.AnXinDMATradeGate"\n', encoding="utf-8")
+    config.write_text(
+        'ACCOUNT_TRADE_GATE = "jqtrade.account.trade_gate.AnXinDMATradeGate"\n', encoding="utf-8"
+    )
     assert read_config(config).options == {"trade_gate": "onequant"}
 
 
@@ -294,7 +361,9 @@ def test_a_bad_value_in_a_jqtrade_1_config_names_the_line_and_key(tmp_path):
 def test_a_jqtrade_1_config_file_with_start_task(tmp_path):
     config = tmp_path / "jqtrade_etc.py"
     config.write_text(LEGACY_CONFIG, encoding="utf-8")
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config)
+    proc = start_task(
+        tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--config", config
+    )
     assert proc.returncode == 0, proc.stderr
     assert dict(jobs_in(proc.stderr))["close"] == "2024-06-03 14:30:00"
     warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line]
@@ -305,7 +374,10 @@ def test_a_jqtrade_1_config_file_with_start_task(tmp_path):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ('[options]\naccount_no = "1"\norder_dir = "C:\\Ax\\国投OneQuant\\csvTemplate"\n', ["单引号", "order_dir", "第 3 行"]),
+        (
+            '[options]\naccount_no = "1"\norder_dir = "C:\\Ax\\国投OneQuant\\csvTemplate"\n',
+            ["单引号", "order_dir", "第 3 行"],
+        ),
         # valid TOML, but "\t" and "\n" became a tab and a newline
         ('[options]\norder_dir = "C:\\temp\\new"\n', ["单引号", "order_dir"]),
         ("SCHEDULER_MARKET_PERIOD = []\n", [".py"]),  # valid TOML: a table name
@@ -367,7 +439,9 @@ def test_bad_strategy_file_with_debug_shows_the_traceback(tmp_path):
 def test_missing_strategy_file(tmp_path):
     proc = start_task(tmp_path, tmp_path / "nope.py", "--simulate", "2024-06-03")
     assert proc.returncode == 2
-    assert len(error_lines(proc)) == 1 and "nope.py" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        len(error_lines(proc)) == 1 and "nope.py" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
 
 def test_bad_time_expression_names_it_without_traceback(tmp_path):
@@ -382,12 +456,22 @@ def test_bad_time_expression_names_it_without_traceback(tmp_path):
 
 @pytest.mark.parametrize("cash", ["nan", "inf", "-inf", "-1", "0", "abc", "1e400"])
 def test_absurd_sim_cash_is_one_line(tmp_path, cash):
-    proc = start_task(tmp_path, STRATEGIES / "sim_class.py", "--simulate", "2024-06-03", "--broker", "sim", f"--sim-cash={cash}")
+    proc = start_task(
+        tmp_path,
+        STRATEGIES / "sim_class.py",
+        "--simulate",
+        "2024-06-03",
+        "--broker",
+        "sim",
+        f"--sim-cash={cash}",
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = error_lines(proc)
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "--sim-cash" in lines[0] and repr(cash) in lines[0] and "大于 0" in lines[0], lines[0]
-    assert not (tmp_path / "runtime" / "tasks").exists() or not list((tmp_path / "runtime" / "tasks").iterdir())
+    assert not (tmp_path / "runtime" / "tasks").exists() or not list(
+        (tmp_path / "runtime" / "tasks").iterdir()
+    )
 
 
 def _unusable_runtime_dirs(tmp_path: Path) -> list[Path]:
@@ -409,8 +493,18 @@ def test_an_unusable_runtime_dir_is_one_line(tmp_path, command):
         if command == "demo":
             proc = run_cli("demo", "--runtime-dir", bad, cwd=tmp_path)
         else:
-            proc = run_cli("start_task", "-n", "x", "-c", STRATEGIES / "sim_class.py", "--simulate", "2024-06-03",
-                           "--runtime-dir", bad, cwd=tmp_path)
+            proc = run_cli(
+                "start_task",
+                "-n",
+                "x",
+                "-c",
+                STRATEGIES / "sim_class.py",
+                "--simulate",
+                "2024-06-03",
+                "--runtime-dir",
+                bad,
+                cwd=tmp_path,
+            )
         assert proc.returncode == 2, proc.stdout + proc.stderr
         lines = error_lines(proc)
         assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -427,12 +521,12 @@ LIVE_CASES = [
 ]
 
 
-def _wait_for(path: Path, text: str, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(encoding="utf-8", errors="replace"):
-            return True
-        time.sleep(0.05)
-    return False
+def _logged_in_time(log: Path, text: str, timeout: float) -> bool:
+    """Whether ``text`` shows in ``log`` within ``timeout`` s; the test reports a miss with the log."""
+    try:
+        return wait_for(lambda: file_contains(log, text), f"{text!r} in {log.name}", timeout)
+    except WaitTimeout:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -451,9 +545,24 @@ def live_runs(tmp_path_factory):
         log = folder / f"{key}.log"
         procs[key] = (
             subprocess.Popen(
-                [sys.executable, "-m", "jqtrade", "start_task", "-n", key, "-c", str(STRATEGIES / file),
-                 "-o", str(log), "--runtime-dir", str(folder / key)],
-                cwd=folder, env=cli_env(NEW_YORK, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                [
+                    sys.executable,
+                    "-m",
+                    "jqtrade",
+                    "start_task",
+                    "-n",
+                    key,
+                    "-c",
+                    str(STRATEGIES / file),
+                    "-o",
+                    str(log),
+                    "--runtime-dir",
+                    str(folder / key),
+                ],
+                cwd=folder,
+                env=cli_env(TZ=NEW_YORK, **env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             ),
             log,
         )
@@ -462,14 +571,16 @@ def live_runs(tmp_path_factory):
         for key, _, signame in LIVE_CASES:
             proc, log = procs[key]
             if fires:
-                reached = _wait_for(log, "JOB second", time.monotonic() + (second.timestamp() - time.time()) + 10)
+                reached = _logged_in_time(log, "JOB second", second.timestamp() - time.time() + 10)
             else:
-                reached = _wait_for(log, "已启动", time.monotonic() + 15)
+                reached = _logged_in_time(log, "已启动", 15)
                 time.sleep(0.5)  # the signal handlers are installed right after that line
             proc.send_signal(getattr(signal, signame))
             out, err = proc.communicate(timeout=20)
             results[key] = {
-                "reached": reached, "rc": proc.returncode, "stderr": err.decode("utf-8", "replace"),
+                "reached": reached,
+                "rc": proc.returncode,
+                "stderr": err.decode("utf-8", "replace"),
                 "log": log.read_text(encoding="utf-8") if log.exists() else "",
             }
     finally:
@@ -495,14 +606,19 @@ def test_live_task_stops_gracefully_on_signal(live_runs, key, file, signame):
 @pytest.mark.parametrize(("key", "file", "signame"), LIVE_CASES, ids=[c[0] for c in LIVE_CASES])
 def test_live_jobs_fire_at_their_market_time(live_runs, key, file, signame):
     if not live_runs["fires"]:
-        pytest.skip("today (Asia/Shanghai) is not a trading day, or the jobs would fall after midnight")
+        pytest.skip(
+            "today (Asia/Shanghai) is not a trading day, or the jobs would fall after midnight"
+        )
     log = live_runs["results"][key]["log"]
     fired = []
     for line in log.splitlines():
         match = JOB_LINE.match(line)
         if match:
             # naive in a function-style script (Beijing time, as in jqtrade 1.0), aware in a class
-            slot, current = pendulum.parse(match["slot"], tz=MARKET_TZ), pendulum.parse(match["current"], tz=MARKET_TZ)
+            slot, current = (
+                pendulum.parse(match["slot"], tz=MARKET_TZ),
+                pendulum.parse(match["current"], tz=MARKET_TZ),
+            )
             assert slot.utcoffset().total_seconds() == 8 * 3600
             assert current >= slot
             assert (current - slot).total_seconds() < 5

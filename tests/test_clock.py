@@ -186,7 +186,9 @@ def test_live_clock_survives_signals_landing_anywhere_in_the_wait():
 
     Run in a child process so that a deadlock fails the test instead of hanging the suite.
     """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     proc = subprocess.run(
         [sys.executable, "-c", _SIGNAL_STORM], env=env, capture_output=True, text=True, timeout=60
     )

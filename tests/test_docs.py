@@ -360,8 +360,7 @@ def _parse_quietly(parser: Any, args: list[str]) -> Optional[str]:
 
 @pytest.mark.parametrize("line", _jqtrade_lines())
 def test_cli_sample_is_accepted_by_the_parser(line: str) -> None:
-    from jqtrade.cli import build_parser
-    from jqtrade.gates.sim import build_parser as build_sim_parser
+    from jqtrade.cli import build_parser, build_sim_parser
 
     args = shlex.split(line, comments=True)[1:]
     if args[:1] == ["sim"]:
@@ -389,6 +388,86 @@ def test_toml_sample_is_valid_config(block: Block) -> None:
         import tomli as tomllib
     data = tomllib.loads(block.code)
     Options().evolve(data.get("options", {}))
+
+
+# --- the custom-gate page: a typed user gate with its own config ------------------------------
+
+
+CUSTOM_GATE_PAGE = DOCS / "custom-gate.md"
+
+
+def _custom_gate_blocks() -> dict[str, Block]:
+    return {b.title: b for b in PYTHON_BLOCKS if b.page == CUSTOM_GATE_PAGE and b.title}
+
+
+def test_custom_gate_page_shows_a_typed_gate_with_its_config_checked_by_the_contract_suite() -> (
+    None
+):
+    blocks = _custom_gate_blocks()
+    gate_code, test_code = blocks["my_gate.py"].code, blocks["test_my_gate.py"].code
+    assert "config_class = " in gate_code and "def configure(self, config" in gate_code
+    assert (
+        "-> list[OrderReport]" in gate_code
+        and "-> BalanceReport" in gate_code
+        and "def has_order" in gate_code
+    )
+    assert "(GateContract)" in test_code  # run by test_pytest_sample_passes
+    users = [
+        b
+        for b in STRATEGY_BLOCKS
+        if b.page == CUSTOM_GATE_PAGE
+        and (m := _CUSTOM_GATE.search(b.code))
+        and m.group(1) == "my_gate"
+    ]
+    assert users, (
+        "custom-gate.md 应有一个用 trade_gate 选用 my_gate 的策略示例（由 test_strategy_sample_runs 运行）"
+    )
+
+
+def test_custom_gate_sample_keys_are_set_options_keys_and_it_trades(
+    docs_workdir: Path, tmp_path: Path
+) -> None:
+    import pendulum
+
+    from jqtrade import LimitOrderStyle, OrderAction, OrderRequest, OrderStatus, UnknownOptionError
+    from jqtrade.clock import MARKET_TZ, SimClock
+    from jqtrade.gates import build_gate
+    from jqtrade.gates.base import GateEnv
+
+    folder = _page_dir(docs_workdir, CUSTOM_GATE_PAGE)
+    with _importable(folder):
+        options = Options().evolve(
+            {"use_account": True, "trade_gate": "my_gate:PaperGate", "paper_cash": 50_000}
+        )
+        assert options.gate_config.paper_cash == 50_000
+        with pytest.raises(UnknownOptionError) as info:
+            options.evolve({"paper_csah": 1})
+        assert info.value.suggestion == "paper_cash"
+        with pytest.raises(OptionValueError) as bad:
+            options.evolve({"paper_cash": -1})
+        assert bad.value.key == "paper_cash"
+        clock = SimClock(pendulum.datetime(2024, 6, 3, 10, tz=MARKET_TZ))
+        gate = build_gate(
+            options.trade_gate, options.as_dict(), GateEnv(clock=clock, runtime_dir=tmp_path)
+        )
+        try:
+            assert gate.sync_balance().available_cash == 50_000
+            gate.order(
+                OrderRequest(
+                    order_id="2406030001",
+                    code="600000.XSHG",
+                    action=OrderAction.open,
+                    amount=100,
+                    style=LimitOrderStyle(10.0),
+                )
+            )
+            assert [r.status for r in gate.sync_orders()] == [OrderStatus.open]
+            gate.cancel_order("2406030001")
+            [report] = gate.sync_orders()
+            assert report.status is OrderStatus.canceled and report.canceled_amount == 100
+            assert gate.has_order("2406030001") is True
+        finally:
+            gate.close()
 
 
 # --- pages agree with the code ---------------------------------------------------------------
@@ -456,8 +535,7 @@ def _option_strings(parser: Any) -> Iterator[tuple[str, str]]:
 
 
 def test_cli_page_documents_every_command_and_option() -> None:
-    from jqtrade.cli import build_parser
-    from jqtrade.gates.sim import build_parser as build_sim_parser
+    from jqtrade.cli import build_parser, build_sim_parser
 
     cli = _read("cli.md")
     for command, option in _option_strings(build_parser()):

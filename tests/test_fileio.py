@@ -133,8 +133,7 @@ def _account(tmp_path: Path):  # type: ignore[no-untyped-def]
     from jqtrade.options import Options
 
     clock = SimClock(pendulum.datetime(2024, 6, 3, 9, 35, tz=MARKET_TZ))
-    gate = FakeTradeGate(cash=1_000_000, prices={"600000.XSHG": 8.0})
-    gate.setup({}, clock=clock)
+    gate = FakeTradeGate(cash=1_000_000, prices={"600000.XSHG": 8.0}, clock=clock)
     options = Options().evolve({"runtime_dir": str(tmp_path), "use_account": True})
     account = Account(gate=gate, clock=clock, options=options, runtime_dir=tmp_path, task_name="t")
     return account, gate
@@ -150,7 +149,7 @@ def test_an_order_waits_for_a_briefly_held_counter(
     account.start()
     try:
         order_id = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
-        assert held.refused and order_id in {o["order_id"] for o in gate.peek_orders()}
+        assert held.refused and order_id in {o.order_id for o in gate.peek_orders()}
     finally:
         account.close()
 
@@ -172,7 +171,7 @@ def test_an_order_fails_clearly_when_the_counter_stays_held(
         assert gate.peek_orders() == [] and len(account.get_orders()) == 0
         held.left = 0
         order_id = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
-        assert [o["order_id"] for o in gate.peek_orders()] == [order_id]
+        assert [o.order_id for o in gate.peek_orders()] == [order_id]
     finally:
         account.close()
 

@@ -42,6 +42,9 @@ def at(hour: int, minute: int = 0, second: int = 0) -> pendulum.DateTime:
     return pendulum.datetime(DAY.year, DAY.month, DAY.day, hour, minute, second, tz=MARKET_TZ)
 
 
+# Loading a strategy file changes sys.path and sys.modules; tests/conftest.py undoes it.
+pytestmark = pytest.mark.usefixtures("restore_sys_path")
+
 _STARTED: list[Runtime] = []
 
 
@@ -50,16 +53,6 @@ def finish_runtimes():
     yield
     while _STARTED:
         _STARTED.pop().finish()
-
-
-@pytest.fixture(autouse=True)
-def restore_sys_path():
-    saved_path, saved_modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        if name.startswith("jqtrade_strategy_"):
-            del sys.modules[name]
 
 
 def gate() -> FakeTradeGate:

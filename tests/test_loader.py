@@ -11,6 +11,9 @@ from jqtrade import Strategy, StrategyLoadError
 from jqtrade.legacy import LegacyStrategy
 from jqtrade.loader import load_strategy
 
+# Loading a strategy file changes sys.path and sys.modules; tests/conftest.py undoes it.
+pytestmark = pytest.mark.usefixtures("restore_sys_path")
+
 STRATEGIES = Path(__file__).parent / "strategies"
 
 CLASS_SOURCE = """\
@@ -21,18 +24,6 @@ class {name}(Strategy):
     def process_initialize(self, context):
         pass
 """
-
-
-@pytest.fixture(autouse=True)
-def restore_sys_path():
-    saved_path, saved_modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = saved_path
-    # Forget only the strategy files and their helpers, never a jqtrade module imported lazily
-    # meanwhile (a second copy of it would break isinstance checks in later tests).
-    for name in set(sys.modules) - saved_modules:
-        if name.startswith(("jqtrade_strategy_", "jqt_")):
-            del sys.modules[name]
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -80,7 +71,11 @@ def test_the_files_folder_goes_on_sys_path_for_sibling_imports():
 
 
 def test_utf8_with_bom_and_chinese_comments(tmp_path):
-    text = "# 这是一个策略：开盘买入\n" + CLASS_SOURCE.format(name="中文策略") + "        # 注释：什么也不做\n"
+    text = (
+        "# 这是一个策略：开盘买入\n"
+        + CLASS_SOURCE.format(name="中文策略")
+        + "        # 注释：什么也不做\n"
+    )
     path = tmp_path / "带BOM的策略.py"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert type(load_strategy(path)).__name__ == "中文策略"
@@ -101,7 +96,13 @@ def test_a_gbk_file_without_a_cookie_is_refused_with_advice(tmp_path):
 
 
 def test_with_the_class_named_among_several(tmp_path):
-    path = write(tmp_path, "two.py", CLASS_SOURCE.format(name="Alpha") + "\n\n" + CLASS_SOURCE.format(name="Beta").split("\n", 2)[2])
+    path = write(
+        tmp_path,
+        "two.py",
+        CLASS_SOURCE.format(name="Alpha")
+        + "\n\n"
+        + CLASS_SOURCE.format(name="Beta").split("\n", 2)[2],
+    )
     strategy = load_strategy(path, "Beta")
     assert type(strategy).__name__ == "Beta"
 
@@ -162,7 +163,13 @@ def test_neither_form(tmp_path):
 
 
 def test_two_classes_without_a_name_lists_both(tmp_path):
-    path = write(tmp_path, "two.py", CLASS_SOURCE.format(name="Alpha") + "\n\n" + CLASS_SOURCE.format(name="Beta").split("\n", 2)[2])
+    path = write(
+        tmp_path,
+        "two.py",
+        CLASS_SOURCE.format(name="Alpha")
+        + "\n\n"
+        + CLASS_SOURCE.format(name="Beta").split("\n", 2)[2],
+    )
     error = load_error(path)
     assert "Alpha" in str(error) and "Beta" in str(error) and "--strategy-class" in str(error)
 

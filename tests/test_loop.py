@@ -66,7 +66,12 @@ def loop_warnings(caplog) -> list[logging.LogRecord]:
 
 def test_jobs_fire_in_time_order_at_their_slots():
     loop, rec = make(at(D(2024, 6, 3)))
-    for name, expr in (("late", "14:50"), ("open", "open"), ("ten", "10:00"), ("early", "before_open")):
+    for name, expr in (
+        ("late", "14:50"),
+        ("open", "open"),
+        ("ten", "10:00"),
+        ("early", "before_open"),
+    ):
         loop.add_job(rec.job(name, daily(expr)))
     loop.run(until=at(D(2024, 6, 4), 23))
     assert rec.names() == ["early", "open", "ten", "late"] * 2
@@ -89,7 +94,9 @@ def test_same_instant_jobs_run_in_registration_order():
 def test_internal_jobs_run_before_user_jobs_at_the_same_instant():
     loop, rec = make(at(D(2024, 6, 3), 9, 45))
     loop.add_job(rec.job("user", daily("10:00")))
-    sync = IntervalRule(1800, periods=((datetime.time(9, 30), datetime.time(11, 30)),), calendar=CAL)
+    sync = IntervalRule(
+        1800, periods=((datetime.time(9, 30), datetime.time(11, 30)),), calendar=CAL
+    )
     loop.add_job(rec.job("sync", sync, internal=True))
     loop.run(until=at(D(2024, 6, 3), 10, 45))
     assert rec.fired == [
@@ -157,6 +164,78 @@ def test_stop_loop_raised_by_a_job_stops_after_it():
     assert loop.failed is None
 
 
+class Hooks:
+    """Hooks the account would call from inside a job (on_order_update, on_trade, ...)."""
+
+    def __init__(self, loop: EventLoop) -> None:
+        self.loop = loop
+        self.seen: list[str] = []
+
+    def fire(self, name: str, func) -> None:
+        self.loop.call_user(name, func, name)
+
+    def ok(self, name: str) -> None:
+        self.seen.append(name)
+
+    def bad(self, name: str) -> None:
+        self.seen.append(name)
+        raise KeyError(f"boom in {name}")
+
+
+def test_a_raising_hook_gets_the_jobs_error_policy_log_and_go_on(caplog):
+    caplog.set_level(logging.INFO)
+    loop, rec = make(at(D(2024, 6, 3)))
+    hooks = Hooks(loop)
+
+    def sync(slot):
+        hooks.fire("on_order_update", hooks.bad)
+        hooks.fire("on_trade", hooks.ok)  # the next hook still runs
+
+    loop.add_job(rec.job("sync", daily("10:00"), action=sync, internal=True))
+    loop.add_job(rec.job("user", daily("10:00")))
+    loop.run(until=at(D(2024, 6, 3), 23))
+    assert hooks.seen == ["on_order_update", "on_trade"] and rec.names() == ["sync", "user"]
+    assert loop.errors == 1 and loop.failed is None and loop.stop_reason is None
+    [error] = [r for r in caplog.records if r.name == "jqtrade.loop" and r.levelno == logging.ERROR]
+    assert "on_order_update" in error.getMessage()
+    assert error.exc_info is not None and error.exc_info[0] is KeyError
+
+
+def test_a_raising_hook_stops_the_loop_under_stop_on_error_even_inside_an_internal_job():
+    loop, rec = make(at(D(2024, 6, 3)), stop_on_error=True)
+    hooks = Hooks(loop)
+
+    def sync(slot):
+        hooks.fire("on_order_update", hooks.bad)
+        hooks.fire("on_trade", lambda name: hooks.bad("second"))
+
+    loop.add_job(rec.job("sync", daily("10:00"), action=sync, internal=True))
+    loop.add_job(rec.job("user", daily("10:00")))
+    loop.run(until=at(D(2024, 6, 5), 23))
+    assert rec.names() == ["sync"]  # the user job due at the same instant never ran
+    assert isinstance(loop.failed, KeyError) and "on_order_update" in str(
+        loop.failed
+    )  # the first error
+    assert loop.stop_reason == "callback_error" and loop.errors == 2
+
+
+def test_stop_loop_raised_by_a_hook_stops_without_an_error():
+    loop, rec = make(at(D(2024, 6, 3)), stop_on_error=True)
+
+    def stop(name):
+        raise StopLoop("hook_stop")
+
+    loop.add_job(
+        rec.job(
+            "job", daily("10:00"), action=lambda slot: loop.call_user("on_trade", stop, "on_trade")
+        )
+    )
+    loop.add_job(rec.job("later", daily("14:00")))
+    loop.run(until=at(D(2024, 6, 5), 23))
+    assert rec.names() == ["job"]
+    assert loop.stop_reason == "hook_stop" and loop.failed is None and loop.errors == 0
+
+
 def test_a_raising_watcher_is_logged_and_the_loop_goes_on(caplog):
     loop, rec = make(at(D(2024, 6, 3)))
     calls = []
@@ -193,7 +272,11 @@ def test_a_job_late_beyond_the_grace_is_skipped_with_one_warning(caplog):
     day = D(2024, 6, 3)
     loop, rec = make(at(day), grace=60)
     slow = _slow(loop.clock, 120)
-    loop.add_job(rec.job("slow", daily("10:00"), action=lambda slot: slow(slot) if slot.date() == day else None))
+    loop.add_job(
+        rec.job(
+            "slow", daily("10:00"), action=lambda slot: slow(slot) if slot.date() == day else None
+        )
+    )
     missed = loop.add_job(rec.job("missed_job", daily("10:00:10")))
     loop.run(until=at(D(2024, 6, 4), 23))
     assert rec.slots("missed_job") == [at(D(2024, 6, 4), 10, 0, 10)]  # runs again the next day
@@ -211,7 +294,9 @@ def test_many_skipped_slots_give_one_warning_with_a_count(caplog):
     minute = loop.add_job(rec.job("minutely", daily("every_minute")))
     loop.run(until=at(day, 23))
     slots = rec.slots("minutely")
-    expected = [s for s in firings_on(daily("every_minute"), day) if not at(day, 10) <= s <= at(day, 10, 8)]
+    expected = [
+        s for s in firings_on(daily("every_minute"), day) if not at(day, 10) <= s <= at(day, 10, 8)
+    ]
     assert slots == expected
     assert minute.skipped == 9
     warnings = loop_warnings(caplog)
@@ -244,7 +329,9 @@ def test_no_slot_runs_twice_even_if_the_clock_steps_back():
     clock = SteppingClock(at(D(2024, 6, 3)))
     loop = EventLoop(clock)
     rec = Recorder(clock)
-    loop.add_job(rec.job("ten", daily("10:00"), action=lambda slot: clock.step_to(slot.subtract(hours=1))))
+    loop.add_job(
+        rec.job("ten", daily("10:00"), action=lambda slot: clock.step_to(slot.subtract(hours=1)))
+    )
     loop.add_job(rec.job("ten_thirty", daily("10:30")))
     loop.run(until=at(D(2024, 6, 5), 23))
     assert rec.slots("ten") == [at(D(2024, 6, d), 10) for d in (3, 4, 5)]
@@ -266,7 +353,9 @@ def sync_job(rec: Recorder, name: str, seconds: float, *, takes=None) -> Job:
         if takes is not None:
             clock.advance(takes(slot))
 
-    return rec.job(name, IntervalRule(seconds, SYNC_WINDOW, CAL), action=run, internal=True, grace=1e9)
+    return rec.job(
+        name, IntervalRule(seconds, SYNC_WINDOW, CAL), action=run, internal=True, grace=1e9
+    )
 
 
 class Shifted:
@@ -282,7 +371,9 @@ class Shifted:
 def test_a_slow_sync_runs_once_for_all_the_slots_it_missed():
     day = D(2024, 6, 3)
     loop, rec = make(at(day, 10))
-    sync = loop.add_job(sync_job(rec, "sync", 5, takes=lambda slot: 12 if slot == at(day, 10) else 0))
+    sync = loop.add_job(
+        sync_job(rec, "sync", 5, takes=lambda slot: 12 if slot == at(day, 10) else 0)
+    )
     loop.run(until=at(day, 10, 0, 30))
     assert [(slot, ran) for _, slot, ran in rec.fired] == [
         (at(day, 10), at(day, 10)),
@@ -361,7 +452,9 @@ def test_user_callbacks_wait_at_most_for_the_one_sync_that_was_running():
     start_offset=st.integers(0, 5 * 3600),
     late_ms=st.integers(0, 2 * 86_400 * 1000),
 )
-def test_a_late_internal_job_runs_for_exactly_the_latest_slot_that_passed(seconds, start_offset, late_ms):
+def test_a_late_internal_job_runs_for_exactly_the_latest_slot_that_passed(
+    seconds, start_offset, late_ms
+):
     late_ms = min(late_ms, int(seconds * 1000) * 500)  # keep the brute-force check below small
     rule = IntervalRule(seconds, SYNC_WINDOW, CAL)
     start = rule.next_after(at(D(2024, 9, 26), 9, 30).add(seconds=start_offset))
@@ -419,7 +512,11 @@ def test_a_backward_clock_step_replans_the_jobs_from_the_new_time(caplog):
             jumped.append(slot)
             clock.jump(-3598)  # to 09:30:02
 
-    loop.add_job(rec.job("sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_back, internal=True, grace=1e9))
+    loop.add_job(
+        rec.job(
+            "sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_back, internal=True, grace=1e9
+        )
+    )
     loop.add_job(rec.job("user", daily("every_minute")))
     loop.run(until=at(day, 10, 31))
     after = rec.fired[rec.fired.index(("sync", at(day, 10, 30), at(day, 10, 30))) + 1 :]
@@ -437,7 +534,11 @@ def test_a_backward_clock_step_replans_the_jobs_from_the_new_time(caplog):
     warnings = loop_warnings(caplog)
     assert len(warnings) == 1
     text = warnings[0].getMessage()
-    assert "向后跳了 3598 秒" in text and "2024-06-03 10:30:00" in text and "2024-06-03 09:30:02" in text
+    assert (
+        "向后跳了 3598 秒" in text
+        and "2024-06-03 10:30:00" in text
+        and "2024-06-03 09:30:02" in text
+    )
 
 
 def test_a_forward_clock_step_keeps_the_grace_rules_and_is_logged_once(caplog):
@@ -451,7 +552,11 @@ def test_a_forward_clock_step_keeps_the_grace_rules_and_is_logged_once(caplog):
             jumped.append(slot)
             clock.jump(1800)  # to 11:00:00, as after a laptop slept
 
-    sync = loop.add_job(rec.job("sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_forward, internal=True, grace=1e9))
+    sync = loop.add_job(
+        rec.job(
+            "sync", IntervalRule(5, SYNC_WINDOW, CAL), action=step_forward, internal=True, grace=1e9
+        )
+    )
     user = loop.add_job(rec.job("user", daily("every_minute")))
     loop.run(until=at(day, 11, 0, 10))
     assert rec.fired[:3] == [
@@ -498,12 +603,22 @@ def test_runs_across_days_and_fires_nothing_on_closed_days():
     loop.add_job(rec.job("open", daily("open")))
     loop.add_job(rec.job("close", daily("close")))
     loop.run(until=at(D(2024, 10, 14), 23, 59, 59))
-    trading = [D(2024, 9, 27), D(2024, 9, 30), D(2024, 10, 8), D(2024, 10, 9), D(2024, 10, 10), D(2024, 10, 11), D(2024, 10, 14)]
+    trading = [
+        D(2024, 9, 27),
+        D(2024, 9, 30),
+        D(2024, 10, 8),
+        D(2024, 10, 9),
+        D(2024, 10, 10),
+        D(2024, 10, 11),
+        D(2024, 10, 14),
+    ]
     assert rec.slots("open") == [at(d, 9, 30) for d in trading]
     assert rec.slots("close") == [at(d, 15) for d in trading]
     fired_days = {slot.date() for _, slot, _ in rec.fired}
     # Weekend, the National Day week, and the make-up working Saturday 2024-10-12.
-    for closed in (D(2024, 9, 28), D(2024, 9, 29), D(2024, 10, 12), D(2024, 10, 13)) + tuple(D(2024, 10, d) for d in range(1, 8)):
+    for closed in (D(2024, 9, 28), D(2024, 9, 29), D(2024, 10, 12), D(2024, 10, 13)) + tuple(
+        D(2024, 10, d) for d in range(1, 8)
+    ):
         assert closed not in fired_days
 
 
@@ -551,7 +666,13 @@ def test_a_job_added_while_running_starts_from_now():
         loop.add_job(rec.job("added_1030", daily("10:30")))
         loop.add_job(rec.job("added_0930", daily("09:30")))
 
-    loop.add_job(rec.job("adder", daily("10:00"), action=lambda slot: add_more(slot) if slot.date() == day else None))
+    loop.add_job(
+        rec.job(
+            "adder",
+            daily("10:00"),
+            action=lambda slot: add_more(slot) if slot.date() == day else None,
+        )
+    )
     loop.run(until=at(D(2024, 6, 4), 12))
     assert rec.slots("added_1030") == [at(day, 10, 30), at(D(2024, 6, 4), 10, 30)]
     assert rec.slots("added_0930") == [at(D(2024, 6, 4), 9, 30)]
@@ -604,7 +725,10 @@ def test_interval_rule_inside_periods_and_trading_days():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    step_us=st.one_of(st.sampled_from([50_000, 100_000, 200_000, 500_000, 5_000_000, 1_800_000_000]), st.integers(1, 10**8)),
+    step_us=st.one_of(
+        st.sampled_from([50_000, 100_000, 200_000, 500_000, 5_000_000, 1_800_000_000]),
+        st.integers(1, 10**8),
+    ),
     offset_us=st.integers(0, 400 * 86_400 * 10**6),
 )
 def test_interval_rule_is_strictly_after_aligned_and_at_most_one_step_away(step_us, offset_us):
@@ -630,7 +754,9 @@ def test_interval_rule_with_periods_lands_inside_a_period_of_a_trading_day(step_
 
 def test_interval_rule_without_calendar_runs_every_day():
     rule = IntervalRule(3600, periods=((datetime.time(9), datetime.time(10)),))
-    assert rule.next_after(at(D(2024, 6, 8), 10, 0, 1)) == at(D(2024, 6, 9), 9)  # Saturday -> Sunday
+    assert rule.next_after(at(D(2024, 6, 8), 10, 0, 1)) == at(
+        D(2024, 6, 9), 9
+    )  # Saturday -> Sunday
 
 
 def test_every_minute_fires_242_times_a_day_on_time():
@@ -646,10 +772,14 @@ def test_every_minute_fires_242_times_a_day_on_time():
 
 clock_times = st.builds(
     lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}",
-    st.integers(0, 23), st.integers(0, 59), st.sampled_from([0, 0, 30, 59]),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from([0, 0, 30, 59]),
 )
 expressions = st.one_of(
-    st.sampled_from(["open", "close", "before_open", "after_close", "open+1h", "close-5m", "10:00", "13:00:00"]),
+    st.sampled_from(
+        ["open", "close", "before_open", "after_close", "open+1h", "close-5m", "10:00", "13:00:00"]
+    ),
     clock_times,
 )
 
@@ -668,6 +798,7 @@ def test_loop_fires_the_union_of_the_rules_in_order(exprs, start_offset, days):
     fired: list[tuple[pendulum.DateTime, int]] = []
     rules = [daily(e) for e in exprs]
     for index, rule in enumerate(rules):
+
         def callback(slot, index=index):
             assert clock.now() == slot
             fired.append((slot, index))
@@ -679,7 +810,9 @@ def test_loop_fires_the_union_of_the_rules_in_order(exprs, start_offset, days):
     day = start.date()
     while day <= until.date():
         for index, rule in enumerate(rules):
-            expected.extend((slot, index) for slot in firings_on(rule, day) if start <= slot <= until)
+            expected.extend(
+                (slot, index) for slot in firings_on(rule, day) if start <= slot <= until
+            )
         day += datetime.timedelta(days=1)
     expected.sort(key=lambda pair: (pair[0], pair[1]))
     assert fired == expected
@@ -709,7 +842,9 @@ def test_a_slot_at_the_edge_of_the_grace_either_runs_or_is_skipped(grace, late_u
     """Regression: a grace whose float product rounds up once crashed the skip warning."""
     day = D(2024, 6, 3)
     loop, rec = make(at(day), grace=grace)
-    loop.add_job(rec.job("slow", daily("10:00"), action=lambda slot: loop.clock.advance(late_us / 1e6)))
+    loop.add_job(
+        rec.job("slow", daily("10:00"), action=lambda slot: loop.clock.advance(late_us / 1e6))
+    )
     target = loop.add_job(rec.job("target", daily("10:00")))
     loop.run(until=at(day, 23))
     assert len(rec.slots("target")) + target.skipped == 1
@@ -786,7 +921,9 @@ def test_a_live_loop_carries_on_in_the_new_time_after_the_wall_clock_steps_back(
     assert len(warnings) == 1 and "向后跳了 3600 秒" in warnings[0]
 
 
-needs_itimer = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM / setitimer (POSIX)")
+needs_itimer = pytest.mark.skipif(
+    not hasattr(signal, "setitimer"), reason="needs SIGALRM / setitimer (POSIX)"
+)
 
 
 @needs_itimer

@@ -9,9 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jqtrade.errors import ConfigError, OptionValueError, UnknownOptionError
+from jqtrade.errors import ConfigError, GateConfigError, OptionValueError, UnknownOptionError
+from jqtrade.gates.fake import FakeTradeGate
 from jqtrade.notify import DEFAULT_EVENTS
-from jqtrade.options import ACCOUNT_OPTION_NAMES, ALIASES, OPTION_NAMES, Options
+from jqtrade.options import (
+    ACCOUNT_OPTION_NAMES,
+    ALIASES,
+    CORE_FIELDS,
+    OPTION_NAMES,
+    Options,
+    gate_fields,
+)
 
 T = datetime.time
 
@@ -38,7 +46,7 @@ DEFAULTS = {
     "algo_type": "DMA",
     "wait_lock_internal": 0.05,
     "wait_lock_time_out": 5.0,
-    "file_encoding": None,
+    "file_encoding": "gbk",  # OneQuantConfig's default (the gate used gbk for None before)
     "sync_retry_kwargs": {"max_attempts": 3, "attempt_internal": 0.15},
     "ignore_error_line": True,
     # risk limits: None = not set (risk.toml, else the built-in default in RISK_DEFAULTS)
@@ -69,11 +77,25 @@ def test_the_option_table_is_exactly_the_documented_keys():
 
 @pytest.mark.parametrize("key", sorted(DEFAULTS))
 def test_default(key):
-    assert getattr(Options(), key) == DEFAULTS[key]
+    assert Options().value(key) == DEFAULTS[key]
+
+
+def test_gate_keys_live_in_the_gate_config_and_core_keys_in_options():
+    from jqtrade.gates.onequant import OneQuantConfig
+
+    assert set(CORE_FIELDS) == {f.name for f in attrs.fields(Options)} - {"gate_values"}
+    assert set(gate_fields(None)) == {f.name for f in attrs.fields(OneQuantConfig)}
+    assert set(OPTION_NAMES) == set(CORE_FIELDS) | set(gate_fields(None))
+    options = Options().evolve({"account_no": "1", "counter_type": "UF0"})
+    assert options.gate_values == {"account_no": "1", "counter_type": "UF0"}
+    assert (
+        isinstance(options.gate_config, OneQuantConfig)
+        and options.gate_config.counter_type == "UF0"
+    )
 
 
 def test_every_option_is_documented_in_chinese():
-    for field in attrs.fields(Options):
+    for field in (*CORE_FIELDS.values(), *gate_fields(None).values()):
         assert field.metadata.get("group") in ("scheduler", "account", "gate"), field.name
         doc = field.metadata.get("doc", "")
         assert doc and any("\u4e00" <= ch <= "\u9fff" for ch in doc), field.name
@@ -88,7 +110,11 @@ def test_risk_defaults_name_exactly_the_risk_options():
 
 
 def test_only_schedule_options_may_change_once_the_account_runs():
-    assert set(OPTION_NAMES) - set(ACCOUNT_OPTION_NAMES) == {"market_period", "misfire_grace_time", "on_callback_error"}
+    assert set(OPTION_NAMES) - set(ACCOUNT_OPTION_NAMES) == {
+        "market_period",
+        "misfire_grace_time",
+        "on_callback_error",
+    }
 
 
 def test_account_is_enabled_by_use_account_or_an_account_number():
@@ -103,11 +129,19 @@ def test_account_is_enabled_by_use_account_or_an_account_number():
         ("runtime_dir", "  /data/jq  ", "/data/jq"),
         ("use_account", True, True),
         ("market_period", [("10:00", "11:30")], ((T(10), T(11, 30)),)),
-        ("market_period", [(T(9, 30), T(11, 30)), ["13:00:00", "14:57"]], ((T(9, 30), T(11, 30)), (T(13), T(14, 57)))),
+        (
+            "market_period",
+            [(T(9, 30), T(11, 30)), ["13:00:00", "14:57"]],
+            ((T(9, 30), T(11, 30)), (T(13), T(14, 57))),
+        ),
         ("misfire_grace_time", 0, 0.0),
         ("misfire_grace_time", 120, 120.0),
         ("on_callback_error", "stop", "stop"),
-        ("extra_holidays", ["2027-01-01", datetime.date(2027, 2, 8)], (datetime.date(2027, 1, 1), datetime.date(2027, 2, 8))),
+        (
+            "extra_holidays",
+            ["2027-01-01", datetime.date(2027, 2, 8)],
+            (datetime.date(2027, 1, 1), datetime.date(2027, 2, 8)),
+        ),
         ("trade_gate", "onequant", "onequant"),
         ("trade_gate", "my_gates.broker:MyGate", "my_gates.broker:MyGate"),
         ("sync_balance", False, False),
@@ -122,7 +156,11 @@ def test_account_is_enabled_by_use_account_or_an_account_number():
         ("order_dir", "D:/OneQuant/order", "D:/OneQuant/order"),
         ("account_type", "STOCK", "STOCK"),
         ("counter_type", "UF0", "UF0"),
-        ("counter_type", "UMC", "UMC"),  # credit counters: jqtrade 1.0 took them (with a warning from the gate)
+        (
+            "counter_type",
+            "UMC",
+            "UMC",
+        ),  # credit counters: jqtrade 1.0 took them (with a warning from the gate)
         ("counter_type", "UFC", "UFC"),
         ("algo_type", "DMA", "DMA"),
         ("wait_lock_internal", 0.001, 0.001),
@@ -147,7 +185,7 @@ def test_account_is_enabled_by_use_account_or_an_account_number():
     ],
 )
 def test_valid_values_are_normalized(key, value, expected):
-    assert getattr(Options().evolve({key: value}), key) == expected
+    assert Options().evolve({key: value}).value(key) == expected
 
 
 INVALID = [
@@ -242,7 +280,14 @@ def test_invalid_value_names_the_key_and_the_value(key, value):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
 
 
-@pytest.mark.parametrize(("typo", "meant"), [("acount_no", "account_no"), ("market_peroid", "market_period"), ("misfire_grace", "misfire_grace_time")])
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("acount_no", "account_no"),
+        ("market_peroid", "market_period"),
+        ("misfire_grace", "misfire_grace_time"),
+    ],
+)
 def test_unknown_key_suggests_the_closest_and_lists_all(typo, meant):
     with pytest.raises(UnknownOptionError) as info:
         Options().evolve({typo: 1})
@@ -288,6 +333,92 @@ def test_a_failed_evolve_leaves_the_options_unchanged():
     assert options.misfire_grace_time == 5.0
 
 
+# --- a gate's own keys ------------------------------------------------------------------------
+
+
+def _host(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise OptionValueError("broker_host", value, "应为主机名")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class BrokerConfig:
+    broker_host: str = attrs.field(converter=_host, metadata={"doc": "券商主机", "type": "str"})
+    broker_port: int = attrs.field(
+        default=9000, converter=int, metadata={"doc": "端口", "type": "int"}
+    )
+
+
+class BrokerGate(FakeTradeGate):
+    config_class = BrokerConfig
+
+
+BROKER = f"{__name__}:BrokerGate"
+
+
+def test_a_user_gates_config_fields_are_set_options_keys_when_trade_gate_names_it():
+    options = Options().evolve(
+        {"broker_port": "9001", "trade_gate": BROKER, "broker_host": "h"}
+    )  # any order
+    assert options.gate_values == {"broker_port": 9001, "broker_host": "h"}
+    assert options.gate_config == BrokerConfig(broker_host="h", broker_port=9001)
+    assert options.as_dict()["broker_port"] == 9001 and "account_no" not in options.as_dict()
+    with pytest.raises(UnknownOptionError) as info:
+        options.evolve({"broker_hots": "x"})
+    assert info.value.suggestion == "broker_host" and "sync_interval" in str(info.value)
+    with pytest.raises(UnknownOptionError):
+        options.evolve({"order_dir": "D:/x"})  # OneQuant's key: not this gate's
+    with pytest.raises(OptionValueError) as bad:
+        options.evolve({"broker_host": ""})
+    assert bad.value.key == "broker_host"
+
+
+def test_a_required_gate_key_may_come_later_and_is_named_when_missing():
+    options = Options().evolve({"trade_gate": BROKER, "broker_port": 1})
+    with pytest.raises(GateConfigError, match="broker_host"):
+        options.gate_config  # noqa: B018
+    assert options.evolve({"broker_host": "h"}).gate_config.broker_host == "h"
+
+
+def test_a_legacy_script_hands_a_user_gate_unknown_keys_and_reads_its_keys():
+    options, notes = Options().evolve_legacy(
+        {"trade_gate": BROKER, "broker_host": "h", "token": "t"}
+    )
+    assert options.gate_values == {"broker_host": "h"} and options.gate_options == {"token": "t"}
+    assert len(notes) == 1 and "token" in notes[0]
+
+
+def test_a_gate_that_cannot_be_imported_is_named_by_trade_gate_only_when_its_keys_are_needed():
+    options = Options().evolve(
+        {"trade_gate": "no_such_pkg_xyz.mod:Gate"}
+    )  # may be importable later
+    assert options.trade_gate == "no_such_pkg_xyz.mod:Gate"
+    with pytest.raises(GateConfigError, match="trade_gate='no_such_pkg_xyz.mod:Gate'"):
+        options.evolve({"gate_host": "x"})
+
+
+def test_values_set_before_trade_gate_changes_are_checked_by_the_new_gate_or_kept_aside():
+    options = Options().evolve({"account_no": "1", "counter_type": "UF0"})
+    switched = options.evolve({"trade_gate": BROKER, "broker_host": "h"})
+    assert (
+        switched.account_no == "1" and switched.account_enabled
+    )  # account_no still turns the account on
+    assert "counter_type" not in switched.as_dict()  # kept aside: the new gate does not read it
+    back = switched.evolve({"trade_gate": "onequant"})
+    assert back.value("counter_type") == "UF0"
+
+
+def test_gate_keys_are_fixed_once_the_account_runs_like_core_keys():
+    started = Options().evolve({"account_no": "1", "misfire_grace_time": 5})
+    wanted = started.evolve({"account_no": "2", "misfire_grace_time": 9, "sync_order": False})
+    assert wanted.changed_account_options(started) == [
+        name for name in ACCOUNT_OPTION_NAMES if name in ("sync_order", "account_no")
+    ]
+    kept = wanted.with_values_of(started, ["account_no", "sync_order"])
+    assert (kept.account_no, kept.sync_order, kept.misfire_grace_time) == ("1", True, 9.0)
+
+
 # --- market periods, property-based ----------------------------------------------------------
 
 seconds_of_day = st.integers(min_value=0, max_value=86_399)
@@ -308,7 +439,11 @@ def _spell(seconds: int, form: int) -> object:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.tuples(seconds_of_day, seconds_of_day, st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=4)
+    st.lists(
+        st.tuples(seconds_of_day, seconds_of_day, st.integers(0, 2), st.integers(0, 2)),
+        min_size=1,
+        max_size=4,
+    )
 )
 def test_market_period_valid_exactly_when_ordered_and_not_overlapping(pairs):
     value = [(_spell(a, fa), _spell(b, fb)) for a, b, fa, fb in pairs]

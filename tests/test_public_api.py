@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from pathlib import Path
 
 import jqtrade
@@ -13,26 +14,40 @@ PUBLIC = [
     "AccountDisabledError",
     "AccountError",
     "AccountNotReadyError",
+    "BalanceReport",
     "CalendarError",
     "ConfigError",
     "Context",
     "GateConfigError",
+    "GateEnv",
     "GateError",
     "JqTradeError",
     "LimitOrderStyle",
     "MarketOrderStyle",
+    "NoConfig",
     "NotInInitializeError",
     "OptionValueError",
     "OrderAction",
     "OrderNotFoundError",
     "OrderRejectedError",
+    "OrderReport",
     "OrderRequest",
     "OrderSide",
+    "OrderSnapshot",
     "OrderStatus",
+    "OrdersView",
+    "Portfolio",
+    "Position",
+    "PositionReport",
     "ScheduleArgumentError",
+    "ScheduleError",
     "Strategy",
     "StrategyLoadError",
+    "TaskError",
     "TimeExpressionError",
+    "Trade",
+    "TradeReport",
+    "TradingState",
     "UnknownOptionError",
     "__version__",
 ]
@@ -59,9 +74,44 @@ def test_errors_share_one_root():
 
 
 def test_the_trade_gate_contract_is_one_class():
-    account = importlib.import_module("jqtrade.account")
-    assert account.AbsTradeGate is jqtrade.AbsTradeGate
+    base = importlib.import_module("jqtrade.gates.base")
+    account = importlib.import_module("jqtrade.account")  # the 1.0 path, resolved lazily
+    assert base.AbsTradeGate is account.AbsTradeGate is jqtrade.AbsTradeGate
     assert inspect.isabstract(jqtrade.AbsTradeGate)
+    assert base.GateEnv is jqtrade.GateEnv and base.NoConfig is jqtrade.NoConfig
+
+
+def test_the_parent_errors_are_exported_with_their_leaves():
+    assert issubclass(jqtrade.TimeExpressionError, jqtrade.ScheduleError)
+    assert issubclass(jqtrade.NotInInitializeError, jqtrade.ScheduleError)
+    errors = importlib.import_module("jqtrade.errors")
+    assert issubclass(errors.TaskNotFoundError, jqtrade.TaskError)
+
+
+def test_what_hooks_and_trading_methods_hand_out_is_exported():
+    # The annotations name types imported for type checkers only; resolve them as mypy does.
+    names = {**vars(importlib.import_module("jqtrade.account.order")), **vars(jqtrade)}
+
+    def hints(method: str) -> dict[str, object]:
+        return typing.get_type_hints(getattr(jqtrade.Strategy, method), localns=names)
+
+    assert hints("on_order_update")["order"] is jqtrade.OrderSnapshot
+    assert hints("on_trade")["trade"] is jqtrade.Trade
+    assert hints("get_orders")["return"] == jqtrade.OrdersView[jqtrade.OrderSnapshot]
+    assert hints("sync_balance")["return"] is jqtrade.Portfolio
+    assert hints("order")["return"] is str
+
+
+def test_report_types_are_frozen_values():
+    import attrs
+
+    for cls in (
+        jqtrade.OrderReport,
+        jqtrade.TradeReport,
+        jqtrade.BalanceReport,
+        jqtrade.PositionReport,
+    ):
+        assert attrs.has(cls) and cls.__setattr__ is not object.__setattr__, cls
 
 
 def test_core_types():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import sys
 from pathlib import Path
 
 import pendulum
@@ -46,18 +45,6 @@ def naive_at(day: datetime.date, hour: int = 0, minute: int = 0) -> datetime.dat
 def options(tmp_path) -> Options:
     # A private runtime folder: never read the user's ~/jqtrade/holidays.txt in tests.
     return Options(runtime_dir=str(tmp_path / "runtime"))
-
-
-@pytest.fixture
-def restore_sys_path():
-    saved_path, saved_modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = saved_path
-    # Forget only the strategy files and their helpers, never a jqtrade module imported lazily
-    # meanwhile (a second copy of it would break isinstance checks in later tests).
-    for name in set(sys.modules) - saved_modules:
-        if name.startswith(("jqtrade_strategy_", "jqt_")):
-            del sys.modules[name]
 
 
 MONDAY = at(D(2024, 6, 3))
@@ -115,7 +102,9 @@ def test_scheduling_apis_outside_initialize_raise_naming_the_api(api, options):
     unbound = Recording()
     with pytest.raises(NotInInitializeError) as info:
         API_CALLS[api](unbound)
-    assert info.value.api == api and api in str(info.value) and "process_initialize" in str(info.value)
+    assert (
+        info.value.api == api and api in str(info.value) and "process_initialize" in str(info.value)
+    )
 
     bound = Recording()
     start(bound, options)  # after initialize: still refused
@@ -138,9 +127,13 @@ def test_scheduling_apis_inside_a_job_raise(api, options):
     assert errors == [api]
 
 
-@pytest.mark.parametrize("expression", ["25:00", "opne", "open-", "10:61", "", "close+", "every minute", "９:30"])
+@pytest.mark.parametrize(
+    "expression", ["25:00", "opne", "open-", "10:61", "", "close+", "every minute", "９:30"]
+)
 def test_bad_expression_fails_at_initialize_naming_it(expression, options):
-    runtime = Runtime(Recording([("a", expression)]), clock=SimClock(at(D(2024, 6, 3))), options=options)
+    runtime = Runtime(
+        Recording([("a", expression)]), clock=SimClock(at(D(2024, 6, 3))), options=options
+    )
     with pytest.raises(TimeExpressionError) as info:
         runtime.initialize()
     assert repr(expression) in str(info.value)
@@ -149,7 +142,9 @@ def test_bad_expression_fails_at_initialize_naming_it(expression, options):
 
 
 def test_expression_past_the_day_fails_at_initialize(options):
-    runtime = Runtime(Recording([("a", "close+10h")]), clock=SimClock(at(D(2024, 6, 3))), options=options)
+    runtime = Runtime(
+        Recording([("a", "close+10h")]), clock=SimClock(at(D(2024, 6, 3))), options=options
+    )
     with pytest.raises(TimeExpressionError) as info:
         runtime.initialize()
     assert "close+10h" in str(info.value)
@@ -182,9 +177,15 @@ class Weekly(Strategy):
 @pytest.mark.parametrize(
     ("kind", "n", "label"),
     [
-        ("weekly", 0, "weekday"), ("weekly", 6, "weekday"), ("weekly", -6, "weekday"),
-        ("weekly", True, "weekday"), ("weekly", "1", "weekday"), ("weekly", 1.0, "weekday"),
-        ("monthly", 0, "monthday"), ("monthly", 32, "monthday"), ("monthly", -32, "monthday"),
+        ("weekly", 0, "weekday"),
+        ("weekly", 6, "weekday"),
+        ("weekly", -6, "weekday"),
+        ("weekly", True, "weekday"),
+        ("weekly", "1", "weekday"),
+        ("weekly", 1.0, "weekday"),
+        ("monthly", 0, "monthday"),
+        ("monthly", 32, "monthday"),
+        ("monthly", -32, "monthday"),
         ("monthly", None, "monthday"),
     ],
 )
@@ -279,7 +280,10 @@ def test_set_options_market_period_moves_open_and_close_even_when_set_last(optio
     )
     runtime = start(strategy, options)
     runtime.run(until=at(D(2024, 6, 3), 23))
-    assert [(n, s) for n, s, _ in strategy.calls] == [("a", at(D(2024, 6, 3), 10)), ("b", at(D(2024, 6, 3), 14, 30))]
+    assert [(n, s) for n, s, _ in strategy.calls] == [
+        ("a", at(D(2024, 6, 3), 10)),
+        ("b", at(D(2024, 6, 3), 14, 30)),
+    ]
 
 
 def test_set_options_extra_holidays_close_a_day(options):
@@ -303,7 +307,9 @@ def test_on_callback_error_stop_option(options, caplog):
     def boom(strategy, context):
         raise KeyError("bad")
 
-    strategy = Recording([("a", "10:00"), ("b", "11:00")], options={"on_callback_error": "stop"}, hook=boom)
+    strategy = Recording(
+        [("a", "10:00"), ("b", "11:00")], options={"on_callback_error": "stop"}, hook=boom
+    )
     runtime = start(strategy, options)
     runtime.run(until=at(D(2024, 6, 5), 23))
     assert [n for n, _, _ in strategy.calls] == ["a"]
@@ -312,7 +318,11 @@ def test_on_callback_error_stop_option(options, caplog):
 
 def test_misfire_grace_option_and_per_job_grace(options, caplog):
     def slow(strategy, context):
-        if context.strategy_dt.hour == 10 and context.strategy_dt.minute == 0 and context.strategy_dt.second == 0:
+        if (
+            context.strategy_dt.hour == 10
+            and context.strategy_dt.minute == 0
+            and context.strategy_dt.second == 0
+        ):
             context._runtime.clock.advance(20)
 
     class Graced(Recording):
@@ -343,7 +353,17 @@ def test_weekly_and_monthly_fire_on_the_right_trading_days(options):
 
     runtime = start(Calendarish(), options, at(D(2024, 9, 23)))
     runtime.run(until=at(D(2024, 10, 31), 23))
-    assert fired["weekly"] == [at(d, 9, 30) for d in (D(2024, 9, 23), D(2024, 9, 30), D(2024, 10, 8), D(2024, 10, 14), D(2024, 10, 21), D(2024, 10, 28))]
+    assert fired["weekly"] == [
+        at(d, 9, 30)
+        for d in (
+            D(2024, 9, 23),
+            D(2024, 9, 30),
+            D(2024, 10, 8),
+            D(2024, 10, 14),
+            D(2024, 10, 21),
+            D(2024, 10, 28),
+        )
+    ]
     assert fired["monthly"] == [at(D(2024, 9, 30), 15), at(D(2024, 10, 31), 15)]
 
 
@@ -364,7 +384,11 @@ def test_strategy_without_process_initialize():
     class Empty(Strategy):
         pass
 
-    runtime = Runtime(Empty(), clock=SimClock(at(D(2024, 6, 3))), options=Options(runtime_dir="/nonexistent-jqtrade"))
+    runtime = Runtime(
+        Empty(),
+        clock=SimClock(at(D(2024, 6, 3))),
+        options=Options(runtime_dir="/nonexistent-jqtrade"),
+    )
     with pytest.raises(NotImplementedError):
         runtime.initialize()
 
@@ -423,7 +447,9 @@ ACCOUNT_CALLS = {
     "order_target": lambda s: s.order_target("000001.XSHE", 0),
     "order_value": lambda s: s.order_value("000001.XSHE", 10000, LimitOrderStyle(10)),
     "cancel_order": lambda s: s.cancel_order("x"),
-    "batch_submit_orders": lambda s: s.batch_submit_orders([{"code": "000001.XSHE", "amount": 100}]),
+    "batch_submit_orders": lambda s: s.batch_submit_orders(
+        [{"code": "000001.XSHE", "amount": 100}]
+    ),
     "batch_cancel_orders": lambda s: s.batch_cancel_orders(["x"]),
     "get_orders": lambda s: s.get_orders(),
     "sync_balance": lambda s: s.sync_balance(),
@@ -466,9 +492,23 @@ def test_legacy_shim_injects_the_api_and_keeps_user_globals(options, restore_sys
     strategy = load_strategy(STRATEGIES / "legacy_shim.py")
     assert isinstance(strategy, LegacyStrategy)
     module = strategy.module
-    for name in ("run_daily", "run_weekly", "run_monthly", "set_options", "log", "order", "order_target",
-                 "order_value", "cancel_order", "get_orders", "sync_balance", "sync_orders",
-                 "LimitOrderStyle", "MarketOrderStyle", "OrderStatus"):
+    for name in (
+        "run_daily",
+        "run_weekly",
+        "run_monthly",
+        "set_options",
+        "log",
+        "order",
+        "order_target",
+        "order_value",
+        "cancel_order",
+        "get_orders",
+        "sync_balance",
+        "sync_orders",
+        "LimitOrderStyle",
+        "MarketOrderStyle",
+        "OrderStatus",
+    ):
         assert name in vars(module), name
     assert isinstance(module.log, logging.Logger) and module.log.name == "strategy"
 
@@ -504,7 +544,9 @@ def test_legacy_run_daily_inside_a_job_is_refused(options, restore_sys_path, cap
     assert len(errors) == 1 and errors[0].exc_info[0] is NotInInitializeError
 
 
-def test_legacy_process_exit_is_the_stop_hook_when_on_strategy_end_is_missing(options, restore_sys_path):
+def test_legacy_process_exit_is_the_stop_hook_when_on_strategy_end_is_missing(
+    options, restore_sys_path
+):
     strategy = load_strategy(STRATEGIES / "live_legacy.py")
     ended = []
     strategy.module.log = logging.getLogger("strategy")

@@ -35,14 +35,18 @@ class Recorder(Strategy):
     def process_initialize(self, context: Any) -> None:
         self.set_options(use_account=True)
 
-    def on_trading_state_change(self, context: Any, old: TradingState, new: TradingState, reason: str) -> None:
+    def on_trading_state_change(
+        self, context: Any, old: TradingState, new: TradingState, reason: str
+    ) -> None:
         self.changes.append((old, new, reason, context.trading_state))
 
 
 def make_runtime(tmp_path: Path, strategy: Strategy, **kwargs: Any) -> Runtime:
     gate = FakeTradeGate(cash=100_000, prices={"600000.XSHG": 8.0}, positions={"600000.XSHG": 1000})
     options = Options().evolve({"runtime_dir": str(tmp_path / "runtime")})
-    runtime = Runtime(strategy, clock=SimClock(START), options=options, gate_factory=lambda opts: gate, **kwargs)
+    runtime = Runtime(
+        strategy, clock=SimClock(START), options=options, gate_factory=lambda opts: gate, **kwargs
+    )
     runtime.initialize()
     return runtime
 
@@ -109,7 +113,9 @@ def test_the_legacy_hook_of_the_same_name(tmp_path: Path):
     module.process_initialize = process_initialize  # type: ignore[attr-defined]
     module.on_trading_state_change = on_trading_state_change  # type: ignore[attr-defined]
     strategy = LegacyStrategy(module)
-    module.set_options = lambda **values: strategy._bound("set_options").set_options(values, legacy=True)  # type: ignore[attr-defined]
+    module.set_options = lambda **values: strategy._bound("set_options").set_options(
+        values, legacy=True
+    )  # type: ignore[attr-defined]
     runtime = make_runtime(tmp_path, strategy)
     assert runtime.account is not None
     runtime.account.set_trading_state("halted", "halt_task")
@@ -119,8 +125,16 @@ def test_the_legacy_hook_of_the_same_name(tmp_path: Path):
 
 def test_the_registry_knows_the_trading_states():
     assert TRADING_STATES == tuple(s.value for s in TradingState)
-    base = dict(name="t", pid=1, strategy_file="s.py", log_file=None, start_time="2024-06-03T09:30:00+08:00",
-                gate="-", control_path="c", state="running")
+    base = dict(
+        name="t",
+        pid=1,
+        strategy_file="s.py",
+        log_file=None,
+        start_time="2024-06-03T09:30:00+08:00",
+        gate="-",
+        control_path="c",
+        state="running",
+    )
     assert TaskRecord.from_json(base).trading_state is None  # an older writer's record
     assert TaskRecord(**base, trading_state="halted").to_json()["trading_state"] == "halted"  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="交易状态"):

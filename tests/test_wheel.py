@@ -27,15 +27,36 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Everything a wheel build does not need, plus anything a build or a CI venv leaves behind.
 _NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-    ".hypothesis", ".mypy_cache", ".ruff_cache", ".notes", "tests", "bench",
+    ".git",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".notes",
+    "tests",
+    "bench",
 )
 
 
-def _run(args: list[str], *, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], *, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace",
-        timeout=timeout, stdin=subprocess.DEVNULL,
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -43,7 +64,18 @@ def _build_wheel(source: Path, dist: Path) -> Path:
     """pip builds in an isolated environment (setuptools from the index); offline, reuse ours."""
     attempts = [
         [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(dist), "-q"],
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(dist), "-q"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            "-q",
+        ],
     ]
     logs = []
     for args in attempts:
@@ -75,18 +107,32 @@ def test_wheel_installs_and_runs_a_new_strategy(tmp_path: Path):
     made = _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     python = _venv_bin(venv, "python")
-    venv_site = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path)
+    venv_site = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        cwd=tmp_path,
+    )
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(venv_site.stdout.strip()) / "_jqtrade_test_deps.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
-    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], cwd=tmp_path)
+    (Path(venv_site.stdout.strip()) / "_jqtrade_test_deps.pth").write_text(
+        "\n".join(sorted(ours)) + "\n", encoding="utf-8"
+    )
+    installed = _run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        cwd=tmp_path,
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     # A clean environment: nothing points back at the work tree.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     env["PYTHONIOENCODING"] = "utf-8"
     work = tmp_path / "work"
     work.mkdir()
-    where = _run([str(python), "-c", "import jqtrade; print(jqtrade.__file__); print(jqtrade.__version__)"], cwd=work, env=env)
+    where = _run(
+        [str(python), "-c", "import jqtrade; print(jqtrade.__file__); print(jqtrade.__version__)"],
+        cwd=work,
+        env=env,
+    )
     module_file, version = where.stdout.split()
     assert Path(module_file).resolve().is_relative_to(venv.resolve()), module_file
     assert version == jqtrade.__version__
@@ -97,9 +143,25 @@ def test_wheel_installs_and_runs_a_new_strategy(tmp_path: Path):
     assert (work / "demo.py").is_file()
 
     run = _run(
-        [jq, "start_task", "-n", "demo", "-c", "demo.py", "--simulate", "2024-06-03", "--broker", "sim",
-         "--sim-dir", str(tmp_path / "sim"), "--runtime-dir", str(tmp_path / "runtime")],
-        cwd=work, env=env, timeout=60,
+        [
+            jq,
+            "start_task",
+            "-n",
+            "demo",
+            "-c",
+            "demo.py",
+            "--simulate",
+            "2024-06-03",
+            "--broker",
+            "sim",
+            "--sim-dir",
+            str(tmp_path / "sim"),
+            "--runtime-dir",
+            str(tmp_path / "runtime"),
+        ],
+        cwd=work,
+        env=env,
+        timeout=60,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "运行汇总" in run.stdout and "总资产" in run.stdout, run.stdout

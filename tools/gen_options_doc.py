@@ -1,7 +1,9 @@
-"""Regenerate ``docs/reference/options.md`` from ``attrs.fields(jqtrade.options.Options)``.
+"""Regenerate ``docs/reference/options.md`` from the option classes.
 
-The options class is the single definition of every ``set_options`` key; this page is derived
-from it so that the docs cannot drift from the code. ``tests/test_docs.py`` fails when the
+``jqtrade.options.Options`` defines the core ``set_options`` keys (scheduler, account) and
+each built-in gate's ``config_class`` defines that gate's keys (one section per gate, in
+``jqtrade.gates.BUILTIN_GATES`` order); this page is derived from them so that the docs cannot
+drift from the code. ``tests/test_docs.py`` fails when the
 checked-in page differs from what this script writes.
 
 Run from the repository root::
@@ -23,17 +25,40 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "reference" / "options.md"
 COMMAND = "python tools/gen_options_doc.py"
 
-#: group key in the field metadata -> section title; order here is the order on the page.
+#: group key in the core fields' metadata -> section title; order here is the order on the page.
 GROUPS = {
     "scheduler": "调度选项",
     "account": "账户选项",
-    "gate": "OneQuant 交易接口选项",
 }
+
+#: built-in gate name -> (section title, one line about when its keys apply).
+GATES = {
+    "onequant": (
+        "OneQuant 交易接口选项",
+        '`trade_gate="onequant"`（默认）时可用：安信/国投 OneQuant DMA 文件单接口，见“OneQuant 交易接口”一章。',
+    ),
+    "fake": (
+        "模拟交易接口（fake）选项",
+        '`trade_gate="fake"`：内存中的模拟券商 `jqtrade.gates.fake.FakeTradeGate`，用于试跑和测试策略：'
+        "以默认资金、没有持仓开始，订单在下一次同步时被受理，之后挂着不成交（要设定资金、持仓或让订单成交，"
+        "请在测试中自己创建它并交给 Runtime）。没有 `set_options` 选项。",
+    ),
+    "qmt": (
+        "miniQMT 交易接口（qmt）选项",
+        '`trade_gate="qmt"` 时可用：通过 xtquant 连接本机已登录的 miniQMT，见“miniQMT（QMT）配置”一章。',
+    ),
+}
+
+GATE_NOTE = """\
+交易接口的选项由所选接口（选项 `trade_gate`）的配置类声明，和其他选项一样直接写在 `set_options` 中；
+`set_options` 按所选接口检查它们：选了别的接口时，下面 OneQuant 的选项就不再可用。
+自定义交易接口可以用同样的方式声明自己的选项，见[自定义交易接口](../custom-gate.md)。
+"""
 
 HEADER = """\
 # 选项参考
 
-<!-- 本页由 {command} 根据 jqtrade.options.Options 生成，请勿手工修改。 -->
+<!-- 本页由 {command} 根据 jqtrade.options.Options 和内置交易接口的配置类生成，请勿手工修改。 -->
 
 `set_options(...)` 只能在 `process_initialize` 中调用，可以调用多次，后设置的值覆盖先设置的值（合并，不是替换）。
 账户一旦启动（`process_initialize` 中第一次使用账户时，或 `process_initialize` 结束后），账户和交易接口的选项就不能再改：
@@ -95,9 +120,11 @@ def _literal(value: Any) -> str:
 
 
 def _default(field: attrs.Attribute) -> str:  # type: ignore[type-arg]
-    default = field.default
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        default = default.factory()  # type: ignore[union-attr]
+    from jqtrade.options import field_default
+
+    if field.default is attrs.NOTHING:
+        return "必填"
+    default = field_default(field)
     if default is None:
         return "不设置"
     return f"`{_literal(default)}`"
@@ -107,27 +134,47 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _table(title: str, intro: str, fields: list[Any]) -> str:
+    lines = [f"## {title}", ""]
+    if intro:
+        lines += [intro, ""]
+    if not fields:
+        return "\n".join(lines)
+    lines += ["| 选项 | 类型 | 默认值 | 说明 |", "|---|---|---|---|"]
+    for field in fields:
+        lines.append(
+            f"| `{field.name}` | {_cell(field.metadata['type'])} | {_default(field)} "
+            f"| {_cell(field.metadata['doc'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     """The whole page, as it should be on disk."""
-    from jqtrade.options import ALIASES, Options
+    from jqtrade.gates import BUILTIN_GATES, load_gate_class, options_config_class
+    from jqtrade.gates.config import config_fields
+    from jqtrade.options import ALIASES, CORE_FIELDS
 
-    fields = attrs.fields(Options)
+    fields = list(CORE_FIELDS.values())
     unknown = sorted({f.metadata.get("group") for f in fields} - set(GROUPS), key=str)
     if unknown:
         raise SystemExit(f"选项分组 {unknown} 没有标题：请在 {__file__} 的 GROUPS 中补上")
+    untitled = sorted(set(BUILTIN_GATES) - set(GATES))
+    if untitled:
+        raise SystemExit(f"内置交易接口 {untitled} 没有标题：请在 {__file__} 的 GATES 中补上")
 
     parts = [HEADER.format(command=COMMAND)]
     for group, title in GROUPS.items():
         rows = [f for f in fields if f.metadata.get("group") == group]
-        if not rows:
-            continue
-        lines = [f"## {title}", "", "| 选项 | 类型 | 默认值 | 说明 |", "|---|---|---|---|"]
-        for field in rows:
-            lines.append(
-                f"| `{field.name}` | {_cell(field.metadata['type'])} | {_default(field)} "
-                f"| {_cell(field.metadata['doc'])} |"
-            )
-        parts.append("\n".join(lines) + "\n")
+        if rows:
+            parts.append(_table(title, "", rows))
+    parts.append(GATE_NOTE)
+    for name in BUILTIN_GATES:
+        title, intro = GATES[name]
+        declared = config_fields(options_config_class(load_gate_class(name)))
+        parts.append(
+            _table(title, intro, [f for f in declared.values() if f.name not in CORE_FIELDS])
+        )
     alias_rows = "".join(f"| `{old}` | `{new}` |\n" for old, new in sorted(ALIASES.items()))
     parts.append(ALIAS_SECTION + alias_rows)
     return "\n".join(parts)

@@ -20,15 +20,8 @@ import attrs
 import pendulum
 
 from jqtrade.account.checks import check_order
-from jqtrade.account.codes import normalize_code, rules_of
 from jqtrade.account.ids import OrderIdAllocator, order_id_day
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
-from jqtrade.account.models import (
-    LimitOrderStyle,
-    OrderRequest,
-    OrderStatus,
-    OrderStyle,
-)
 from jqtrade.account.order import Order, OrderChange, OrdersView
 from jqtrade.account.overlay import Mark, Overlay, limit_up_estimate
 from jqtrade.account.portfolio import Portfolio, Position
@@ -41,7 +34,6 @@ from jqtrade.account.risk import (
     read_risk_file,
 )
 from jqtrade.account.risk_store import STORE_NAME, RiskStore, account_key
-from jqtrade.account.sessions import outside_order_hours
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import MARKET_TZ, Clock
 from jqtrade.errors import (
@@ -52,6 +44,15 @@ from jqtrade.errors import (
     OrderRejectedError,
 )
 from jqtrade.gates.base import AbsTradeGate
+from jqtrade.model.orders import (
+    LimitOrderStyle,
+    OrderRequest,
+    OrderStatus,
+    OrderStyle,
+)
+from jqtrade.model.reports import OrderReport
+from jqtrade.model.rules import normalize_code, rules_of
+from jqtrade.model.sessions import outside_order_hours
 from jqtrade.notify.events import EventKind, EventSink
 from jqtrade.options import Options
 
@@ -70,7 +71,9 @@ STARTUP_QUIET = 120.0
 #: err_msg of an order whose line could not be written and that the broker never reported.
 WRITE_FAILED_MESSAGE = "写入委托文件失败（如磁盘已满），券商没有收到该订单；jqtrade 不会自动重发，请策略自行决定是否重新下单"
 #: err_msg of an order whose gate call failed unexpectedly and that the broker never reported.
-UNKNOWN_SEND_MESSAGE = "交易接口下单时出错，券商没有收到该订单；jqtrade 不会自动重发，请策略自行决定是否重新下单"
+UNKNOWN_SEND_MESSAGE = (
+    "交易接口下单时出错，券商没有收到该订单；jqtrade 不会自动重发，请策略自行决定是否重新下单"
+)
 
 
 def _info_of(order: Order) -> tuple[Any, ...]:
@@ -83,7 +86,7 @@ def _mark(order: Order, at: pendulum.DateTime) -> Mark:
     broker snapshot can be taken to contain its reservation."""
     working = 0 if order.is_final else order.amount - order.filled_amount - order.canceled_amount
     reported = order.status is not OrderStatus.new
-    return Mark(at, order.filled_amount, Decimal(repr(order.deal_balance)), max(working, 0), reported)
+    return Mark(at, order.filled_amount, order.deal_balance, max(working, 0), reported)
 
 
 def _lent_face(code: str) -> Optional[Decimal]:
@@ -92,25 +95,6 @@ def _lent_face(code: str) -> Optional[Decimal]:
         return rules_of(code).face_value
     except OrderRejectedError:
         return None
-
-
-def _report_time(report: Mapping[str, Any], day: Optional[datetime.date]) -> Optional[pendulum.DateTime]:
-    """The broker's time of a report: a datetime, or a time of day ``HHMMSS[.ffffff]`` on the
-    trading day (OneQuant's ``updTime``, parsed only for the reports that change an order)."""
-    value = report.get("update_time")
-    if isinstance(value, pendulum.DateTime):
-        return value
-    if isinstance(value, datetime.datetime):
-        return pendulum.instance(value)
-    if isinstance(value, str) and day is not None:
-        whole, _, fraction = value.strip().partition(".")
-        if len(whole) in (5, 6) and whole.isdigit() and (not fraction or fraction.isdigit()):
-            whole = whole.zfill(6)
-            hour, minute, second = int(whole[:2]), int(whole[2:4]), int(whole[4:])
-            micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
-            if hour < 24 and minute < 60 and second < 60:
-                return pendulum.datetime(day.year, day.month, day.day, hour, minute, second, micro, tz=MARKET_TZ)
-    return None
 
 
 def _tells_rejections(action: str) -> Callable[[_Method], _Method]:
@@ -144,7 +128,7 @@ class Account:
     def __init__(
         self,
         *,
-        gate: AbsTradeGate,
+        gate: AbsTradeGate[Any],
         clock: Clock,
         options: Options,
         runtime_dir: Path,
@@ -161,7 +145,7 @@ class Account:
         self.task_name = task_name
         self._notify = notify or (lambda hook, value: None)
         self._calendar = calendar
-        shared = getattr(gate, "order_id_dir", None)
+        shared = gate.order_id_dir
         if id_dir is not None:
             self._id_dir = Path(id_dir)
         elif shared is not None:
@@ -175,7 +159,10 @@ class Account:
         self._balance_known = False
         self._unknown_ids: set[str] = set()
         self._contradicted: set[str] = set()
-        self._pending_interrupted: dict[str, str] = {}  # order id -> why, if the broker never saw it
+        self._untyped_reports: set[str] = set()  # type names of non-OrderReport items, logged once
+        self._pending_interrupted: dict[
+            str, str
+        ] = {}  # order id -> why, if the broker never saw it
         self._resend_cancels: set[str] = set()
         self._failing: dict[str, _Failure] = {}
         self._synced_once: set[str] = set()
@@ -190,15 +177,19 @@ class Account:
         self._active: set[str] = set()  # ids of today's unfinished orders (risk_max_active_orders)
         # Risk limits: the strategy's options over <runtime_dir>/risk.toml over the defaults; the
         # shared counts live with the journal (a simulated run's own folder keeps them apart).
-        limits = RiskLimits.resolve(options, read_risk_file(Path(options.runtime_dir), options.account_no))
-        store = RiskStore(self.runtime_dir / STORE_NAME, account_key(getattr(gate, "name", "gate"), options.account_no))
+        limits = RiskLimits.resolve(
+            options, read_risk_file(Path(options.runtime_dir), options.account_no)
+        )
+        store = RiskStore(self.runtime_dir / STORE_NAME, account_key(gate.name, options.account_no))
         self._risk = RiskGuard(limits, store, task=task_name)
         #: Where alerts go (``jqtrade.notify.Notifier``); ``None``: none are sent. May be set later.
         self.notifier = notifier
         self._state_listener: Optional[Callable[[TradingStateChange], None]] = None
         self._risk.on_change = self._state_changed
         self._down_since: dict[str, pendulum.DateTime] = {}  # sync kind -> first failure
-        self._session_since: Optional[pendulum.DateTime] = None  # order hours began (for link_stale)
+        self._session_since: Optional[pendulum.DateTime] = (
+            None  # order hours began (for link_stale)
+        )
         self._link_stale_since: Optional[pendulum.DateTime] = None  # set once link_stale was sent
 
     # -- trading state ----------------------------------------------------------------------
@@ -223,19 +214,25 @@ class Account:
         return self._state_listener
 
     @on_trading_state_change.setter
-    def on_trading_state_change(self, listener: Optional[Callable[[TradingStateChange], None]]) -> None:
+    def on_trading_state_change(
+        self, listener: Optional[Callable[[TradingStateChange], None]]
+    ) -> None:
         self._state_listener = listener
 
     def _state_changed(self, change: TradingStateChange) -> None:
         level = "info" if change.new is TradingState.active else "warning"
         self._tell(
-            EventKind.trading_state, f"交易状态：{change.new.value}（{change.new.label}）",
-            f"{change.old.value} → {change.new.value}：{change.reason}（来源：{change.source}）", level=level,
+            EventKind.trading_state,
+            f"交易状态：{change.new.value}（{change.new.label}）",
+            f"{change.old.value} → {change.new.value}：{change.reason}（来源：{change.source}）",
+            level=level,
         )
         if self._state_listener is not None:
             self._state_listener(change)
 
-    def set_trading_state(self, state: Union[TradingState, str], reason: str, *, source: str = "command") -> Optional[TradingStateChange]:
+    def set_trading_state(
+        self, state: Union[TradingState, str], reason: str, *, source: str = "command"
+    ) -> Optional[TradingStateChange]:
         """Switch the trading state; returns the change, or ``None`` if it was the state already.
 
         Going back to ``active`` also marks today's daily-loss switch as resumed, so a restart
@@ -243,7 +240,13 @@ class Account:
         change = self._risk.set_state(TradingState(state), reason, source=source)
         if change is not None:
             log = logger.info if change.new is TradingState.active else logger.warning
-            log("交易状态 %s → %s（%s）：%s", change.old.value, change.new.value, change.new.label, reason)
+            log(
+                "交易状态 %s → %s（%s）：%s",
+                change.old.value,
+                change.new.value,
+                change.new.label,
+                reason,
+            )
         return change
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -286,8 +289,11 @@ class Account:
             if not order.is_final:
                 self._active.add(order_id)
             self._overlay.restored(
-                order_id, code=order.code, is_buy=order.is_buy,
-                reserve_price=self._reserve_price(order.code, order.price), mark=_mark(order, self.clock.now()),
+                order_id,
+                code=order.code,
+                is_buy=order.is_buy,
+                reserve_price=self._reserve_price(order.code, order.price),
+                mark=_mark(order, self.clock.now()),
                 lent_face=_lent_face(order.code),
             )
             if recovered.outcome == "interrupted" and order.status is OrderStatus.new:
@@ -298,7 +304,8 @@ class Account:
         if self._orders:
             logging.getLogger("jqtrade.task").info(
                 "从订单日志恢复了今天的 %d 个订单（其中 %d 个下单时被中断，等待券商回报确认）",
-                len(self._orders), len(self._pending_interrupted),
+                len(self._orders),
+                len(self._pending_interrupted),
             )
 
     def _check_day(self) -> None:
@@ -310,7 +317,9 @@ class Account:
     # -- trading API ------------------------------------------------------------------------
 
     @_tells_rejections("下单")
-    def order(self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long") -> str:
+    def order(
+        self, code: str, amount: int, style: Optional[OrderStyle] = None, side: str = "long"
+    ) -> str:
         self._check_day()
         self._require_journal()
         position = self._position_or_none(code)
@@ -326,15 +335,23 @@ class Account:
         )
         assert self._ids is not None and self._journal is not None
         now = self.clock.now()
-        risky = RiskOrder.of(checked, (position.last_price or None) if position is not None else None)
+        risky = RiskOrder.of(
+            checked, (position.last_price or None) if position is not None else None
+        )
         self._risk.check_order(
-            risky, now=now.timestamp(), day=str(self.day), active=len(self._active),
+            risky,
+            now=now.timestamp(),
+            day=str(self.day),
+            active=len(self._active),
             shares_after=lambda: self._shares_after(risky),
         )
         try:
             order_id = self._ids.allocate()
         except JournalError as exc:  # the counter file held or unreadable: nothing was sent
-            raise OrderRejectedError("ids_unavailable", f"无法分配订单号，没有发送订单（{checked.code} {amount} 股）：{exc}") from exc
+            raise OrderRejectedError(
+                "ids_unavailable",
+                f"无法分配订单号，没有发送订单（{checked.code} {amount} 股）：{exc}",
+            ) from exc
         request = OrderRequest(
             order_id=order_id,
             code=checked.code,
@@ -348,22 +365,30 @@ class Account:
             self._journal.record_intent(request, at=now)
         except JournalError as exc:
             raise OrderRejectedError(
-                "journal_unwritable", f"订单日志无法写入，没有发送订单（{request.code} {amount} 股）：{exc}"
+                "journal_unwritable",
+                f"订单日志无法写入，没有发送订单（{request.code} {amount} 股）：{exc}",
             ) from exc
         order = Order.from_request(request)
         self._orders[request.order_id] = order
         self._active.add(request.order_id)
         # Reserved at once: a sell's shares and a buy's cash are gone the moment order() returns.
         self._overlay.sent(
-            request.order_id, code=request.code, is_buy=request.is_buy, amount=request.amount,
-            reserve_price=self._reserve_price(request.code, order.price), at=now, lent_face=_lent_face(request.code),
+            request.order_id,
+            code=request.code,
+            is_buy=request.is_buy,
+            amount=request.amount,
+            reserve_price=self._reserve_price(request.code, order.price),
+            at=now,
+            lent_face=_lent_face(request.code),
         )
         self._view = None
         try:
             self.gate.order(request)
         except GateWriteError as exc:
             # Part of the line may be in the file: only the broker's files can tell.
-            logger.error("写入订单 %s 失败，是否送达未知，将按券商回报确认：%s", request.order_id, exc)
+            logger.error(
+                "写入订单 %s 失败，是否送达未知，将按券商回报确认：%s", request.order_id, exc
+            )
             self._pending_interrupted[request.order_id] = WRITE_FAILED_MESSAGE
             raise
         except GateError as exc:
@@ -372,9 +397,13 @@ class Account:
             self._journal_call(lambda: self._journal.record_send_failed(request.order_id, reason))  # type: ignore[union-attr]
             raise
         except Exception as exc:  # noqa: BLE001 - unknown gate failure: the order may have left
-            logger.exception("交易接口下单时出现意外错误，订单 %s 是否送达未知，等待券商回报", request.order_id)
+            logger.exception(
+                "交易接口下单时出现意外错误，订单 %s 是否送达未知，等待券商回报", request.order_id
+            )
             self._pending_interrupted[request.order_id] = UNKNOWN_SEND_MESSAGE
-            raise GateError(f"交易接口下单出错（订单 {request.order_id} 状态待券商确认）：{exc}") from exc
+            raise GateError(
+                f"交易接口下单出错（订单 {request.order_id} 状态待券商确认）：{exc}"
+            ) from exc
         try:
             self._journal.record_sent(request.order_id)
         except JournalError as exc:
@@ -384,7 +413,13 @@ class Account:
         logger.info("已下单 %s：%s %s 股 %r", request.order_id, request.code, amount, request.style)
         closed = outside_order_hours(self.calendar, now)
         if closed is not None:
-            logger.warning("订单 %s（%s %s 股）已发出，但%s：它会在券商等到那时，或被券商拒绝", request.order_id, request.code, amount, closed)
+            logger.warning(
+                "订单 %s（%s %s 股）已发出，但%s：它会在券商等到那时，或被券商拒绝",
+                request.order_id,
+                request.code,
+                amount,
+                closed,
+            )
         return request.order_id
 
     @_tells_rejections("撤单")
@@ -394,7 +429,9 @@ class Account:
         if order is None:
             day = order_id_day(str(order_id))
             if day is not None and day != self.day:
-                raise OrderNotFoundError(f"{order_id}（这是 {day} 的订单号，不是今天的订单，不能撤销）")
+                raise OrderNotFoundError(
+                    f"{order_id}（这是 {day} 的订单号，不是今天的订单，不能撤销）"
+                )
             raise OrderNotFoundError(order_id)
         if order.is_final:
             logger.info("订单 %s 已是最终状态 %s，无需撤单", order_id, order.status.value)
@@ -411,11 +448,20 @@ class Account:
         for index, spec in enumerate(orders):
             try:
                 if not isinstance(spec, Mapping) or "code" not in spec or "amount" not in spec:
-                    raise OrderRejectedError("bad_batch_entry", f"第 {index + 1} 项 {spec!r} 应为含 code、amount 的 dict")
+                    raise OrderRejectedError(
+                        "bad_batch_entry", f"第 {index + 1} 项 {spec!r} 应为含 code、amount 的 dict"
+                    )
                 unknown = set(spec) - {"code", "amount", "style", "side"}
                 if unknown:
-                    raise OrderRejectedError("bad_batch_entry", f"第 {index + 1} 项有未知的键 {sorted(unknown)}；可用：code、amount、style、side")
-                ids.append(self.order(spec["code"], spec["amount"], spec.get("style"), spec.get("side", "long")))
+                    raise OrderRejectedError(
+                        "bad_batch_entry",
+                        f"第 {index + 1} 项有未知的键 {sorted(unknown)}；可用：code、amount、style、side",
+                    )
+                ids.append(
+                    self.order(
+                        spec["code"], spec["amount"], spec.get("style"), spec.get("side", "long")
+                    )
+                )
             except (OrderRejectedError, GateError) as exc:
                 logger.error("批量下单第 %d 项失败：%s", index + 1, exc)
                 ids.append(None)
@@ -439,9 +485,17 @@ class Account:
         return OrdersView(snapshots).select(order_id=order_id, code=code, status=status)
 
     @_tells_rejections("下单")
-    def order_target(self, code: str, target_amount: int, style: Optional[OrderStyle] = None) -> Optional[str]:
-        if isinstance(target_amount, bool) or not isinstance(target_amount, int) or target_amount < 0:
-            raise OrderRejectedError("bad_amount", f"目标持仓 {target_amount!r} 应为 ≥ 0 的整数股数")
+    def order_target(
+        self, code: str, target_amount: int, style: Optional[OrderStyle] = None
+    ) -> Optional[str]:
+        if (
+            isinstance(target_amount, bool)
+            or not isinstance(target_amount, int)
+            or target_amount < 0
+        ):
+            raise OrderRejectedError(
+                "bad_amount", f"目标持仓 {target_amount!r} 应为 ≥ 0 的整数股数"
+            )
         self._require_fresh("order_target", code)
         norm = normalize_code(code)
         # Shares still working in open orders count as bought or sold already: called every
@@ -453,14 +507,23 @@ class Account:
         return self.order(norm, delta, style)
 
     @_tells_rejections("下单")
-    def order_value(self, code: str, value: float, style: Optional[OrderStyle] = None) -> Optional[str]:
+    def order_value(
+        self, code: str, value: float, style: Optional[OrderStyle] = None
+    ) -> Optional[str]:
         if not isinstance(style, LimitOrderStyle) or style.price <= 0:
             raise OrderRejectedError(
                 "need_limit_price",
                 f"order_value 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
-            raise OrderRejectedError("bad_amount", f"金额 {value!r} 应为非零数字（正数买入，负数卖出）")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value == 0
+        ):
+            raise OrderRejectedError(
+                "bad_amount", f"金额 {value!r} 应为非零数字（正数买入，负数卖出）"
+            )
         self._require_fresh("order_value", code)
         norm = normalize_code(code)
         shares = int(abs(value) // style.price)
@@ -468,7 +531,9 @@ class Account:
         shares = shares if shares >= rules.min_buy else 0
         shares -= (shares - rules.min_buy) % rules.buy_step if shares else 0
         if shares == 0:
-            raise OrderRejectedError("value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单")
+            raise OrderRejectedError(
+                "value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单"
+            )
         return self.order(norm, shares if value > 0 else -shares, style)
 
     def _shares_after(self, order: RiskOrder) -> Optional[int]:
@@ -511,7 +576,8 @@ class Account:
     def calendar(self) -> TradingCalendar:
         if self._calendar is None:
             self._calendar = TradingCalendar.builtin(
-                extra_closures=self.options.extra_holidays, runtime_dir=Path(self.options.runtime_dir).expanduser()
+                extra_closures=self.options.extra_holidays,
+                runtime_dir=Path(self.options.runtime_dir).expanduser(),
             )
         return self._calendar
 
@@ -579,8 +645,7 @@ class Account:
     def sync_balance(self, *, quiet: bool = False) -> Portfolio:
         now = self.clock.now()
         try:
-            data = self.gate.sync_balance()
-            snapshot = Portfolio.from_balance(data, now)
+            snapshot = Portfolio.from_balance(self.gate.sync_balance(), now)
         except Exception as exc:  # noqa: BLE001 - keep the last good state, say it is stale
             self._base = self._base.mark_stale(str(exc))
             self._failed("balance", f"同步资金持仓失败，沿用上次完整的快照：{exc}", quiet)
@@ -590,13 +655,17 @@ class Account:
         if base_as_of is not None and snapshot.as_of is not None and snapshot.as_of < base_as_of:
             # An older snapshot than the one in use (a broker clock step, a restored file):
             # it says nothing new; keep the newer one.
-            logger.debug("资金持仓快照时间 %s 早于当前使用的 %s，已忽略", snapshot.as_of, base_as_of)
+            logger.debug(
+                "资金持仓快照时间 %s 早于当前使用的 %s，已忽略", snapshot.as_of, base_as_of
+            )
         else:
             self._base = snapshot
             if snapshot.as_of is not None:
                 self._overlay.rebase(snapshot.as_of)
             self._balance_known = True
-            self._risk.on_snapshot(str(self.day or now.date()), snapshot.total_value, now.isoformat())
+            self._risk.on_snapshot(
+                str(self.day or now.date()), snapshot.total_value, now.isoformat()
+            )
         self._risk.maintain(str(self.day or now.date()))
         self._recovered("balance", "资金持仓")
         self._check_link()
@@ -642,7 +711,10 @@ class Account:
         self._recovered("orders", "订单")
         now = self.clock.now()
         for report in reports:
-            order_id = str(report.get("order_id") or "") if isinstance(report, Mapping) else ""
+            if not isinstance(report, OrderReport):
+                self._untyped_report(report)
+                continue
+            order_id = report.order_id
             order = self._orders.get(order_id)
             if order is None:
                 if order_id not in self._unknown_ids:
@@ -655,14 +727,16 @@ class Account:
                     self._contradicted.add(order_id)
                     logger.warning(
                         "券商回报与本任务的订单 %s 不符（%s），可能是其他程序用了相同的订单号，已忽略这条回报：%r",
-                        order_id, mismatch, report,
+                        order_id,
+                        mismatch,
+                        report,
                     )
                 continue
             self._pending_interrupted.pop(order_id, None)
             info = _info_of(order)
             change = order.apply_report(report, at=now)
             if change is not None:
-                self._emit(change, order, at=_report_time(report, self.day) or now)
+                self._emit(change, order, at=report.update_time or now)
             elif _info_of(order) != info and self._journal is not None:
                 # Broker id, message or fees changed without a status change (e.g. the id of
                 # a still "new" order, a refused cancel): keep them across a restart too.
@@ -673,26 +747,37 @@ class Account:
         self._prefetch_ids()
         self._check_link()
 
+    def _untyped_report(self, report: object) -> None:
+        """A gate handed over something that is not an :class:`OrderReport`: skipped (a gate
+        on the dict contract belongs behind ``DictGateAdapter``), logged once per type."""
+        kind = type(report).__name__
+        if kind in self._untyped_reports:
+            logger.debug("忽略不是 OrderReport 的订单回报：%r", report)
+            return
+        self._untyped_reports.add(kind)
+        logger.warning(
+            "交易接口 %s 的 sync_orders 返回了 %s 而不是 OrderReport，已忽略（同类回报以后不再提示）：%r",
+            self.gate.name,
+            kind,
+            report,
+        )
+
     @staticmethod
-    def _mismatch(order: Order, report: Mapping[str, Any]) -> Optional[str]:
+    def _mismatch(order: Order, report: OrderReport) -> Optional[str]:
         """Why a report with our id cannot be about our order, or ``None``."""
-        code = report.get("code")
-        if code not in (None, ""):
+        code = report.code
+        if code and code != order.code:
             try:
                 if normalize_code(code) != order.code:
                     return f"证券代码 {code} ≠ {order.code}"
             except OrderRejectedError:
                 return f"证券代码 {code!r} 无法识别"
-        action = report.get("action")
-        if action not in (None, "") and str(getattr(action, "value", action)) != order.action.value:
+        action = report.action
+        if action is not None and action is not order.action:
             return f"买卖方向 {getattr(action, 'value', action)} ≠ {order.action.value}"
-        amount = report.get("amount")
-        if amount not in (None, ""):
-            try:
-                if int(amount) != order.amount:
-                    return f"委托数量 {amount} ≠ {order.amount}"
-            except (TypeError, ValueError):
-                return f"委托数量 {amount!r} 无法识别"
+        amount = report.amount
+        if amount is not None and amount != order.amount:
+            return f"委托数量 {amount} ≠ {order.amount}"
         return None
 
     def _resend_recovered_cancels(self) -> None:
@@ -724,9 +809,14 @@ class Account:
         """Interrupted intents the broker does not know after a full sync were never sent."""
         if not self._pending_interrupted:
             return
-        known = getattr(self.gate, "has_order", None)
         for order_id in sorted(self._pending_interrupted):
-            answer = known(order_id) if callable(known) else False
+            try:
+                answer = self.gate.has_order(order_id)
+            except Exception as exc:  # noqa: BLE001 - cannot tell just now: ask at the next sync
+                logger.warning(
+                    "询问交易接口订单 %s 是否送达时出错，下次同步再问：%s", order_id, exc
+                )
+                answer = None
             if answer is None or answer:
                 continue  # reached the broker (its report will follow), or cannot tell yet
             order = self._orders[order_id]
@@ -740,7 +830,8 @@ class Account:
     def _journal_failed(self, reason: str) -> None:
         if self._journal_down is None:
             logger.critical(
-                "订单日志无法写入：%s。已发出的订单照常跟踪，但在日志恢复可写之前拒绝新的下单（journal_unwritable）", reason
+                "订单日志无法写入：%s。已发出的订单照常跟踪，但在日志恢复可写之前拒绝新的下单（journal_unwritable）",
+                reason,
             )
         self._journal_down = reason
 
@@ -782,10 +873,14 @@ class Account:
             logger.info("订单日志恢复可写，重新接受下单")
             self._journal_down = None
 
-    def _emit(self, change: Optional[OrderChange], order: Order, *, at: Optional[pendulum.DateTime] = None) -> None:
+    def _emit(
+        self, change: Optional[OrderChange], order: Order, *, at: Optional[pendulum.DateTime] = None
+    ) -> None:
         if change is None:
             return
-        self._overlay.update(order.order_id, _mark(order, at or self.clock.now()), final=order.is_final)
+        self._overlay.update(
+            order.order_id, _mark(order, at or self.clock.now()), final=order.is_final
+        )
         self._view = None
         if order.is_final:
             self._active.discard(order.order_id)
@@ -793,7 +888,8 @@ class Account:
         if held is not None:
             held[1].append(change)  # its earlier state is not journaled yet: keep the order
             return
-        if self._journal is not None and not self._journal_call(lambda: self._journal.record_state(order)):  # type: ignore[union-attr]
+        journal = self._journal
+        if journal is not None and not self._journal_call(lambda: journal.record_state(order)):
             # Applied but not journaled: journal it (then fire the hooks, once) on a later sync.
             self._unjournaled[order.order_id] = (order, [change])
             return
@@ -808,7 +904,8 @@ class Account:
         if change.status_changed and change.status is OrderStatus.rejected:
             side = "买入" if order.is_buy else "卖出"
             self._tell(
-                EventKind.order_rejected, f"订单被拒绝：{order.code}",
+                EventKind.order_rejected,
+                f"订单被拒绝：{order.code}",
                 f"订单 {order.order_id}（{side} {order.code} {order.amount:,} 股）被拒绝：{order.err_msg or '券商没有说明原因'}",
             )
         if change.trade is not None:
@@ -853,7 +950,11 @@ class Account:
             if self._link_stale_since is not None:
                 lasted = (now - self._link_stale_since).total_seconds()
                 self._link_stale_since = None
-                self._tell(EventKind.link_recovered, "券商数据已恢复", f"同步恢复正常，中断约 {lasted:.0f} 秒")
+                self._tell(
+                    EventKind.link_recovered,
+                    "券商数据已恢复",
+                    f"同步恢复正常，中断约 {lasted:.0f} 秒",
+                )
             return
         since, why = problem
         since = max(since, self._session_since)
@@ -861,7 +962,8 @@ class Account:
         if self._link_stale_since is None and lasted >= self.options.notify_stale_after:
             self._link_stale_since = since
             self._tell(
-                EventKind.link_stale, "券商数据中断",
+                EventKind.link_stale,
+                "券商数据中断",
                 f"{why}；已持续 {lasted:.0f} 秒（notify_stale_after={self.options.notify_stale_after:g}）。"
                 "请检查券商端（如 OneQuant）是否在运行、账户是否已登录",
             )
@@ -876,5 +978,8 @@ class Account:
         if self.options.sync_balance and as_of is not None:
             age = (now - as_of).total_seconds()
             if age > self.options.notify_stale_after:
-                return as_of, f"资金持仓快照已有 {age:.0f} 秒没有更新（快照时间 {as_of.in_tz(MARKET_TZ):%H:%M:%S}）"
+                return (
+                    as_of,
+                    f"资金持仓快照已有 {age:.0f} 秒没有更新（快照时间 {as_of.in_tz(MARKET_TZ):%H:%M:%S}）",
+                )
         return None

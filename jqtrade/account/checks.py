@@ -24,7 +24,7 @@ Reverse repos (国债逆回购) are lent with a negative amount (a sell, as at t
 (1,000 yuan) or multiples, the price is the annual rate in percent (tick 0.005 on SSE, 0.001 on
 SZSE), the cash check uses ``amount × 100`` yuan, and there is nothing to be closeable; a
 positive amount (正回购, borrowing) is refused as ``unsupported_security``. The rules live in
-:mod:`jqtrade.account.codes`; ``docs/instruments.md`` names their sources.
+:mod:`jqtrade.model.rules`; ``docs/instruments.md`` names their sources.
 """
 
 from __future__ import annotations
@@ -32,14 +32,25 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from types import MappingProxyType
 from typing import Optional, Union
 
 import attrs
 
-from jqtrade.account.codes import (
+from jqtrade.account.portfolio import Position
+from jqtrade.errors import OrderRejectedError
+from jqtrade.model.orders import (
+    LimitOrderStyle,
+    MarketOrderStyle,
+    OrderAction,
+    OrderSide,
+    OrderStyle,
+)
+from jqtrade.model.reasons import DISABLEABLE_CHECKS, REASONS
+from jqtrade.model.rules import (
+    MAX_LIMIT_PRICE,
+    MAX_ORDER_AMOUNT,
+    MAX_ORDER_VALUE,
     Board,
     Rules,
     board_of,
@@ -48,77 +59,24 @@ from jqtrade.account.codes import (
     repo_term,
     rules_of,
     sell_lot_ok,
-)
-from jqtrade.account.models import (
-    LimitOrderStyle,
-    MarketOrderStyle,
-    OrderAction,
-    OrderSide,
-    OrderStyle,
-)
-from jqtrade.account.portfolio import Position
-from jqtrade.errors import OptionValueError, OrderRejectedError
-
-#: reason code -> what it guards (shown in docs and in option validation errors).
-REASONS: Mapping[str, str] = MappingProxyType(
-    {
-        "bad_code": "证券代码格式",
-        "short_not_supported": "不支持做空（side='short'）",
-        "bad_side": "side 只能是 'long'",
-        "bad_amount": "数量必须是非零整数，数量和金额不能超出任何账户的可能",
-        "bad_style": "下单方式只能是 LimitOrderStyle 或 MarketOrderStyle",
-        "bad_price": "限价必须是有限的非负数，且不超过 1,000,000 元",
-        "unsupported_security": "只支持沪深主板、创业板、科创板股票、场内基金、可转债和国债逆回购（只能借出）",
-        "bad_lot": "买入数量须符合最小交易单位",
-        "odd_lot_sell": "零股须一次性卖出",
-        "bad_tick": "限价须是最小价格变动单位的整数倍",
-        "not_enough_closeable": "卖出数量不能超过可卖数量（T+1）",
-        "not_enough_cash": "买入金额不能超过可用资金",
-        "need_limit_price": "order_value 需要限价单的价格来计算股数",
-        "value_too_small": "order_value 的金额不足一手",
-        "position_unknown": "还没有同步到持仓，无法计算 order_target 的差额",
-        "stale_position": "资金持仓快照比 max_snapshot_age 更旧，不按它计算 order_target / order_value 的数量",
-        "journal_unwritable": "订单日志无法写入时不接受新订单",
-        "ids_unavailable": "订单号计数文件被占用或损坏，无法分配订单号（订单没有发出）",
-        "bad_batch_entry": "批量下单的某一项格式不对",
-        # risk limits (jqtrade.account.risk; docs/risk.md)
-        "risk_order_rate": "下单频率超过 risk_max_orders_per_second 或 risk_max_orders_per_minute",
-        "risk_orders_per_day": "全账户今天的下单笔数达到 risk_max_orders_per_day",
-        "risk_cancels_per_day": "全账户今天的撤单笔数达到 risk_max_cancels_per_day",
-        "risk_active_orders": "本任务未结束的订单数达到 risk_max_active_orders",
-        "risk_order_shares": "单笔数量超过 risk_max_order_shares",
-        "risk_order_value": "单笔金额超过 risk_max_order_value",
-        "risk_position_value": "买入后该证券的持仓市值超过 risk_max_position_value",
-        "risk_turnover": "全账户今天的下单金额合计超过 risk_max_turnover",
-        "risk_duplicate": "risk_duplicate_window 秒内重复的同一订单（代码、方向、数量、价格都相同）",
-        "risk_store_unavailable": "风控计数文件无法读写，无法确认全账户的计数",
-        "trading_halted": "交易状态为 halted（暂停交易）：不接受新订单，撤单照常",
-        "trading_reducing": "交易状态为 reducing（只减仓）：只接受卖出持仓的订单",
-    }
+    tick_ok,
 )
 
-#: Checks a user may turn off because the broker checks the same thing.
-DISABLEABLE_CHECKS = frozenset(
-    {
-        "unsupported_security",
-        "bad_lot",
-        "odd_lot_sell",
-        "bad_tick",
-        "not_enough_closeable",
-        "not_enough_cash",
-    }
-)
+__all__ = [
+    "ABSURD_CASH_MULTIPLE",
+    "ABSURD_VALUE_FLOOR",
+    "DISABLEABLE_CHECKS",
+    "MAX_LIMIT_PRICE",
+    "MAX_ORDER_AMOUNT",
+    "MAX_ORDER_VALUE",
+    "REASONS",
+    "CheckedOrder",
+    "check_order",
+]
 
-ROUND_LOT = 100
-STAR_MIN_BUY = 200
+# MAX_ORDER_AMOUNT, MAX_LIMIT_PRICE and MAX_ORDER_VALUE live in jqtrade.model.rules (the
+# simulated broker refuses beyond the same bounds) and are re-exported here.
 
-#: More shares than any A-share company has issued in a plausible single order (the largest
-#: listed companies have a few 10**11 shares, a whole account rarely holds 10**8).
-MAX_ORDER_AMOUNT = 10**9
-#: No A-share or fund trades near a million yuan a share; a larger limit price is a unit bug.
-MAX_LIMIT_PRICE = 10**6
-#: Ten trillion yuan: more than the market value of any listed company, refused on either side.
-MAX_ORDER_VALUE = 10**13
 #: A buy worth more than this many times the available cash is refused as absurd even when
 #: ``not_enough_cash`` is off. Cash the snapshot has not shown yet (proceeds of a sale that
 #: just filled, money transferred in) and margin (at most about 2x) explain a buy a few times
@@ -128,21 +86,6 @@ ABSURD_CASH_MULTIPLE = 1000
 #: ... but only above this value: a nearly empty cash balance (after buying with everything)
 #: makes every order "many times the cash", and those are the normal cash check's business.
 ABSURD_VALUE_FLOOR = Decimal(10**7)
-
-
-def validate_disabled_checks(
-    names: Iterable[str], option: str = "disabled_checks"
-) -> frozenset[str]:
-    """Turn a user's list of check names into a set, refusing unknown or always-on names."""
-    if isinstance(names, str):
-        names = [names]
-    result = frozenset(names)
-    unknown = sorted(name for name in result if name not in DISABLEABLE_CHECKS)
-    if unknown:
-        raise OptionValueError(
-            option, unknown, f"可以关闭的检查只有：{', '.join(sorted(DISABLEABLE_CHECKS))}"
-        )
-    return result
 
 
 @attrs.frozen(kw_only=True)
@@ -287,7 +230,7 @@ def _kind(rules: Rules) -> str:
 
 def _lot_message(code: str, qty: int, rules: Rules) -> str:
     if rules.board is Board.star:
-        return f"买入 {code} 的数量 {qty} 不合法：科创板买入至少 {STAR_MIN_BUY} 股，超出部分可按 1 股递增"
+        return f"买入 {code} 的数量 {qty} 不合法：科创板买入至少 {rules.min_buy} 股，超出部分可按 {rules.buy_step} 股递增"
     if rules.is_repo:
         return (
             f"借出 {code} 的数量 {qty} 不合法：国债逆回购须为 {rules.buy_step} 张（1,000 元）的整数倍，"
@@ -306,7 +249,7 @@ def _odd_lot_message(code: str, qty: int, closeable: int, rules: Rules) -> str:
     lot = rules.round_lot
     if lot is None:
         return (
-            f"卖出 {code} 的数量 {qty} 不合法：科创板卖出少于 {STAR_MIN_BUY} 股时须一次性卖出"
+            f"卖出 {code} 的数量 {qty} 不合法：科创板卖出少于 {rules.min_buy} 股时须一次性卖出"
             f"全部可卖的 {closeable} 股"
         )
     word = rules.unit
@@ -385,7 +328,7 @@ def check_order(
         )
 
     if price is not None and price > 0 and known_rules and on("bad_tick"):
-        if price % rules.tick != 0:
+        if not tick_ok(rules, price):
             what = "价格（年化利率 %）" if repo else "价格"
             raise _refuse(
                 "bad_tick",

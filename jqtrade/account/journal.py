@@ -24,13 +24,17 @@ import json
 import logging
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal, Optional, Union
+from typing import IO, Any, Literal, Optional
 
 import attrs
 import pendulum
 
-from jqtrade.account.models import (
+from jqtrade.account.order import Order
+from jqtrade.errors import JournalError, ReportFormatError
+from jqtrade.fileio import fsync_directory, safe_file_name
+from jqtrade.model.orders import (
     LimitOrderStyle,
     MarketOrderStyle,
     OrderAction,
@@ -39,9 +43,7 @@ from jqtrade.account.models import (
     OrderStatus,
     OrderStyle,
 )
-from jqtrade.account.order import Order, OrderSnapshot
-from jqtrade.errors import JournalError
-from jqtrade.fileio import fsync_directory, safe_file_name
+from jqtrade.model.reports import OrderReport, order_report_from_mapping
 
 logger = logging.getLogger("jqtrade.account")
 
@@ -52,6 +54,7 @@ INTERRUPTED_MESSAGE = (
     "下单过程中程序中断（进程被杀或崩溃），无法确认券商是否收到该订单；"
     "券商没有回报此订单，jqtrade 不会自动重发，请策略自行决定是否重新下单"
 )
+
 
 def _style_to_json(style: OrderStyle) -> dict[str, Any]:
     if isinstance(style, LimitOrderStyle):
@@ -121,7 +124,16 @@ class RecoveredOrder:
         """
         order = Order.from_request(self.request)
         if self.last_state:
-            order.apply_report(self.last_state)
+            # Read through the dict contract: it checks every field of a hand-edited or
+            # older journal line, and a bad one leaves the order as the intent made it.
+            try:
+                state = order_report_from_mapping(self.last_state)
+            except ReportFormatError as exc:
+                logger.warning(
+                    "订单 %s 的日志状态无法识别，按下单时的状态恢复：%s", self.order_id, exc
+                )
+            else:
+                order.apply_report(state)
         if self.outcome == "failed" and order.status is OrderStatus.new:
             order.mark_rejected(self.send_error or "发送订单失败")
         if self.cancel_requested and not order.is_final and order.status is not OrderStatus.new:
@@ -147,16 +159,25 @@ class _Builder:
         )
 
 
-_STATE_KEYS = (
-    "status",
-    "filled_amount",
-    "canceled_amount",
-    "avg_price",
-    "deal_balance",
-    "commission",
-    "err_msg",
-    "broker_order_id",
+#: Report fields the ``intent`` record holds already: a ``state`` record leaves them out.
+_INTENT_FIELDS = frozenset({"order_id", "code", "action", "amount", "price"})
+#: What a ``state`` record holds: every other field of the order's state report, by its name.
+#: The keys are those of the dict contract (jqtrade before typed reports wrote the same ones,
+#: without ``update_time``), so journals of either version replay.
+_STATE_FIELDS = tuple(
+    field.name for field in attrs.fields(OrderReport) if field.name not in _INTENT_FIELDS
 )
+
+
+def _state_value(value: Any) -> Any:
+    """A report field as JSON: money as exact decimal text, times in ISO form."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, OrderStatus):
+        return value.value
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return value
 
 
 class OrderJournal:
@@ -255,16 +276,16 @@ class OrderJournal:
     def record_cancel_requested(self, order_id: str, *, at: Optional[_dt.datetime] = None) -> None:
         self._append(self._stamp({"t": "cancel_requested", "id": order_id}, at))
 
-    def record_state(
-        self, order: Union[Order, OrderSnapshot], *, at: Optional[_dt.datetime] = None
-    ) -> None:
-        """After a status or fill change; same keys as a ``sync_orders`` row."""
+    def record_state(self, order: Order, *, at: Optional[_dt.datetime] = None) -> None:
+        """After a status or fill change: the order's :meth:`~Order.state_report`, less what
+        the intent holds, keyed by report field name."""
+        state = order.state_report()
         record: dict[str, Any] = {"t": "state", "id": order.order_id}
-        for key in _STATE_KEYS:
-            value = getattr(order, key)
-            record[key] = value.value if isinstance(value, OrderStatus) else value
-        record["entrust_time"] = _time_to_json(order.entrust_time)
-        self._append(self._stamp(record, at), durable=False)  # re-derivable from the broker's reports
+        for name in _STATE_FIELDS:
+            record[name] = _state_value(getattr(state, name))
+        self._append(
+            self._stamp(record, at), durable=False
+        )  # re-derivable from the broker's reports
 
     def close(self) -> None:
         handle, self._file = self._file, None

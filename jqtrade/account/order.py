@@ -1,6 +1,7 @@
 """The live order and its state machine, plus the frozen values a user reads.
 
-An :class:`Order` changes only through :meth:`Order.apply_report` (what the broker says) and the
+An :class:`Order` changes only through :meth:`Order.apply_report` (an
+:class:`~jqtrade.model.reports.OrderReport`: what the broker says) and the
 two local transitions :meth:`Order.mark_canceling` and :meth:`Order.mark_rejected`. Every status
 change goes through one table, :data:`TRANSITIONS`. Broker reports that would move an order
 backwards are ignored and logged, never applied: a gate may return stale or repeated lines.
@@ -8,19 +9,17 @@ backwards are ignored and logged, never applied: a gate may return stale or repe
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
-import operator
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Generic, Optional, Protocol, TypeVar, Union
 
 import attrs
 import pendulum
 
-from jqtrade.account.codes import normalize_code
-from jqtrade.account.models import (
+from jqtrade.errors import IllegalOrderTransitionError, OrderNotFoundError, UnknownOrderStatusError
+from jqtrade.model.orders import (
     FINAL_STATUSES,
     LimitOrderStyle,
     MarketOrderStyle,
@@ -30,7 +29,8 @@ from jqtrade.account.models import (
     OrderStatus,
     OrderStyle,
 )
-from jqtrade.errors import IllegalOrderTransitionError, OrderNotFoundError, UnknownOrderStatusError
+from jqtrade.model.reports import OrderReport
+from jqtrade.model.rules import normalize_code
 
 logger = logging.getLogger("jqtrade.account")
 
@@ -65,17 +65,6 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
         _S.rejected: frozenset(),
     }
 )
-
-_STATUS_LABELS = {
-    _S.new: "待报",
-    _S.open: "已报",
-    _S.filling: "部分成交",
-    _S.filled: "已成交",
-    _S.canceling: "撤单中",
-    _S.partly_canceled: "部成部撤",
-    _S.canceled: "已撤",
-    _S.rejected: "废单",
-}
 
 StatusLike = Union[OrderStatus, str]
 
@@ -120,6 +109,8 @@ class Trade:
 
     ``price`` is the price of this increment, from the change in cumulative deal balance, so
     it differs from the order's running ``avg_price`` when fills happen at several prices.
+    It is a ``float`` rounded to 4 places, for the user; the account computes it exactly
+    (``Decimal``) from the broker's reports.
     """
 
     order_id: str
@@ -143,7 +134,11 @@ class Trade:
 
 @attrs.frozen(kw_only=True, repr=False)
 class OrderSnapshot:
-    """An order as it was when read: what ``get_orders`` and ``on_order_update`` hand out."""
+    """An order as it was when read: what ``get_orders`` and ``on_order_update`` hand out.
+
+    Money (``order_price``, ``avg_price`` rounded to 6 places, ``deal_balance``,
+    ``commission``) is ``float``, for the user; the live order keeps it as exact ``Decimal``.
+    """
 
     order_id: str
     code: str
@@ -179,7 +174,7 @@ class OrderSnapshot:
         side = "买入" if self.is_buy else "卖出"
         text = (
             f"订单(id={self.order_id} {side} {self.code} {self.amount} 股 {_fmt_style(self.style)}"
-            f", 状态 {self.status.value}/{_STATUS_LABELS[self.status]}"
+            f", 状态 {self.status.value}/{self.status.label}"
         )
         if self.filled_amount:
             text += f", 已成交 {self.filled_amount} 股 均价 {_fmt_price(self.avg_price)}"
@@ -214,7 +209,7 @@ class OrderChange:
         return self.filled_amount - self.previous_filled
 
 
-# --- report parsing ------------------------------------------------------------------------
+# --- report checks ------------------------------------------------------------------------
 
 
 class _Ignored(Exception):
@@ -226,59 +221,29 @@ class _Stale(_Ignored):
     expected now and then, so it is logged at INFO rather than WARNING."""
 
 
-def _as_int(report: Mapping[str, Any], key: str, default: int) -> int:
-    value = report.get(key)
-    if value is None or value == "":
+def _count(value: Optional[int], key: str, default: int) -> int:
+    """A reported quantity, or ``default`` when not reported. Typed reports can still carry
+    a value no broker means (a negative count); such a report is not applied."""
+    if value is None:
         return default
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int):
         raise _Ignored(f"{key}={value!r} 不是整数")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        try:
-            as_float = float(value)
-        except (TypeError, ValueError):
-            raise _Ignored(f"{key}={value!r} 不是整数") from None
-        if not as_float.is_integer():
-            raise _Ignored(f"{key}={value!r} 不是整数") from None
-        number = int(as_float)
-    if number < 0:
+    if value < 0:
         raise _Ignored(f"{key}={value!r} 为负数")
-    return number
+    return value
 
 
-def _as_money(report: Mapping[str, Any], key: str) -> Optional[Decimal]:
-    """A non-negative amount as an exact decimal, or ``None`` when absent."""
-    value = report.get(key)
-    if value is None or value == "":
+def _money(value: Optional[Decimal], key: str) -> Optional[Decimal]:
+    """A reported non-negative amount, or ``None`` when not reported."""
+    if value is None:
         return None
-    if isinstance(value, bool):
-        raise _Ignored(f"{key}={value!r} 不是数字")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise _Ignored(f"{key}={value!r} 不是数字") from None
-    if not number.is_finite():
+    if not isinstance(value, Decimal):
+        raise _Ignored(f"{key}={value!r} 不是 Decimal")
+    if not value.is_finite():
         raise _Ignored(f"{key}={value!r} 不是有限数字")
-    if number < 0:
+    if value < 0:
         raise _Ignored(f"{key}={value!r} 为负数")
-    return number
-
-
-def _as_time(value: object) -> Optional[pendulum.DateTime]:
-    if value is None or value == "":
-        return None
-    if isinstance(value, pendulum.DateTime):
-        return value
-    if isinstance(value, _dt.datetime):
-        return pendulum.instance(value)
-    if isinstance(value, str):
-        try:
-            parsed = pendulum.parse(value)
-        except (ValueError, TypeError):
-            return None
-        return parsed if isinstance(parsed, pendulum.DateTime) else None
-    return None
+    return value
 
 
 def _derive(
@@ -316,12 +281,16 @@ def _derive(
 
 
 _FROZEN = attrs.setters.frozen
+_ZERO = Decimal(0)
 
 
 @attrs.define(kw_only=True, eq=False, on_setattr=_FROZEN)
 class Order:
     """One order of this task. Fields are read-only from outside: state changes only through
-    the methods below, each checked against :data:`TRANSITIONS`."""
+    the methods below, each checked against :data:`TRANSITIONS`.
+
+    Money (``avg_price``, ``deal_balance``, ``commission``) is exact ``Decimal`` here; the
+    values a user reads (:class:`OrderSnapshot`, :class:`Trade`) carry it as ``float``."""
 
     order_id: str
     code: str
@@ -333,9 +302,9 @@ class Order:
     status: OrderStatus = OrderStatus.new
     filled_amount: int = 0
     canceled_amount: int = 0
-    avg_price: float = 0.0
-    deal_balance: float = 0.0
-    commission: float = 0.0
+    avg_price: Decimal = _ZERO
+    deal_balance: Decimal = _ZERO
+    commission: Decimal = _ZERO
     err_msg: str = ""
     entrust_time: Optional[pendulum.DateTime] = None
     broker_order_id: Optional[str] = None
@@ -381,13 +350,30 @@ class Order:
             amount=self.amount,
             filled_amount=self.filled_amount,
             canceled_amount=self.canceled_amount,
-            avg_price=self.avg_price,
-            deal_balance=self.deal_balance,
-            commission=self.commission,
+            avg_price=round(float(self.avg_price), 6),
+            deal_balance=float(self.deal_balance),
+            commission=float(self.commission),
             err_msg=self.err_msg,
             create_time=self.create_time,
             entrust_time=self.entrust_time,
             broker_order_id=self.broker_order_id,
+        )
+
+    def state_report(self) -> OrderReport:
+        """The order's current state in the shape a broker reports it: applying it to an order
+        built from the same request restores this state (the journal's ``state`` record)."""
+        return OrderReport(
+            order_id=self.order_id,
+            code=self.code,
+            status=self.status,
+            broker_order_id=self.broker_order_id,
+            filled_amount=self.filled_amount,
+            canceled_amount=self.canceled_amount,
+            avg_price=self.avg_price,
+            deal_balance=self.deal_balance,
+            commission=self.commission,
+            err_msg=self.err_msg,
+            entrust_time=self.entrust_time,
         )
 
     # -- changing --
@@ -426,9 +412,9 @@ class Order:
         return self._change(_S.new, self.filled_amount, None)
 
     def apply_report(
-        self, report: Mapping[str, Any], *, at: Optional[pendulum.DateTime] = None
+        self, report: OrderReport, *, at: Optional[pendulum.DateTime] = None
     ) -> Optional[OrderChange]:
-        """Apply one ``sync_orders`` row (the whole current state of this order).
+        """Apply one report of ``sync_orders`` (the whole current state of this order).
 
         Returns what changed in status or filled quantity, or ``None``. Reports that would
         move the order backwards, or that contradict themselves, are logged and ignored.
@@ -443,26 +429,20 @@ class Order:
             logger.warning("忽略订单 %s 的回报：%s（回报：%r）", self.order_id, why, report)
         return None
 
-    def _apply(
-        self, report: Mapping[str, Any], at: Optional[pendulum.DateTime]
-    ) -> Optional[OrderChange]:
-        if not isinstance(report, Mapping):
-            raise _Ignored("回报不是字典")
-        report_id = report.get("order_id")
-        if report_id not in (None, "") and str(report_id) != self.order_id:
-            raise _Ignored(f"回报的订单号 {report_id!r} 与本订单不符")
-        if "status" not in report:
-            raise _Ignored("缺少 status")
-        try:
-            reported = parse_status(report["status"])
-        except UnknownOrderStatusError:
-            raise _Ignored(f"未知状态 {report['status']!r}") from None
+    def _apply(self, report: OrderReport, at: Optional[pendulum.DateTime]) -> Optional[OrderChange]:
+        if not isinstance(report, OrderReport):
+            raise _Ignored("回报不是 OrderReport")
+        if report.order_id and report.order_id != self.order_id:
+            raise _Ignored(f"回报的订单号 {report.order_id!r} 与本订单不符")
+        reported = report.status
+        if not isinstance(reported, OrderStatus):
+            raise _Ignored(f"未知状态 {reported!r}")
 
-        filled = _as_int(report, "filled_amount", self.filled_amount)
-        canceled = _as_int(report, "canceled_amount", self.canceled_amount)
-        deal_balance = _as_money(report, "deal_balance")
-        avg_price = _as_money(report, "avg_price")
-        commission = _as_money(report, "commission")
+        filled = _count(report.filled_amount, "filled_amount", self.filled_amount)
+        canceled = _count(report.canceled_amount, "canceled_amount", self.canceled_amount)
+        deal_balance = _money(report.deal_balance, "deal_balance")
+        avg_price = _money(report.avg_price, "avg_price")
+        commission = _money(report.commission, "commission")
 
         if filled < self.filled_amount:
             raise _Stale(f"成交数量从 {self.filled_amount} 减少到 {filled}")
@@ -497,9 +477,9 @@ class Order:
         previous, previous_filled = self.status, self.filled_amount
         self._set(status=target, filled_amount=filled, canceled_amount=canceled)
         if deal_balance is not None:
-            self._set(deal_balance=float(deal_balance))
+            self._set(deal_balance=deal_balance)
         if avg_price is not None:
-            self._set(avg_price=round(float(avg_price), 6))
+            self._set(avg_price=avg_price)
         self._apply_info(report, commission)
         return self._change(previous, previous_filled, trade)
 
@@ -512,11 +492,11 @@ class Order:
     ) -> Trade:
         price: Optional[Decimal] = None
         if deal_balance is not None:
-            price = (deal_balance - Decimal(str(self.deal_balance))) / delta
+            price = (deal_balance - self.deal_balance) / delta
             if price <= 0:
                 price = None
         if price is None:
-            price = avg_price if avg_price else Decimal(0)
+            price = avg_price if avg_price else _ZERO
         return Trade(
             order_id=self.order_id,
             code=self.code,
@@ -526,18 +506,15 @@ class Order:
             time=at,
         )
 
-    def _apply_info(self, report: Mapping[str, Any], commission: Optional[Decimal]) -> None:
+    def _apply_info(self, report: OrderReport, commission: Optional[Decimal]) -> None:
         if commission is not None:
-            self._set(commission=float(commission))
-        broker_id = report.get("broker_order_id")
-        if broker_id not in (None, ""):
-            self._set(broker_order_id=str(broker_id))
-        entrust = _as_time(report.get("entrust_time"))
-        if entrust is not None:
-            self._set(entrust_time=entrust)
-        message = report.get("err_msg")
-        if isinstance(message, str) and message:
-            self._set(err_msg=message)
+            self._set(commission=commission)
+        if report.broker_order_id:
+            self._set(broker_order_id=report.broker_order_id)
+        if report.entrust_time is not None:
+            self._set(entrust_time=report.entrust_time)
+        if report.err_msg:
+            self._set(err_msg=report.err_msg)
 
 
 # --- what get_orders() returns -------------------------------------------------------------

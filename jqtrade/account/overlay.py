@@ -36,7 +36,7 @@ from typing import Optional
 import attrs
 import pendulum
 
-from jqtrade.account.codes import board_of
+from jqtrade.model.rules import board_of
 
 #: Commission rate used for estimates: the highest rate common at retail brokers (万三).
 COMMISSION_RATE = Decimal("0.0003")
@@ -184,7 +184,13 @@ class Overlay:
         self._settle(track, order_id)
 
     def restored(
-        self, order_id: str, *, code: str, is_buy: bool, reserve_price: Decimal, mark: Mark,
+        self,
+        order_id: str,
+        *,
+        code: str,
+        is_buy: bool,
+        reserve_price: Decimal,
+        mark: Mark,
         lent_face: Optional[Decimal] = None,
     ) -> None:
         """An order known from before a restart: taken as contained in the first snapshot."""
@@ -277,4 +283,3 @@ class Overlay:
 
     def __len__(self) -> int:
         return len(self._tracks)
-

@@ -1,4 +1,4 @@
-"""Positions and the portfolio: frozen snapshots built from the gate's ``sync_balance`` dict.
+"""Positions and the portfolio: frozen snapshots built from the gate's ``BalanceReport``.
 
 A new complete snapshot replaces the old one after each successful sync; a failed sync keeps
 the last good snapshot, its ``as_of`` and ``last_sync_time``, and marks it stale
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import math
-import operator
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Optional
@@ -19,39 +17,29 @@ from typing import Any, Optional
 import attrs
 import pendulum
 
-from jqtrade.account.codes import normalize_code
-from jqtrade.account.models import OrderSide
 from jqtrade.errors import GateError, OrderRejectedError
+from jqtrade.model.orders import OrderSide
+from jqtrade.model.reports import BalanceReport, PositionReport
+from jqtrade.model.rules import normalize_code
 
 logger = logging.getLogger("jqtrade.account")
 
 NOT_SYNCED_REASON = "尚未从券商同步资金和持仓"
 
 
-def _to_int(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{name}={value!r} 不是整数")
-    try:
-        return operator.index(value)
-    except TypeError:
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError(f"{name}={value!r} 不是整数") from None
-        return int(number)
-
-
-def _to_float(value: Any, name: str) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{name}={value!r} 不是数字")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name}={value!r} 不是有限数字")
-    return number
+def _finite_float(value: Decimal, name: str) -> float:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"{name}={value!r} 不是有限的 Decimal")
+    return float(value)
 
 
 @attrs.frozen(kw_only=True)
 class Position:
-    """One holding as last reported by the broker (long side only)."""
+    """One holding as last reported by the broker (long side only).
+
+    Prices and values are ``float``, for the user, converted once from the gate's exact
+    :class:`~jqtrade.model.reports.PositionReport`.
+    """
 
     code: str
     total_amount: int = 0
@@ -67,33 +55,29 @@ class Position:
         return cls(code=code)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Position:
-        """Build from a ``sync_balance`` position row; ``ValueError`` if it is unusable."""
-        if not isinstance(row, Mapping):
-            raise ValueError(f"持仓行不是字典：{row!r}")
+    def from_report(cls, report: PositionReport) -> Position:
+        """Build from a gate's :class:`PositionReport`; ``ValueError`` if it is unusable."""
+        if not isinstance(report, PositionReport):
+            raise ValueError(f"持仓不是 PositionReport：{report!r}")
         try:
-            code = normalize_code(row.get("code"))
+            code = normalize_code(report.code)
         except OrderRejectedError as exc:
             raise ValueError(exc.message) from None
-        total = _to_int(row.get("total_amount"), "total_amount")
-        closeable = _to_int(row.get("closeable_amount", total), "closeable_amount")
+        total, closeable = report.total_amount, report.closeable_amount
+        for name, count in (("total_amount", total), ("closeable_amount", closeable)):
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise ValueError(f"{name}={count!r} 不是整数")
         if total < 0 or closeable < 0:
             raise ValueError(f"持仓数量为负：total_amount={total}, closeable_amount={closeable}")
         if closeable > total:
             raise ValueError(f"可卖数量 {closeable} 大于持仓数量 {total}")
-        avg_cost = _to_float(row.get("avg_cost", 0.0), "avg_cost")
-        last_price = _to_float(row.get("last_price", 0.0), "last_price")
-        value = row.get("position_value")
-        position_value = (
-            _to_float(value, "position_value") if value is not None else last_price * total
-        )
         return cls(
             code=code,
             total_amount=total,
             closeable_amount=closeable,
-            avg_cost=avg_cost,
-            last_price=last_price,
-            position_value=position_value,
+            avg_cost=_finite_float(report.avg_cost, "avg_cost"),
+            last_price=_finite_float(report.last_price, "last_price"),
+            position_value=_finite_float(report.value, "position_value"),
         )
 
     @property
@@ -223,6 +207,10 @@ class Portfolio:
 
     ``is_stale`` when the latest sync did not get a complete snapshot, or the snapshot is
     older than ``max_snapshot_age``; ``stale_reason`` then says why, in Chinese.
+
+    Cash and values are ``float``, for the user: converted once from the gate's exact
+    :class:`~jqtrade.model.reports.BalanceReport`, and the overlay of the task's own orders
+    (:meth:`overlaid`) is summed in ``Decimal`` before it is converted back.
     """
 
     total_value: float = 0.0
@@ -240,37 +228,32 @@ class Portfolio:
         return cls(stale_reason=NOT_SYNCED_REASON)
 
     @classmethod
-    def from_balance(cls, balance: Mapping[str, Any], sync_time: pendulum.DateTime) -> Portfolio:
-        """Build from the ``sync_balance`` dict. Bad position rows are logged and skipped;
-        an unusable cash part raises :class:`GateError` (the caller keeps the old snapshot)."""
-        if not isinstance(balance, Mapping):
-            raise GateError(f"sync_balance 返回的不是字典：{balance!r}")
-        cash = balance.get("cash")
-        if not isinstance(cash, Mapping):
-            raise GateError(f"sync_balance 返回的资金部分缺失或格式不对：{cash!r}")
-        try:
-            total = _to_float(cash.get("total_value"), "total_value")
-            available = _to_float(cash.get("available_cash"), "available_cash")
-            locked = _to_float(cash.get("locked_cash", 0.0), "locked_cash")
-        except (TypeError, ValueError) as exc:
-            raise GateError(
-                f"sync_balance 返回的资金数据不对：{exc}（资金：{dict(cash)!r}）"
-            ) from None
+    def from_balance(cls, balance: BalanceReport, sync_time: pendulum.DateTime) -> Portfolio:
+        """Build from the gate's :class:`BalanceReport`, read at ``sync_time``.
 
-        rows = balance.get("positions") or []
+        Unusable positions are logged and skipped; unusable cash (not a ``BalanceReport``, a
+        number that is not finite) raises :class:`GateError` (the caller keeps the old
+        snapshot). ``as_of`` is the report's, or ``sync_time`` when the gate gives none.
+        """
+        if not isinstance(balance, BalanceReport):
+            raise GateError(f"sync_balance 返回的不是 BalanceReport：{balance!r}")
+        try:
+            total = _finite_float(balance.total_value, "total_value")
+            available = _finite_float(balance.available_cash, "available_cash")
+            locked = _finite_float(balance.locked_cash, "locked_cash")
+        except ValueError as exc:
+            raise GateError(f"sync_balance 返回的资金数据不对：{exc}") from None
+
         positions = []
-        if not isinstance(rows, (list, tuple)):
-            logger.warning("sync_balance 返回的持仓不是列表，已忽略：%r", rows)
-            rows = []
-        for row in rows:
+        for report in balance.positions:
             try:
-                position = Position.from_row(row)
+                position = Position.from_report(report)
             except (TypeError, ValueError) as exc:
-                logger.warning("跳过无法识别的持仓行：%s（%r）", exc, row)
+                logger.warning("跳过无法识别的持仓行：%s（%r）", exc, report)
                 continue
             if position.total_amount > 0:
                 positions.append(position)
-        as_of = balance.get("as_of")
+        as_of = balance.as_of
         if isinstance(as_of, datetime.datetime) and not isinstance(as_of, pendulum.DateTime):
             as_of = pendulum.instance(as_of)
         if not isinstance(as_of, pendulum.DateTime):
@@ -317,7 +300,9 @@ class Portfolio:
                 position,
                 total_amount=held,
                 closeable_amount=sellable,
-                position_value=float(price * held) if held != position.total_amount else position.position_value,
+                position_value=float(price * held)
+                if held != position.total_amount
+                else position.position_value,
             )
         available = Decimal(repr(self.available_cash)) + cash
         return attrs.evolve(

@@ -37,10 +37,10 @@ from typing import Any, Callable, Optional
 import attrs
 
 from jqtrade.account.checks import CheckedOrder
-from jqtrade.account.codes import rules_of
-from jqtrade.account.models import LimitOrderStyle, OrderAction
 from jqtrade.account.risk_store import MILLI, RiskStore, SharedQuota, StoreUnavailable
 from jqtrade.errors import ConfigFileError, OptionValueError, OrderRejectedError
+from jqtrade.model.orders import LimitOrderStyle, OrderAction
+from jqtrade.model.rules import rules_of
 from jqtrade.options import RISK_DEFAULTS, Options
 
 logger = logging.getLogger("jqtrade.account")
@@ -105,6 +105,7 @@ class RiskLimits:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> RiskLimits:
         """From option-named values (validated already); missing or ``None`` keys: defaults."""
+
         def get(name: str) -> Any:
             value = values.get(name)
             return RISK_DEFAULTS[name] if value is None else value
@@ -170,7 +171,9 @@ def read_risk_file(runtime_dir: Path, account_no: Optional[str]) -> dict[str, An
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigFileError(str(path), f"不是合法的 UTF-8 TOML 文件（{exc}）") from None
     accounts = data.pop("accounts", {})
-    if not isinstance(accounts, Mapping) or not all(isinstance(t, Mapping) for t in accounts.values()):
+    if not isinstance(accounts, Mapping) or not all(
+        isinstance(t, Mapping) for t in accounts.values()
+    ):
         raise ConfigFileError(str(path), '[accounts] 应为按资金账号分的表，如 [accounts."880001"]')
     values = _risk_values(path, data, "")
     if account_no is not None and account_no in accounts:
@@ -181,7 +184,9 @@ def read_risk_file(runtime_dir: Path, account_no: Optional[str]) -> dict[str, An
 def _risk_values(path: Path, table: Mapping[str, Any], where: str) -> dict[str, Any]:
     unknown = sorted(set(table) - set(RISK_OPTION_NAMES))
     if unknown:
-        raise ConfigFileError(str(path), f"{where}未知的键 {unknown}；可用：{', '.join(RISK_OPTION_NAMES)}")
+        raise ConfigFileError(
+            str(path), f"{where}未知的键 {unknown}；可用：{', '.join(RISK_OPTION_NAMES)}"
+        )
     try:
         options = Options().evolve(table)
     except OptionValueError as exc:
@@ -205,7 +210,11 @@ class RiskOrder:
     def of(cls, checked: CheckedOrder, reference_price: Optional[float]) -> RiskOrder:
         rules = rules_of(checked.code)
         style = checked.style
-        price = Decimal(repr(float(style.price))) if isinstance(style, LimitOrderStyle) and style.price > 0 else None
+        price = (
+            Decimal(repr(float(style.price)))
+            if isinstance(style, LimitOrderStyle) and style.price > 0
+            else None
+        )
         if rules.is_repo:
             unit: Optional[Decimal] = rules.face_value
         elif price is not None:
@@ -216,8 +225,13 @@ class RiskOrder:
             unit = None
         is_buy = checked.action is OrderAction.open
         return cls(
-            code=checked.code, is_buy=is_buy, reduces=not is_buy and not rules.is_repo,
-            amount=checked.amount, price=price, unit=unit, unit_name=rules.unit,
+            code=checked.code,
+            is_buy=is_buy,
+            reduces=not is_buy and not rules.is_repo,
+            amount=checked.amount,
+            price=price,
+            unit=unit,
+            unit_name=rules.unit,
         )
 
     @property
@@ -231,8 +245,12 @@ class RiskOrder:
         return f"{side} {self.code} {self.amount:,} {self.unit_name}（{price}{value}）"
 
 
-def _refuse(reason: str, option: str, limit: Any, detail: str, order: RiskOrder) -> OrderRejectedError:
-    return OrderRejectedError(reason, f"风控限制 {option}={limit}：{detail}，已拒绝{order.describe()}")
+def _refuse(
+    reason: str, option: str, limit: Any, detail: str, order: RiskOrder
+) -> OrderRejectedError:
+    return OrderRejectedError(
+        reason, f"风控限制 {option}={limit}：{detail}，已拒绝{order.describe()}"
+    )
 
 
 # --- pure checks ---------------------------------------------------------------------------
@@ -242,11 +260,13 @@ def check_state(state: TradingState, order: RiskOrder) -> None:
     """``halted`` refuses every order, ``reducing`` every order but a sell of a held security."""
     if state is TradingState.halted:
         raise OrderRejectedError(
-            "trading_halted", f"交易状态为 halted（暂停交易），不接受新订单（撤单照常），已拒绝{order.describe()}"
+            "trading_halted",
+            f"交易状态为 halted（暂停交易），不接受新订单（撤单照常），已拒绝{order.describe()}",
         )
     if state is TradingState.reducing and not order.reduces:
         raise OrderRejectedError(
-            "trading_reducing", f"交易状态为 reducing（只减仓），只接受卖出持仓的订单，已拒绝{order.describe()}"
+            "trading_reducing",
+            f"交易状态为 reducing（只减仓），只接受卖出持仓的订单，已拒绝{order.describe()}",
         )
 
 
@@ -254,14 +274,20 @@ def check_size(limits: RiskLimits, order: RiskOrder) -> None:
     """Per order: shares and value."""
     if limits.order_shares and order.amount > limits.order_shares:
         raise _refuse(
-            "risk_order_shares", "risk_max_order_shares", f"{limits.order_shares:,}",
-            f"单笔最多 {limits.order_shares:,} {order.unit_name}", order,
+            "risk_order_shares",
+            "risk_max_order_shares",
+            f"{limits.order_shares:,}",
+            f"单笔最多 {limits.order_shares:,} {order.unit_name}",
+            order,
         )
     value = order.value
     if limits.order_value and value is not None and value > limits.order_value:
         raise _refuse(
-            "risk_order_value", "risk_max_order_value", _yuan(limits.order_value),
-            f"单笔金额 {_yuan(value)} 元超过上限 {_yuan(limits.order_value)} 元", order,
+            "risk_order_value",
+            "risk_max_order_value",
+            _yuan(limits.order_value),
+            f"单笔金额 {_yuan(value)} 元超过上限 {_yuan(limits.order_value)} 元",
+            order,
         )
 
 
@@ -272,9 +298,12 @@ def check_position(limits: RiskLimits, order: RiskOrder, shares_after: Optional[
     value = order.unit * shares_after
     if value > limits.position_value:
         raise _refuse(
-            "risk_position_value", "risk_max_position_value", _yuan(limits.position_value),
+            "risk_position_value",
+            "risk_max_position_value",
+            _yuan(limits.position_value),
             f"买入后 {order.code} 的持仓（含未成交的挂单）约 {shares_after:,} {order.unit_name}、"
-            f"{_yuan(value)} 元，超过上限 {_yuan(limits.position_value)} 元", order,
+            f"{_yuan(value)} 元，超过上限 {_yuan(limits.position_value)} 元",
+            order,
         )
 
 
@@ -309,8 +338,11 @@ class OrderFlow:
             times.popleft()
         if limits.orders_per_minute and len(times) >= limits.orders_per_minute:
             raise _refuse(
-                "risk_order_rate", "risk_max_orders_per_minute", limits.orders_per_minute,
-                f"本任务过去 1 分钟已下 {len(times)} 笔", order,
+                "risk_order_rate",
+                "risk_max_orders_per_minute",
+                limits.orders_per_minute,
+                f"本任务过去 1 分钟已下 {len(times)} 笔",
+                order,
             )
         if limits.orders_per_second:
             recent = 0
@@ -320,16 +352,22 @@ class OrderFlow:
                 recent += 1
             if recent >= limits.orders_per_second:
                 raise _refuse(
-                    "risk_order_rate", "risk_max_orders_per_second", limits.orders_per_second,
-                    f"本任务过去 1 秒已下 {recent} 笔", order,
+                    "risk_order_rate",
+                    "risk_max_orders_per_second",
+                    limits.orders_per_second,
+                    f"本任务过去 1 秒已下 {recent} 笔",
+                    order,
                 )
         window = limits.duplicate_window
         if window:
             last = self._recent.get((order.code, order.is_buy, order.amount, order.price))
             if last is not None and now - last < window:
                 raise _refuse(
-                    "risk_duplicate", "risk_duplicate_window", f"{window:g} 秒",
-                    f"{now - last:.1f} 秒前刚下过同样的订单（代码、方向、数量、价格都相同）", order,
+                    "risk_duplicate",
+                    "risk_duplicate_window",
+                    f"{window:g} 秒",
+                    f"{now - last:.1f} 秒前刚下过同样的订单（代码、方向、数量、价格都相同）",
+                    order,
                 )
 
     def record(self, limits: RiskLimits, order: RiskOrder, now: float) -> None:
@@ -376,7 +414,9 @@ class RiskGuard:
             logger.warning("今天的日内亏损限制已触发过（%s），重启后恢复交易状态 %s", reason, state)
             self.set_state(TradingState(state), reason, source="restored")
 
-    def set_state(self, state: TradingState, reason: str, *, source: str) -> Optional[TradingStateChange]:
+    def set_state(
+        self, state: TradingState, reason: str, *, source: str
+    ) -> Optional[TradingStateChange]:
         """The one place the trading state changes; tells ``on_change``. Same state: nothing."""
         old = self.state
         if state is old:
@@ -396,7 +436,13 @@ class RiskGuard:
         return change
 
     def check_order(
-        self, order: RiskOrder, *, now: float, day: str, active: int, shares_after: Callable[[], Optional[int]]
+        self,
+        order: RiskOrder,
+        *,
+        now: float,
+        day: str,
+        active: int,
+        shares_after: Callable[[], Optional[int]],
     ) -> None:
         """Raise :class:`OrderRejectedError` if a limit refuses ``order``; else count it."""
         limits = self.limits
@@ -404,8 +450,11 @@ class RiskGuard:
         check_size(limits, order)
         if limits.active_orders and active >= limits.active_orders:
             raise _refuse(
-                "risk_active_orders", "risk_max_active_orders", limits.active_orders,
-                f"本任务已有 {active} 个未结束的订单", order,
+                "risk_active_orders",
+                "risk_max_active_orders",
+                limits.active_orders,
+                f"本任务已有 {active} 个未结束的订单",
+                order,
             )
         self.flow.check(limits, order, now)
         if limits.position_value and order.is_buy:
@@ -419,20 +468,29 @@ class RiskGuard:
         except StoreUnavailable as exc:
             self._store_error(exc)
             raise _refuse(
-                "risk_store_unavailable", "risk_max_orders_per_day", limits.orders_per_day,
-                f"{exc}，无法确认全账户今天的计数；请检查磁盘和文件权限（删除该文件会丢失今天的计数）", order,
+                "risk_store_unavailable",
+                "risk_max_orders_per_day",
+                limits.orders_per_day,
+                f"{exc}，无法确认全账户今天的计数；请检查磁盘和文件权限（删除该文件会丢失今天的计数）",
+                order,
             ) from None
         if full is not None and full[0] == "orders":
             raise _refuse(
-                "risk_orders_per_day", "risk_max_orders_per_day", f"{limits.orders_per_day:,}",
-                f"本账户今天已下 {full[1]:,} 笔（所有任务合计，含各任务预留的额度）", order,
+                "risk_orders_per_day",
+                "risk_max_orders_per_day",
+                f"{limits.orders_per_day:,}",
+                f"本账户今天已下 {full[1]:,} 笔（所有任务合计，含各任务预留的额度）",
+                order,
             )
         if full is not None:
             total = Decimal(full[1]) / MILLI
             raise _refuse(
-                "risk_turnover", "risk_max_turnover", f"{_yuan(limits.turnover)} 元",
+                "risk_turnover",
+                "risk_max_turnover",
+                f"{_yuan(limits.turnover)} 元",
                 f"本账户今天的下单金额已计 {_yuan(total)} 元（所有任务合计，含各任务预留的额度），"
-                f"加上这笔约 {_yuan(value or Decimal(0))} 元将超过上限", order,
+                f"加上这笔约 {_yuan(value or Decimal(0))} 元将超过上限",
+                order,
             )
         self.flow.record(limits, order, now)
 
@@ -477,7 +535,9 @@ class RiskGuard:
         target = self.limits.daily_loss_action
         if self.state is TradingState.halted or (self.state is target):
             return None
-        logger.error("日内亏损超过限制：%s；交易状态切换为 %s（%s）", reason, target.value, target.label)
+        logger.error(
+            "日内亏损超过限制：%s；交易状态切换为 %s（%s）", reason, target.value, target.label
+        )
         try:
             self.store.record_trip(day, self.task, target.value, reason, at)
         except StoreUnavailable as exc:

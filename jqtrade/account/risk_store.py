@@ -90,7 +90,10 @@ class RiskStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(
-                    str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+                    str(self.path),
+                    timeout=BUSY_TIMEOUT,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -134,7 +137,8 @@ class RiskStore:
             out: dict[str, tuple[int, int]] = {}
             for counter, (want, limit) in wants.items():
                 row = conn.execute(
-                    "SELECT used FROM usage WHERE account=? AND day=? AND counter=?", (account, day, counter)
+                    "SELECT used FROM usage WHERE account=? AND day=? AND counter=?",
+                    (account, day, counter),
                 ).fetchone()
                 used = row[0] if row else 0
                 grant = max(0, want if limit <= 0 else min(want, limit - used))
@@ -166,7 +170,9 @@ class RiskStore:
 
     def totals(self, day: str) -> dict[str, int]:
         """Today's counts of the account (spent plus leased by running tasks)."""
-        rows = self._read("SELECT counter, used FROM usage WHERE account=? AND day=?", (self.account, day))
+        rows = self._read(
+            "SELECT counter, used FROM usage WHERE account=? AND day=?", (self.account, day)
+        )
         return {counter: used for counter, used in rows}
 
     # -- daily loss -------------------------------------------------------------------------
@@ -180,7 +186,9 @@ class RiskStore:
                 "INSERT OR IGNORE INTO first_value(account, day, value, at, task) VALUES (?, ?, ?, ?, ?)",
                 (account, day, str(value), at, task),
             )
-            row = conn.execute("SELECT value FROM first_value WHERE account=? AND day=?", (account, day)).fetchone()
+            row = conn.execute(
+                "SELECT value FROM first_value WHERE account=? AND day=?", (account, day)
+            ).fetchone()
             return Decimal(row[0])
 
         result: Decimal = self._write(work)
@@ -208,7 +216,8 @@ class RiskStore:
         """The task was resumed: a restart today no longer restores the switch."""
         self._write(
             lambda conn: conn.execute(
-                "UPDATE trips SET acknowledged = 1 WHERE account=? AND day=? AND task=?", (self.account, day, task)
+                "UPDATE trips SET acknowledged = 1 WHERE account=? AND day=? AND task=?",
+                (self.account, day, task),
             )
         )
 
@@ -232,10 +241,14 @@ class SharedQuota:
     def __init__(self, store: RiskStore, limits: Mapping[str, int]) -> None:
         self.store = store
         self.limits = dict(limits)
-        self.leases = {counter: lease_size(counter, limit) for counter, limit in self.limits.items()}
+        self.leases = {
+            counter: lease_size(counter, limit) for counter, limit in self.limits.items()
+        }
         self.day: Optional[str] = None
         self.held = dict.fromkeys(self.limits, 0)  # reserved in the store, not spent yet
-        self.pending = dict.fromkeys(self.limits, 0)  # spent on unlimited counters, not in the store yet
+        self.pending = dict.fromkeys(
+            self.limits, 0
+        )  # spent on unlimited counters, not in the store yet
         self.totals = dict.fromkeys(self.limits, 0)  # the account's totals at the last store access
 
     def take(self, day: str, wants: Mapping[str, int]) -> Optional[tuple[str, int]]:
@@ -270,8 +283,11 @@ class SharedQuota:
             self._switch_day(day)
         wants = {c: (n, 0) for c, n in self.pending.items() if n > 0}
         wants.update(
-            {c: (self.leases[c] - self.held[c], self.limits[c]) for c in self.limits
-             if self.limits[c] > 0 and self.held[c] < self.leases[c]}
+            {
+                c: (self.leases[c] - self.held[c], self.limits[c])
+                for c in self.limits
+                if self.limits[c] > 0 and self.held[c] < self.leases[c]
+            }
         )
         if not wants:
             return
@@ -286,7 +302,11 @@ class SharedQuota:
         """Give back the unspent leases and add the pending counts (on close or a new day)."""
         if self.day is None:
             return
-        day, held, pending = self.day, {c: n for c, n in self.held.items() if n}, {c: n for c, n in self.pending.items() if n}
+        day, held, pending = (
+            self.day,
+            {c: n for c, n in self.held.items() if n},
+            {c: n for c, n in self.pending.items() if n},
+        )
         self.held = dict.fromkeys(self.limits, 0)
         self.pending = dict.fromkeys(self.limits, 0)
         if held:

@@ -1,7 +1,9 @@
 """An in-memory broker for tests and dry runs: ``FakeTradeGate``.
 
 Public so that users can test their own strategies against it. It is deterministic (no
-threads, no clock reads, no randomness): orders wait until the test moves them.
+threads, no clock reads but the injected clock's, no randomness): orders wait until the test
+moves them. It reports as every gate does, in :class:`~jqtrade.model.reports.OrderReport`
+and :class:`~jqtrade.model.reports.BalanceReport` values with exact ``Decimal`` money.
 
 Broker behaviour modelled:
 
@@ -35,12 +37,13 @@ from typing import Any, Optional, Union
 import attrs
 import pendulum
 
-from jqtrade.account.codes import normalize_code
-from jqtrade.account.models import LimitOrderStyle, OrderAction, OrderRequest
 from jqtrade.clock import Clock
 from jqtrade.errors import GateError, OrderNotFoundError
 from jqtrade.fileio import read_retrying, write_atomic
-from jqtrade.gates.base import AbsTradeGate
+from jqtrade.gates.base import AbsTradeGate, GateEnv
+from jqtrade.model.orders import LimitOrderStyle, OrderAction, OrderRequest, OrderStatus
+from jqtrade.model.reports import BalanceReport, OrderReport, PositionReport
+from jqtrade.model.rules import normalize_code
 
 logger = logging.getLogger("jqtrade.gate.fake")
 
@@ -48,8 +51,25 @@ _FINAL = frozenset({"filled", "partly_canceled", "canceled", "rejected"})
 _STATE_VERSION = 1
 
 
+_ZERO = Decimal(0)
+_COST_PLACES = Decimal("0.0001")
+
+
 def _dec(value: Union[float, int, str, Decimal]) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _parse_time(value: Optional[str]) -> Optional[pendulum.DateTime]:
+    if not value:
+        return None
+    parsed = pendulum.parse(value)
+    return parsed if isinstance(parsed, pendulum.DateTime) else None
+
+
+@attrs.frozen(kw_only=True)
+class FakeConfig:
+    """The fake broker takes no ``set_options`` keys: everything it models is given to its
+    constructor (cash, positions, prices, ...) or driven by the test."""
 
 
 @attrs.define(kw_only=True)
@@ -98,25 +118,25 @@ class _FakeOrder:
             values["seen"] = tuple(values["seen"])
         return cls(**values)
 
-    def row(self) -> dict[str, Any]:
-        avg = self.deal_balance / self.filled_amount if self.filled_amount else Decimal(0)
-        return {
-            "order_id": self.order_id,
-            "broker_order_id": self.broker_order_id,
-            "code": self.code,
-            "action": self.action,
-            "status": self.status,
-            "amount": self.amount,
-            "price": float(self.price),
-            "filled_amount": self.filled_amount,
-            "canceled_amount": self.canceled_amount,
-            "avg_price": round(float(avg), 4),
-            "deal_balance": float(self.deal_balance),
-            "commission": float(self.commission),
-            "err_msg": self.err_msg,
-            "entrust_time": pendulum.parse(self.entrust_time) if self.entrust_time else None,
-            "update_time": pendulum.parse(self.update_time) if self.update_time else None,
-        }
+    def report(self) -> OrderReport:
+        avg = self.deal_balance / self.filled_amount if self.filled_amount else _ZERO
+        return OrderReport(
+            order_id=self.order_id,
+            broker_order_id=self.broker_order_id,
+            code=self.code,
+            action=OrderAction(self.action),
+            status=OrderStatus(self.status),
+            amount=self.amount,
+            price=_dec(self.price) if self.price > 0 else None,
+            filled_amount=self.filled_amount,
+            canceled_amount=self.canceled_amount,
+            avg_price=avg,
+            deal_balance=self.deal_balance,
+            commission=self.commission,
+            err_msg=self.err_msg,
+            entrust_time=_parse_time(self.entrust_time),
+            update_time=_parse_time(self.update_time),
+        )
 
 
 @attrs.define(kw_only=True)
@@ -126,15 +146,20 @@ class _FakePosition:
     cost: Decimal = Decimal(0)  # total cost of the shares held, fees included
 
 
-class FakeTradeGate(AbsTradeGate):
+class FakeTradeGate(AbsTradeGate[FakeConfig]):
     """In-memory broker implementing the :class:`AbsTradeGate` contract.
 
     ``positions`` maps a code to a share count (all closeable) or to a dict with
     ``total_amount``, ``closeable_amount`` and ``avg_cost``. ``prices`` are last prices, used
     for position values, market-order fills and freezing cash for market buys.
+
+    The clock stamps reports (``update_time``, ``as_of``): given here, or by :meth:`configure`
+    (``configure_gate(FakeTradeGate(...), {}, GateEnv(clock=clock, runtime_dir=folder))``, what
+    the runtime does). Without one, reports carry no times.
     """
 
     name = "fake"
+    config_class = FakeConfig
 
     def __init__(
         self,
@@ -152,7 +177,7 @@ class FakeTradeGate(AbsTradeGate):
         self.auto_cancel = auto_cancel
         self.commission_rate = _dec(commission_rate)
         self.clock = clock
-        self.options: dict[str, Any] = {}
+        self.config = FakeConfig()
         self.state_file = Path(state_file) if state_file is not None else None
         self._fail_orders: list[str] = []
         self._fail_syncs: list[str] = []
@@ -183,10 +208,9 @@ class FakeTradeGate(AbsTradeGate):
 
     # -- the gate contract --
 
-    def setup(self, options: Mapping[str, Any], **kwargs: Any) -> None:
-        self.options = dict(options)
-        if kwargs.get("clock") is not None:
-            self.clock = kwargs["clock"]
+    def configure(self, config: FakeConfig, env: GateEnv) -> None:
+        self.config = config
+        self.clock = env.clock
 
     def order(self, request: OrderRequest) -> None:
         if self._fail_orders:
@@ -218,12 +242,12 @@ class FakeTradeGate(AbsTradeGate):
         order.status = "canceling"
         self._save(order)
 
-    def sync_balance(self) -> dict[str, Any]:
+    def sync_balance(self) -> BalanceReport:
         if self._fail_syncs:
             raise GateError(self._fail_syncs.pop(0))
         return self.peek_balance()
 
-    def sync_orders(self) -> list[dict[str, Any]]:
+    def sync_orders(self) -> list[OrderReport]:
         if self._fail_syncs:
             raise GateError(self._fail_syncs.pop(0))
         self.step(accept=self.auto_accept, cancel=self.auto_cancel)
@@ -231,50 +255,48 @@ class FakeTradeGate(AbsTradeGate):
 
     # -- reading without side effects --
 
-    def peek_orders(self) -> list[dict[str, Any]]:
+    def peek_orders(self) -> list[OrderReport]:
         """Every order as ``sync_orders`` would report it, without letting the broker act."""
-        return [order.row() for order in self._orders.values()]
+        return [order.report() for order in self._orders.values()]
 
-    def peek_balance(self) -> dict[str, Any]:
-        locked = sum((o.frozen_cash for o in self._orders.values()), Decimal(0))
-        rows = []
-        market_value = Decimal(0)
+    def peek_balance(self) -> BalanceReport:
+        locked = sum((o.frozen_cash for o in self._orders.values()), _ZERO)
+        positions = []
+        market_value = _ZERO
         for code, pos in self._positions.items():
             if pos.total <= 0:
                 continue
-            avg_cost = pos.cost / pos.total
+            avg_cost = (pos.cost / pos.total).quantize(_COST_PLACES)
             last = _dec(self._prices.get(code, float(avg_cost)))
             value = last * pos.total
             market_value += value
-            rows.append(
-                {
-                    "code": code,
-                    "total_amount": pos.total,
-                    "closeable_amount": pos.closeable,
-                    "avg_cost": round(float(avg_cost), 4),
-                    "last_price": float(last),
-                    "position_value": float(value),
-                }
+            positions.append(
+                PositionReport(
+                    code=code,
+                    total_amount=pos.total,
+                    closeable_amount=pos.closeable,
+                    avg_cost=avg_cost,
+                    last_price=last,
+                    position_value=value,
+                )
             )
-        balance: dict[str, Any] = {
-            "cash": {
-                "total_value": float(self._cash + market_value),
-                "available_cash": float(self._cash - locked),
-                "locked_cash": float(locked),
-            },
-            "positions": rows,
-        }
-        if self.clock is not None:
-            balance["as_of"] = self.clock.now()  # in memory: true at the moment it is read
-        return balance
+        return BalanceReport(
+            total_value=self._cash + market_value,
+            available_cash=self._cash - locked,
+            locked_cash=locked,
+            positions=tuple(positions),
+            # In memory: true at the moment it is read.
+            as_of=self.clock.now() if self.clock is not None else None,
+        )
 
     @property
     def cash(self) -> float:
         """Cash including the part frozen by working buy orders."""
         return float(self._cash)
 
-    def order_row(self, order_id: str) -> dict[str, Any]:
-        return self._get(order_id).row()
+    def order_report(self, order_id: str) -> OrderReport:
+        """One order as ``sync_orders`` would report it."""
+        return self._get(order_id).report()
 
     @staticmethod
     def read_state(path: Union[str, Path]) -> dict[str, Any]:

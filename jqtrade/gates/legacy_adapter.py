@@ -1,6 +1,8 @@
 """Run a jqtrade 1.0 custom trade gate behind today's ``AbsTradeGate`` contract.
 
-A 1.0 gate differs from today's contract in four places, and the adapter translates each:
+A 1.0 gate differs from the dict contract of :mod:`jqtrade.gates.dict_adapter` in four places;
+this adapter translates each into that contract, and :class:`DictGateAdapter` (its base) turns
+the result into typed reports, checking every row:
 
 ``setup(self, options)``
     No ``clock`` keyword, and every option at the top level of the dict (1.0 handed the whole
@@ -25,11 +27,12 @@ A 1.0 gate differs from today's contract in four places, and the adapter transla
 
 ``sync_orders()``
     1.0's order dicts (``confirm_id``, ``avg_cost``, ``style``, ``create_time`` /
-    ``entrust_time`` as strings or naive datetimes) become today's report rows. A row missing
-    required keys is logged as an error naming them and skipped.
+    ``entrust_time`` as strings or naive datetimes) become :class:`OrderReport` values. A row
+    missing required keys is logged as an error naming them and skipped.
 
 Detection is by behaviour, not by class: a gate class whose ``setup`` takes neither a
-``clock`` keyword nor ``**kwargs`` is a 1.0 gate (:func:`is_legacy_gate_class`).
+``clock`` keyword nor ``**kwargs`` is a 1.0 gate (:func:`is_legacy_gate_class`; all the rules
+are in :mod:`jqtrade.gates`).
 """
 
 from __future__ import annotations
@@ -45,7 +48,11 @@ from typing import Any, Callable, Optional, cast
 import attrs
 import pendulum
 
-from jqtrade.account.models import (
+from jqtrade.clock import MARKET_TZ
+from jqtrade.errors import GateConfigError, GateError, JqTradeError
+from jqtrade.gates.base import GateEnv
+from jqtrade.gates.dict_adapter import DictGateAdapter
+from jqtrade.model.orders import (
     LimitOrderStyle,
     OrderAction,
     OrderRequest,
@@ -53,9 +60,12 @@ from jqtrade.account.models import (
     OrderStatus,
     OrderStyle,
 )
-from jqtrade.clock import MARKET_TZ, Clock, LiveClock
-from jqtrade.errors import GateConfigError, GateError, JqTradeError
-from jqtrade.gates.base import AbsTradeGate
+from jqtrade.model.reports import (
+    BalanceReport,
+    OrderReport,
+    balance_report_from_mapping,
+    order_report_from_mapping,
+)
 
 logger = logging.getLogger("jqtrade.gates.legacy")
 
@@ -73,13 +83,40 @@ ORDER_EXPECTED = (
 )
 _CASH_KEYS = {"total_asset", "total_value", "available_cash", "locked_cash"}
 _POSITION_KEYS = {
-    "code", "amount", "total_amount", "available_amount", "closeable_amount", "avg_cost",
-    "acc_avg_cost", "last_price", "price", "position_value", "value", "side",
+    "code",
+    "amount",
+    "total_amount",
+    "available_amount",
+    "closeable_amount",
+    "avg_cost",
+    "acc_avg_cost",
+    "last_price",
+    "price",
+    "position_value",
+    "value",
+    "side",
 }
 _ORDER_KEYS = {
-    "order_id", "code", "price", "amount", "action", "status", "style", "create_time",
-    "entrust_time", "update_time", "side", "confirm_id", "broker_order_id", "filled_amount",
-    "canceled_amount", "deal_balance", "avg_cost", "avg_price", "commission", "err_msg",
+    "order_id",
+    "code",
+    "price",
+    "amount",
+    "action",
+    "status",
+    "style",
+    "create_time",
+    "entrust_time",
+    "update_time",
+    "side",
+    "confirm_id",
+    "broker_order_id",
+    "filled_amount",
+    "canceled_amount",
+    "deal_balance",
+    "avg_cost",
+    "avg_price",
+    "commission",
+    "err_msg",
 }
 #: Keys people write by mistake, and what they meant.
 _TYPOS = {
@@ -110,7 +147,14 @@ class LegacyFormatError(GateError):
     """A 1.0 gate returned data whose keys the adapter does not understand."""
 
     def __init__(
-        self, gate: str, method: str, what: str, row: Mapping[str, Any], missing: list[str], known: set[str], expected: str
+        self,
+        gate: str,
+        method: str,
+        what: str,
+        row: Mapping[str, Any],
+        missing: list[str],
+        known: set[str],
+        expected: str,
     ) -> None:
         unknown = sorted(str(key) for key in row if key not in known)
         message = f"交易接口 {gate} 的 {method} 返回的{what}缺少 {missing}"
@@ -148,7 +192,9 @@ class LegacyOrder:
     err_msg: str = ""
 
     @classmethod
-    def from_request(cls, request: OrderRequest, now: Callable[[], pendulum.DateTime]) -> LegacyOrder:
+    def from_request(
+        cls, request: OrderRequest, now: Callable[[], pendulum.DateTime]
+    ) -> LegacyOrder:
         price = float(request.price) if request.price is not None else 0.0
         created = request.create_time or now()
         return cls(
@@ -172,12 +218,23 @@ class LegacyOrder:
             return value.strftime(_TIME_FORMATS[0]) if value is not None else None
 
         return {
-            "code": self.code, "price": self.price, "amount": self.amount, "action": self.action.value,
-            "order_id": self.order_id, "status": self.status.value, "style": getattr(self.style, "value", None),
-            "create_time": text(self.create_time), "entrust_time": text(self.entrust_time),
-            "side": self.side.value, "confirm_id": self.confirm_id, "filled_amount": self.filled_amount,
-            "canceled_amount": self.canceled_amount, "deal_balance": self.deal_balance,
-            "avg_cost": self.avg_cost, "commission": self.commission, "err_msg": self.err_msg,
+            "code": self.code,
+            "price": self.price,
+            "amount": self.amount,
+            "action": self.action.value,
+            "order_id": self.order_id,
+            "status": self.status.value,
+            "style": getattr(self.style, "value", None),
+            "create_time": text(self.create_time),
+            "entrust_time": text(self.entrust_time),
+            "side": self.side.value,
+            "confirm_id": self.confirm_id,
+            "filled_amount": self.filled_amount,
+            "canceled_amount": self.canceled_amount,
+            "deal_balance": self.deal_balance,
+            "avg_cost": self.avg_cost,
+            "commission": self.commission,
+            "err_msg": self.err_msg,
         }
 
 
@@ -196,7 +253,11 @@ def legacy_style(style: OrderStyle, price: float) -> OrderStyle:
     sub = _STYLE_CLASSES.get(base)
     if sub is None:
         value = "limit" if isinstance(style, LimitOrderStyle) else "market"
-        namespace: dict[str, Any] = {"__slots__": (), "__module__": base.__module__, "__qualname__": base.__qualname__}
+        namespace: dict[str, Any] = {
+            "__slots__": (),
+            "__module__": base.__module__,
+            "__qualname__": base.__qualname__,
+        }
         if not hasattr(style, "value"):
             namespace["value"] = property(lambda self: value)
         if not hasattr(style, "price"):
@@ -208,7 +269,15 @@ def legacy_style(style: OrderStyle, price: float) -> OrderStyle:
 def naive_market_time(value: datetime.datetime) -> datetime.datetime:
     """A plain naive ``datetime`` of the same instant in Beijing time (what 1.0 gates got)."""
     local = pendulum.instance(value).in_tz(MARKET_TZ)
-    return datetime.datetime(local.year, local.month, local.day, local.hour, local.minute, local.second, local.microsecond)
+    return datetime.datetime(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+    )
 
 
 def market_time(value: Any) -> Optional[pendulum.DateTime]:
@@ -272,34 +341,29 @@ def legacy_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-class LegacyGateAdapter(AbsTradeGate):
-    """Today's gate contract around a jqtrade 1.0 gate instance (see the module docstring)."""
+class LegacyGateAdapter(DictGateAdapter):
+    """Today's gate contract around a jqtrade 1.0 gate instance (see the module docstring).
+
+    1.0's rows become dict-contract rows here; :class:`DictGateAdapter` turns those into typed
+    reports (one conversion, one error policy for both adapters)."""
+
+    log = logger
 
     def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.label = type(inner).__name__
-        self.name = str(getattr(inner, "name", "") or self.label)
-        self._now: Callable[[], pendulum.DateTime] = LiveClock().now
-        self._first_balance: Optional[dict[str, Any]] = None
-        self._logged: set[str] = set()
-        # Optional hooks of today's contract: offered only when the 1.0 gate has them, so that
-        # the account's getattr(gate, ...) sees exactly what the gate can answer.
-        for hook in ("has_order", "order_id_dir"):
-            if hasattr(inner, hook):
-                setattr(self, hook, getattr(inner, hook))
+        super().__init__(inner)
+        self._first_balance: Optional[BalanceReport] = None
 
-    # -- today's contract -------------------------------------------------------------------
+    # -- what differs from the dict contract ------------------------------------------------
 
-    def setup(self, options: Mapping[str, Any], **kwargs: Any) -> None:
-        clock: Optional[Clock] = kwargs.get("clock")
-        if clock is not None:
-            self._now = clock.now
+    def _setup(self, options: dict[str, Any], env: GateEnv) -> None:
         try:
             self.inner.setup(legacy_options(options))
         except JqTradeError:
             raise
         except Exception as exc:
-            raise GateConfigError(f"交易接口 {self.label} 的 setup 出错：{type(exc).__name__}: {exc}") from exc
+            raise GateConfigError(
+                f"交易接口 {self.label} 的 setup 出错：{type(exc).__name__}: {exc}"
+            ) from exc
         # 1.0 read the account right after setup: a gate speaking another format stops here,
         # with the keys named, instead of running on a zero portfolio.
         try:
@@ -308,12 +372,16 @@ class LegacyGateAdapter(AbsTradeGate):
             logger.debug("启动时读取交易接口 %s 的资金持仓失败，稍后重试：%s", self.label, exc)
             return
         try:
-            self._first_balance = self._balance(raw)
+            self._first_balance = balance_report_from_mapping(
+                self._balance(raw), on_bad_position=self._bad_position
+            )
         except GateError as exc:
-            raise GateConfigError(f"{exc}。请按 jqtrade 1.0 或当前的格式修改交易接口（见文档“自定义交易接口”）") from None
+            raise GateConfigError(
+                f"{exc}。请按 jqtrade 1.0 或当前的格式修改交易接口（见文档“自定义交易接口”）"
+            ) from None
 
     def order(self, request: OrderRequest) -> None:
-        sys_order = LegacyOrder.from_request(request, self._now)
+        sys_order = LegacyOrder.from_request(request, self._clock.now)
         try:
             self.inner.order(sys_order)
         except GateError:
@@ -322,10 +390,7 @@ class LegacyGateAdapter(AbsTradeGate):
             # 1.0's contract: the gate raises when the order failed.
             raise GateError(f"交易接口 {self.label} 下单失败：{type(exc).__name__}: {exc}") from exc
 
-    def cancel_order(self, order_id: str) -> None:
-        self.inner.cancel_order(order_id)
-
-    def sync_balance(self) -> dict[str, Any]:
+    def _balance_data(self) -> Any:
         first, self._first_balance = self._first_balance, None
         if first is not None:
             return first
@@ -335,52 +400,45 @@ class LegacyGateAdapter(AbsTradeGate):
             self._error_once(str(exc))
             raise
 
-    def sync_orders(self) -> list[dict[str, Any]]:
-        rows = self.inner.sync_orders()
-        if not isinstance(rows, (list, tuple)):
-            message = f"交易接口 {self.label} 的 sync_orders 应返回订单 dict 的列表，实际返回 {type(rows).__name__}：{rows!r}"
-            self._error_once(message)
-            raise GateError(message)
-        reports = []
-        for row in rows:
-            try:
-                reports.append(self._order_row(row))
-            except (LegacyFormatError, ValueError, TypeError) as exc:
-                self._error_once(f"已跳过交易接口 {self.label} 的 sync_orders 中无法识别的订单：{exc}（订单：{row!r}）", key=str(exc))
-        return reports
+    def _order_report(self, row: Any, day: Any) -> OrderReport:
+        return order_report_from_mapping(self._order_row(row), day=day)
 
-    def close(self) -> None:
-        close = getattr(self.inner, "close", None)
-        if callable(close):
-            close()
+    # -- 1.0 -> dict contract ---------------------------------------------------------------
 
-    # -- conversions ------------------------------------------------------------------------
-
-    def _error_once(self, message: str, *, key: Optional[str] = None) -> None:
-        """Log at ERROR the first time; the account also reports the failure in its own way."""
-        key = key or message
-        if key not in self._logged:
-            self._logged.add(key)
-            logger.error(message)
-
-    def _warn_unknown(self, method: str, what: str, row: Mapping[str, Any], known: set[str]) -> None:
+    def _warn_unknown(
+        self, method: str, what: str, row: Mapping[str, Any], known: set[str]
+    ) -> None:
         unknown = sorted(str(k) for k in row if k not in known)
         if unknown and f"{method}:{what}:{unknown}" not in self._logged:
-            self._logged.add(f"{method}:{what}:{unknown}")
-            logger.warning("交易接口 %s 的 %s 返回的%s中有无法识别的键 %s，已忽略", self.label, method, what, unknown)
+            self._logged[f"{method}:{what}:{unknown}"] = None
+            logger.warning(
+                "交易接口 %s 的 %s 返回的%s中有无法识别的键 %s，已忽略",
+                self.label,
+                method,
+                what,
+                unknown,
+            )
 
     def _balance(self, raw: Any) -> dict[str, Any]:
         method = "sync_balance"
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("cash"), Mapping) or not isinstance(raw.get("positions"), (list, tuple)):
+        if (
+            not isinstance(raw, Mapping)
+            or not isinstance(raw.get("cash"), Mapping)
+            or not isinstance(raw.get("positions"), (list, tuple))
+        ):
             raise GateError(
                 f"交易接口 {self.label} 的 sync_balance 应返回 {{'cash': {{...}}, 'positions': [...]}}，"
                 f"实际返回：{raw!r}"
             )
         cash = raw["cash"]
         total_key = "total_asset" if "total_asset" in cash else "total_value"
-        missing = ([] if total_key in cash else ["total_asset"]) + ([] if "available_cash" in cash else ["available_cash"])
+        missing = ([] if total_key in cash else ["total_asset"]) + (
+            [] if "available_cash" in cash else ["available_cash"]
+        )
         if missing:
-            raise LegacyFormatError(self.label, method, "资金（cash）", cash, missing, _CASH_KEYS, CASH_EXPECTED)
+            raise LegacyFormatError(
+                self.label, method, "资金（cash）", cash, missing, _CASH_KEYS, CASH_EXPECTED
+            )
         self._warn_unknown(method, "资金（cash）", cash, _CASH_KEYS)
         try:
             out_cash = {
@@ -389,7 +447,9 @@ class LegacyGateAdapter(AbsTradeGate):
                 "locked_cash": _number(cash.get("locked_cash"), "locked_cash", 0.0),
             }
         except (TypeError, ValueError) as exc:
-            raise GateError(f"交易接口 {self.label} 的 sync_balance 返回的资金不对：{exc}（资金：{dict(cash)!r}）") from None
+            raise GateError(
+                f"交易接口 {self.label} 的 sync_balance 返回的资金不对：{exc}（资金：{dict(cash)!r}）"
+            ) from None
         positions = []
         for row in raw["positions"]:
             position = self._position(row)
@@ -403,13 +463,19 @@ class LegacyGateAdapter(AbsTradeGate):
     def _position(self, row: Any) -> Optional[dict[str, Any]]:
         method, what = "sync_balance", "持仓"
         if not isinstance(row, Mapping):
-            raise GateError(f"交易接口 {self.label} 的 sync_balance 返回的持仓应为 dict，实际是：{row!r}")
+            raise GateError(
+                f"交易接口 {self.label} 的 sync_balance 返回的持仓应为 dict，实际是：{row!r}"
+            )
         amount_key = "amount" if "amount" in row else "total_amount"
         closeable_key = "available_amount" if "available_amount" in row else "closeable_amount"
         named = {"total_amount": "amount", "closeable_amount": "available_amount"}
-        missing = [named.get(key, key) for key in ("code", amount_key, closeable_key) if key not in row]
+        missing = [
+            named.get(key, key) for key in ("code", amount_key, closeable_key) if key not in row
+        ]
         if missing:
-            raise LegacyFormatError(self.label, method, what, row, missing, _POSITION_KEYS, POSITION_EXPECTED)
+            raise LegacyFormatError(
+                self.label, method, what, row, missing, _POSITION_KEYS, POSITION_EXPECTED
+            )
         self._warn_unknown(method, what, row, _POSITION_KEYS)
         side = str(_text_of(row.get("side") or "long"))
         if side != "long":
@@ -428,10 +494,14 @@ class LegacyGateAdapter(AbsTradeGate):
                 "closeable_amount": _whole(row[closeable_key], closeable_key),
                 "avg_cost": _number(row.get("avg_cost", row.get("acc_avg_cost")), "avg_cost", 0.0),
                 "last_price": last_price,
-                "position_value": _number(value, "position_value") if value not in (None, "") else last_price * total,
+                "position_value": _number(value, "position_value")
+                if value not in (None, "")
+                else last_price * total,
             }
         except (TypeError, ValueError) as exc:
-            raise GateError(f"交易接口 {self.label} 的 sync_balance 返回的持仓不对：{exc}（持仓：{dict(row)!r}）") from None
+            raise GateError(
+                f"交易接口 {self.label} 的 sync_balance 返回的持仓不对：{exc}（持仓：{dict(row)!r}）"
+            ) from None
 
     def _order_row(self, row: Any) -> dict[str, Any]:
         method, what = "sync_orders", "订单"
@@ -439,13 +509,17 @@ class LegacyGateAdapter(AbsTradeGate):
             raise ValueError(f"订单应为 dict，实际是 {type(row).__name__}")
         missing = [key for key in ("code", "amount", "action", "status") if key not in row]
         if missing:
-            raise LegacyFormatError(self.label, method, what, row, missing, _ORDER_KEYS, ORDER_EXPECTED)
+            raise LegacyFormatError(
+                self.label, method, what, row, missing, _ORDER_KEYS, ORDER_EXPECTED
+            )
         self._warn_unknown(method, what, row, _ORDER_KEYS)
         order_id = row.get("order_id")
         broker_id = row.get("broker_order_id", row.get("confirm_id"))
         status = str(_text_of(row["status"]))
         if status not in OrderStatus.__members__:
-            raise ValueError(f"未知的订单状态 status={status!r}，可选：{'、'.join(OrderStatus.__members__)}")
+            raise ValueError(
+                f"未知的订单状态 status={status!r}，可选：{'、'.join(OrderStatus.__members__)}"
+            )
         action = str(_text_of(row["action"]))
         if action not in OrderAction.__members__:
             raise ValueError(f"action={action!r} 不合法，应为 open 或 close")

@@ -23,9 +23,20 @@ from jqtrade.tasks.process import detached_exit_code, spawn_detached, stop_tasks
 from jqtrade.tasks.registry import START_TOKEN_ENV, TaskRecord, TaskRegistry
 from jqtrade.tasks.supervisor import DEFAULT_MAX_RESTARTS, request_no_restart
 
-_STATE_ZH = {"starting": "启动中", "running": "运行中", "stopping": "停止中", "stopped": "已停止", "failed": "失败"}
+_STATE_ZH = {
+    "starting": "启动中",
+    "running": "运行中",
+    "stopping": "停止中",
+    "stopped": "已停止",
+    "failed": "失败",
+}
 #: How get_tasks names each TASK_MODES entry: only "实盘" may trade real money.
-MODE_ZH = {"live": "实盘", "sim_broker": "模拟券商", "sim_clock": "模拟时钟", "sim_clock_sim_broker": "模拟时钟+模拟券商"}
+MODE_ZH = {
+    "live": "实盘",
+    "sim_broker": "模拟券商",
+    "sim_clock": "模拟时钟",
+    "sim_clock_sim_broker": "模拟时钟+模拟券商",
+}
 #: How get_tasks names each trading state (TradingState.label; "-": no account module).
 TRADING_ZH = {"active": "正常交易", "reducing": "只减仓", "halted": "暂停交易"}
 
@@ -48,15 +59,39 @@ def _rows(records: Sequence[TaskRecord]) -> list[list[str]]:
     rows = []
     for r in records:
         started = r.started_at.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M:%S")
-        rows.append([
-            r.name, str(r.pid), _STATE_ZH.get(r.state, r.state), MODE_ZH.get(r.mode, r.mode),
-            TRADING_ZH.get(r.trading_state or "", r.trading_state or "-"), started, _uptime(r, now), r.strategy_file, r.log_file or "-", r.gate,
-            r.next_job or "-", (r.last_sync or "-")[:19].replace("T", " "),
-        ])
+        rows.append(
+            [
+                r.name,
+                str(r.pid),
+                _STATE_ZH.get(r.state, r.state),
+                MODE_ZH.get(r.mode, r.mode),
+                TRADING_ZH.get(r.trading_state or "", r.trading_state or "-"),
+                started,
+                _uptime(r, now),
+                r.strategy_file,
+                r.log_file or "-",
+                r.gate,
+                r.next_job or "-",
+                (r.last_sync or "-")[:19].replace("T", " "),
+            ]
+        )
     return rows
 
 
-HEADERS = ["名称", "PID", "状态", "模式", "交易状态", "启动时间", "已运行", "策略文件", "日志文件", "交易接口", "下一个定时任务", "最近同步"]
+HEADERS = [
+    "名称",
+    "PID",
+    "状态",
+    "模式",
+    "交易状态",
+    "启动时间",
+    "已运行",
+    "策略文件",
+    "日志文件",
+    "交易接口",
+    "下一个定时任务",
+    "最近同步",
+]
 
 
 def _json_text(data: Any) -> str:
@@ -90,7 +125,9 @@ def get_tasks(runtime_dir: Optional[str], *, as_json: bool) -> int:
     else:
         widths = [max(_width(x) for x in col) for col in zip(HEADERS, *rows)]
         for row in [HEADERS, *rows]:
-            print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+            print(
+                "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip()
+            )
     return 0
 
 
@@ -114,7 +151,13 @@ def _select(
 
 
 def stop_task(
-    runtime_dir: Optional[str], *, name: Optional[str], pid: Optional[int], all_tasks: bool, force: bool, timeout: float
+    runtime_dir: Optional[str],
+    *,
+    name: Optional[str],
+    pid: Optional[int],
+    all_tasks: bool,
+    force: bool,
+    timeout: float,
 ) -> int:
     registry = TaskRegistry(runtime_path(runtime_dir))
     records = _select(registry, name, pid, all_tasks, "要停止的任务")
@@ -123,7 +166,11 @@ def stop_task(
             print("当前没有运行中的任务")
             return 0
         else:
-            if name is not None and pid is None and request_no_restart(registry.supervisor_path(name)):
+            if (
+                name is not None
+                and pid is None
+                and request_no_restart(registry.supervisor_path(name))
+            ):
                 print(f"任务 {name} 当前未运行，正在等待自动重启：已取消重启")
                 return 0
             raise TaskNotFoundError(_selector_text(name, pid))
@@ -171,14 +218,21 @@ def set_trading_state(
         else:
             if name is not None and pid is None:
                 registry.tasks_dir.mkdir(parents=True, exist_ok=True)
-                TradingStateFile(registry.trading_state_path(name)).write(state, why, command=command)
-                print(f"任务 {name} 当前未运行：已保存交易状态 {state}（{TRADING_ZH[state]}），下次启动时生效")
+                TradingStateFile(registry.trading_state_path(name)).write(
+                    state, why, command=command
+                )
+                print(
+                    f"任务 {name} 当前未运行：已保存交易状态 {state}（{TRADING_ZH[state]}），下次启动时生效"
+                )
                 return 0
             raise TaskNotFoundError(_selector_text(name, pid))
     waiting = {
-        record.name: (record, TradingStateFile(registry.trading_state_path(record.name)).write(
-            state, why, command=command, cancel_open=cancel_open
-        ).id)
+        record.name: (
+            record,
+            TradingStateFile(registry.trading_state_path(record.name))
+            .write(state, why, command=command, cancel_open=cancel_open)
+            .id,
+        )
         for record in records
     }
     done: dict[str, TaskRecord] = {}
@@ -195,12 +249,16 @@ def set_trading_state(
         seen = done.get(task)
         if seen is None:
             ok = False
-            print(f"{task}（pid {record.pid}）：{timeout:g} 秒内没有确认（可能有回调尚未执行完）；交易状态 {state} 已保存，任务稍后会执行")
+            print(
+                f"{task}（pid {record.pid}）：{timeout:g} 秒内没有确认（可能有回调尚未执行完）；交易状态 {state} 已保存，任务稍后会执行"
+            )
         elif seen.trading_state is None:
             print(f"{task}（pid {seen.pid}）：任务没有开启账户模块，交易状态不起作用（已保存）")
         else:
             extra = "，并已请求撤销全部未完成订单（结果见任务日志）" if cancel_open else ""
-            print(f"{task}（pid {seen.pid}）：交易状态为 {seen.trading_state}（{TRADING_ZH.get(seen.trading_state, '')}）{extra}")
+            print(
+                f"{task}（pid {seen.pid}）：交易状态为 {seen.trading_state}（{TRADING_ZH.get(seen.trading_state, '')}）{extra}"
+            )
     return 0 if ok else 1
 
 
@@ -252,7 +310,9 @@ def start_detached(
     a pid of its own).
     """
     if os.environ.get(_DETACHED_ENV):
-        raise ConfigError("后台任务的子进程仍收到了 --detach 参数，已停止以免无限重复启动；请改用 -d 或 --detach 写法")
+        raise ConfigError(
+            "后台任务的子进程仍收到了 --detach 参数，已停止以免无限重复启动；请改用 -d 或 --detach 写法"
+        )
     # The child would refuse a running name too, but only into its log while we print success.
     running = TaskRegistry(runtime_path(runtime_dir)).find(name=name)
     if running:
@@ -265,8 +325,19 @@ def start_detached(
         child += ["-o", str(log_file)]
     if restart:
         child = [
-            python, "-m", "jqtrade.tasks.supervisor", "--name", name, "--log", str(log_file),
-            "--runtime-dir", str(runtime_path(runtime_dir).resolve()), "--max-restarts", str(max_restarts), "--", *child,
+            python,
+            "-m",
+            "jqtrade.tasks.supervisor",
+            "--name",
+            name,
+            "--log",
+            str(log_file),
+            "--runtime-dir",
+            str(runtime_path(runtime_dir).resolve()),
+            "--max-restarts",
+            str(max_restarts),
+            "--",
+            *child,
         ]
     token = secrets.token_hex(16)
     env = {**os.environ, **python_env, _DETACHED_ENV: "1", START_TOKEN_ENV: token}
@@ -276,13 +347,20 @@ def start_detached(
         return 2
     print(f"任务 {name} 已在后台启动：pid {pid}，日志 {log_file}")
     if restart:
-        print(f"异常退出时自动重启（守护进程 pid {spawned}，最多 {max_restarts} 次）；stop_task 停止后不再重启")
+        print(
+            f"异常退出时自动重启（守护进程 pid {spawned}，最多 {max_restarts} 次）；stop_task 停止后不再重启"
+        )
     print("查看：jqtrade get_tasks    停止：jqtrade stop_task -n " + name)
     return 0
 
 
 def _wait_started(
-    registry: TaskRegistry, name: str, token: str, spawned: int, log_file: Path, timeout: float = 30.0
+    registry: TaskRegistry,
+    name: str,
+    token: str,
+    spawned: int,
+    log_file: Path,
+    timeout: float = 30.0,
 ) -> Optional[int]:
     """The task's own pid once it runs its loop; None (its log shown) if it died starting.
 
@@ -299,13 +377,19 @@ def _wait_started(
         code = detached_exit_code(spawned)
         if code is not None:
             tail = log_file.read_text(encoding="utf-8-sig", errors="replace").splitlines()[-5:]
-            print(f"错误：任务 {name} 启动失败（退出状态 {code}），日志 {log_file} 的最后几行：", file=sys.stderr)
+            print(
+                f"错误：任务 {name} 启动失败（退出状态 {code}），日志 {log_file} 的最后几行：",
+                file=sys.stderr,
+            )
             for line in tail:
                 print("  " + line, file=sys.stderr)
             return None
         time.sleep(0.05)
     pid = seen.pid if seen is not None else spawned
-    print(f"任务 {name}（pid {pid}）{timeout:g} 秒内还没有进入运行状态，请查看日志 {log_file}", file=sys.stderr)
+    print(
+        f"任务 {name}（pid {pid}）{timeout:g} 秒内还没有进入运行状态，请查看日志 {log_file}",
+        file=sys.stderr,
+    )
     return pid
 
 
@@ -314,7 +398,9 @@ def _wait_started(
 
 def new_strategy(name: str, *, legacy: bool, directory: Optional[Path]) -> int:
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise ConfigError(f"策略名称 {name!r} 不是合法的 Python 标识符：只能包含字母、数字、下划线，且不能以数字开头或是关键字")
+        raise ConfigError(
+            f"策略名称 {name!r} 不是合法的 Python 标识符：只能包含字母、数字、下划线，且不能以数字开头或是关键字"
+        )
     folder = (directory or Path.cwd()).expanduser()
     target = folder / f"{name}.py"
     if target.exists():
@@ -328,12 +414,16 @@ def new_strategy(name: str, *, legacy: bool, directory: Optional[Path]) -> int:
             fh.write(text)
     except FileExistsError:
         if target.exists():
-            raise ConfigError(f"文件 {target} 已存在，不会覆盖；请换一个名称或先移走该文件") from None
+            raise ConfigError(
+                f"文件 {target} 已存在，不会覆盖；请换一个名称或先移走该文件"
+            ) from None
         raise ConfigError(f"无法创建目录 {folder}：同名的文件已存在") from None
     except OSError as exc:
         raise ConfigError(f"无法写入策略文件 {target}：{exc.strerror or exc}") from None
     print(f"已创建策略文件 {target}")
-    print(f"先在模拟时钟和模拟券商上试运行：jqtrade start_task -n {name} -c {target} --simulate 2024-06-03 --broker sim")
+    print(
+        f"先在模拟时钟和模拟券商上试运行：jqtrade start_task -n {name} -c {target} --simulate 2024-06-03 --broker sim"
+    )
     return 0
 
 
@@ -350,7 +440,14 @@ def _class_name(name: str, template: str) -> str:
 # -- schedule preview ---------------------------------------------------------------------
 
 
-def preview_schedule(code: Path, *, date: Optional[str], days: int, runtime_dir: Optional[str], strategy_class: Optional[str]) -> int:
+def preview_schedule(
+    code: Path,
+    *,
+    date: Optional[str],
+    days: int,
+    runtime_dir: Optional[str],
+    strategy_class: Optional[str],
+) -> int:
     from jqtrade.calendar import TradingCalendar
     from jqtrade.loader import load_strategy
     from jqtrade.options import Options
@@ -361,7 +458,9 @@ def preview_schedule(code: Path, *, date: Optional[str], days: int, runtime_dir:
     try:
         start = datetime.date.fromisoformat(date) if date else live.now().date()
     except ValueError:
-        raise ConfigError(f"--date 的值 {date!r} 不合法：应为 YYYY-MM-DD 格式的日期，如 2024-06-03") from None
+        raise ConfigError(
+            f"--date 的值 {date!r} 不合法：应为 YYYY-MM-DD 格式的日期，如 2024-06-03"
+        ) from None
     if days < 1:
         raise ConfigError(f"--days 的值 {days} 不合法：应为 ≥ 1 的整数")
     strategy = load_strategy(code, strategy_class)
@@ -384,7 +483,8 @@ def preview_schedule(code: Path, *, date: Optional[str], days: int, runtime_dir:
             day = calendar.next_trading_day(day)
             continue
         firings = sorted(
-            ((t, job.seq, job) for job in runtime.jobs for t in firings_on(job.rule, day)), key=lambda x: (x[0], x[1])
+            ((t, job.seq, job) for job in runtime.jobs for t in firings_on(job.rule, day)),
+            key=lambda x: (x[0], x[1]),
         )
         for when, _, job in firings:
             table.add_row(when.format("YYYY-MM-DD HH:mm:ss"), job.name, job.rule.description)

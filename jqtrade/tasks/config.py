@@ -64,8 +64,14 @@ def _read_toml(path: Path, raw: bytes) -> dict[str, Any]:
         raise ConfigFileError(str(path), _toml_error_text(raw.decode("utf-8-sig"), exc)) from None
     unknown = set(data) - {"options"}
     if unknown:
-        hint = _LEGACY_HINT if any(str(key).startswith(("SCHEDULER_", "ACCOUNT_")) for key in unknown) else ""
-        raise ConfigFileError(str(path), f"未知的表 {sorted(unknown)}；选项请写在 [options] 表中{hint}")
+        hint = (
+            _LEGACY_HINT
+            if any(str(key).startswith(("SCHEDULER_", "ACCOUNT_")) for key in unknown)
+            else ""
+        )
+        raise ConfigFileError(
+            str(path), f"未知的表 {sorted(unknown)}；选项请写在 [options] 表中{hint}"
+        )
     options = data.get("options", {})
     if not isinstance(options, Mapping):
         raise ConfigFileError(str(path), "[options] 应为表")
@@ -132,7 +138,9 @@ def read_legacy_config(path: Path, text: str) -> ConfigValues:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise ConfigFileError(str(path), f"Python 语法错误（第 {exc.lineno} 行）：{exc.msg}") from None
+        raise ConfigFileError(
+            str(path), f"Python 语法错误（第 {exc.lineno} 行）：{exc.msg}"
+        ) from None
     reader = _LegacyConfigReader()
     options: dict[str, Any] = {}
     warnings: list[str] = []
@@ -142,7 +150,11 @@ def read_legacy_config(path: Path, text: str) -> ConfigValues:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             reader.note_import(node)
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             continue  # a docstring
         assignment = _assignment(node)
         if assignment is None:
@@ -153,7 +165,9 @@ def read_legacy_config(path: Path, text: str) -> ConfigValues:
             unprefixed.append(target)
             continue
         if target in LEGACY_CONFIG_UNUSED:
-            warnings.append(f"配置文件 {path} 第 {node.lineno} 行：{target} 已不再使用（{LEGACY_CONFIG_UNUSED[target]}），已忽略")
+            warnings.append(
+                f"配置文件 {path} 第 {node.lineno} 行：{target} 已不再使用（{LEGACY_CONFIG_UNUSED[target]}），已忽略"
+            )
             continue
         key = LEGACY_CONFIG_KEYS.get(target)
         if key is None:
@@ -170,20 +184,26 @@ def read_legacy_config(path: Path, text: str) -> ConfigValues:
                 "jqtrade 不执行配置文件中的代码，请写成字符串、数字、列表或 datetime.time(时, 分) 等字面量"
             )
             continue
-        mapped = _legacy_config_value(target, key, literal, warnings, f"配置文件 {path} 第 {node.lineno} 行")
+        mapped = _legacy_config_value(
+            target, key, literal, warnings, f"配置文件 {path} 第 {node.lineno} 行"
+        )
         if mapped is _SKIP:
             continue
         try:
             Options().evolve({key: mapped})
         except ConfigError as exc:
-            raise ConfigFileError(str(path), f"第 {node.lineno} 行 {target}（即选项 {key}）：{exc}") from None
+            raise ConfigFileError(
+                str(path), f"第 {node.lineno} 行 {target}（即选项 {key}）：{exc}"
+            ) from None
         options[key] = mapped
     if ignored_code:
         warnings.append(
             f"配置文件 {path} 第 {'、'.join(map(str, ignored_code))} 行的语句没有执行：jqtrade 只读取配置文件中的赋值，不执行其中的代码"
         )
     if unprefixed:
-        warnings.append(f"配置文件 {path} 中的 {'、'.join(unprefixed)} 不是 SCHEDULER_ 或 ACCOUNT_ 开头的配置项，已忽略")
+        warnings.append(
+            f"配置文件 {path} 中的 {'、'.join(unprefixed)} 不是 SCHEDULER_ 或 ACCOUNT_ 开头的配置项，已忽略"
+        )
     return ConfigValues(options, tuple(warnings))
 
 
@@ -230,7 +250,9 @@ class _LegacyConfigReader:
         if isinstance(node, ast.Call) and self._is_time(node.func):
             args = [self.literal(arg) for arg in node.args]
             kwargs = {kw.arg: self.literal(kw.value) for kw in node.keywords if kw.arg}
-            if len(kwargs) != len(node.keywords) or not all(isinstance(v, int) for v in [*args, *kwargs.values()]):
+            if len(kwargs) != len(node.keywords) or not all(
+                isinstance(v, int) for v in [*args, *kwargs.values()]
+            ):
                 raise ValueError("datetime.time(...) 的参数应为整数")
             try:
                 return datetime.time(*args, **kwargs)
@@ -240,7 +262,11 @@ class _LegacyConfigReader:
             items = [self.literal(item) for item in node.elts]
             return tuple(items) if isinstance(node, ast.Tuple) else items
         if isinstance(node, ast.Dict):
-            return {self.literal(k): self.literal(v) for k, v in zip(node.keys, node.values) if k is not None}
+            return {
+                self.literal(k): self.literal(v)
+                for k, v in zip(node.keys, node.values)
+                if k is not None
+            }
         try:
             return ast.literal_eval(node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -250,15 +276,25 @@ class _LegacyConfigReader:
         if isinstance(func, ast.Name):
             return func.id in self.time_names
         return (
-            isinstance(func, ast.Attribute) and func.attr == "time"
-            and isinstance(func.value, ast.Name) and func.value.id in self.datetime_modules
+            isinstance(func, ast.Attribute)
+            and func.attr == "time"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.datetime_modules
         )
 
 
 def _assignment(node: ast.stmt) -> Optional[tuple[str, ast.expr]]:
     """``NAME = value`` or ``NAME: type = value`` -> (NAME, value node); else ``None``."""
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+    if (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ):
         return node.targets[0].id, node.value
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+    if (
+        isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.value is not None
+    ):
         return node.target.id, node.value
     return None

@@ -134,8 +134,11 @@ class TradingStateRequest:
             return None
         try:
             request = cls(
-                id=str(data["id"]), state=str(data["state"]), reason=str(data.get("reason") or ""),
-                command=str(data.get("command") or ""), cancel_open=bool(data.get("cancel_open", False)),
+                id=str(data["id"]),
+                state=str(data["state"]),
+                reason=str(data.get("reason") or ""),
+                command=str(data.get("command") or ""),
+                cancel_open=bool(data.get("cancel_open", False)),
             )
         except KeyError:
             return None
@@ -154,10 +157,16 @@ class TradingStateFile:
 
     # --- command side -----------------------------------------------------------------------
 
-    def write(self, state: str, reason: str, *, command: str, cancel_open: bool = False) -> TradingStateRequest:
+    def write(
+        self, state: str, reason: str, *, command: str, cancel_open: bool = False
+    ) -> TradingStateRequest:
         """Save the state asked for, with a fresh id the task reports back once it applied it."""
         request = TradingStateRequest(
-            id=secrets.token_hex(8), state=state, reason=reason, command=command, cancel_open=cancel_open
+            id=secrets.token_hex(8),
+            state=state,
+            reason=reason,
+            command=command,
+            cancel_open=cancel_open,
         )
         write_atomic(self.path, _json_bytes(request.to_json()))
         return request

@@ -88,6 +88,7 @@ def task_mode(*, simulated_clock: bool, simulated_broker: bool) -> str:
         return "sim_clock_sim_broker" if simulated_broker else "sim_clock"
     return "sim_broker" if simulated_broker else "live"
 
+
 # --- file names ------------------------------------------------------------------------------
 
 
@@ -194,7 +195,9 @@ class TaskRecord:
     #: The token a detached start handed the task (see :data:`START_TOKEN_ENV`); None otherwise.
     start_token: str | None = attrs.field(default=None, validator=_opt_str)
     #: The account's trading state (one of :data:`TRADING_STATES`); None without an account.
-    trading_state: str | None = attrs.field(default=None, validator=[_opt_str, _check_trading_state])
+    trading_state: str | None = attrs.field(
+        default=None, validator=[_opt_str, _check_trading_state]
+    )
     #: The id of the last trading-state request the task applied (``halt_task`` waits for it).
     trading_ack: str | None = attrs.field(default=None, validator=_opt_str)
     #: How often a ``--restart`` supervisor has restarted this task (0: the first start).

@@ -56,7 +56,8 @@ class TaskSpec:
     simulate: Optional[tuple[datetime.date, datetime.date]] = None
     strategy_class: Optional[str] = None
     runtime_dir: Optional[str] = None
-    broker: Optional[str] = None  # "sim": an embedded simulated OneQuant
+    broker: Optional[str] = None  # "sim": an embedded simulated broker
+    sim_gate: str = "onequant"  # the protocol it speaks: OneQuant files or a simulated xtquant
     sim_dir: Optional[Path] = None
     sim_cash: float = 1_000_000.0
 
@@ -66,7 +67,9 @@ class TaskSpec:
 
     @property
     def mode(self) -> str:
-        return task_mode(simulated_clock=self.simulate is not None, simulated_broker=self.simulated_broker)
+        return task_mode(
+            simulated_clock=self.simulate is not None, simulated_broker=self.simulated_broker
+        )
 
 
 def parse_env(texts: Optional[str | list[str]]) -> tuple[tuple[str, str], ...]:
@@ -77,14 +80,18 @@ def parse_env(texts: Optional[str | list[str]]) -> tuple[tuple[str, str], ...]:
     if not texts:
         return ()
     pairs = []
-    parts = [part for text in ([texts] if isinstance(texts, str) else texts) for part in text.split(";")]
+    parts = [
+        part for text in ([texts] if isinstance(texts, str) else texts) for part in text.split(";")
+    ]
     for part in parts:
         part = part.strip()
         if not part:
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"-e 参数中的 {part!r} 不是 KEY=VALUE 形式；多个变量用分号分隔，如 -e 'PYTHONPATH=./pkg;USER=test'")
+            raise ConfigError(
+                f"-e 参数中的 {part!r} 不是 KEY=VALUE 形式；多个变量用分号分隔，如 -e 'PYTHONPATH=./pkg;USER=test'"
+            )
         pairs.append((key.strip(), value.strip()))
     return tuple(pairs)
 
@@ -96,7 +103,9 @@ def parse_simulate(text: str) -> tuple[datetime.date, datetime.date]:
         start = datetime.date.fromisoformat(start_text.strip())
         end = datetime.date.fromisoformat(end_text.strip()) if sep else start
     except ValueError:
-        raise ConfigError(f"--simulate 的值 {text!r} 不合法：应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD") from None
+        raise ConfigError(
+            f"--simulate 的值 {text!r} 不合法：应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD"
+        ) from None
     if end < start:
         raise ConfigError(f"--simulate 的值 {text!r} 不合法：结束日期早于开始日期")
     return start, end
@@ -109,7 +118,9 @@ def parse_sim_cash(text: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"--sim-cash 的值 {text!r} 不合法：应为大于 0 的有限金额（元），如 1000000")
+        raise ConfigError(
+            f"--sim-cash 的值 {text!r} 不合法：应为大于 0 的有限金额（元），如 1000000"
+        )
     return value
 
 
@@ -150,7 +161,11 @@ def run_task(spec: TaskSpec) -> int:
     # A supervisor restarting a crashed simulated-broker run hands it the run's own folder, so
     # the restarted task reads the journal the killed one wrote (see jqtrade.tasks.supervisor).
     resumed = os.environ.pop(RESUME_STATE_DIR_ENV, None)
-    state_dir = runtime_dir if live else (Path(resumed) if resumed else _sim_state_dir(runtime_dir, spec.name))
+    state_dir = (
+        runtime_dir
+        if live
+        else (Path(resumed) if resumed else _sim_state_dir(runtime_dir, spec.name))
+    )
     restarts = _int_env(os.environ.pop(RESTARTS_ENV, None))
     handle = registry.acquire(
         TaskRecord(
@@ -195,13 +210,17 @@ def run_task(spec: TaskSpec) -> int:
             id_dir=broker.folder / "jqtrade_order_ids" if broker else None,
             restore_trading_state=_restored(saved),
         )
-        runtime.trading_state_listeners.append(lambda change: handle.update(trading_state=change.new.value))
+        runtime.trading_state_listeners.append(
+            lambda change: handle.update(trading_state=change.new.value)
+        )
         previous = _install_signal_handlers(runtime)
         try:
             if sys.platform == "win32":
                 # After the signal handlers: Windows calls the handler registered last first,
                 # so this one comes before the C runtime's, which turns events into signals.
-                console = ConsoleEvents(runtime.request_stop, lambda: runtime.loop.stop_reason is not None)
+                console = ConsoleEvents(
+                    runtime.request_stop, lambda: runtime.stop_reason is not None
+                )
                 console.register()
             runtime.initialize()
             if runtime.account is not None:
@@ -210,7 +229,9 @@ def run_task(spec: TaskSpec) -> int:
                     trading_ack=saved.id if saved is not None else None,
                 )
             if not live and runtime.account is not None:
-                task_logger.info("模拟运行：订单日志保存在独立目录 %s，不读写实盘的订单日志和订单号", state_dir)
+                task_logger.info(
+                    "模拟运行：订单日志保存在独立目录 %s，不读写实盘的订单日志和订单号", state_dir
+                )
             if spec.simulate is not None:
                 _say_if_closed(runtime, *spec.simulate)
             _start_notifier(runtime, spec)
@@ -224,10 +245,14 @@ def run_task(spec: TaskSpec) -> int:
         if broker is not None:
             last_day = spec.simulate[1] if spec.simulate is not None else clock.now().date()
             scope = RunScope(first_day=first_day, last_day=last_day, start_value=spec.sim_cash)
-            print_summary(runtime, scope, simulated_broker=True, simulated_clock=spec.simulate is not None)
+            print_summary(
+                runtime, scope, simulated_broker=True, simulated_clock=spec.simulate is not None
+            )
         return status
     finally:
         handle.release(final_state)
+        if broker is not None:
+            broker.close()
         if broker is not None and broker.temporary is not None:
             shutil.rmtree(broker.temporary, ignore_errors=True)
         if stream is not None:
@@ -260,7 +285,6 @@ def _start_notifier(runtime: Runtime, spec: TaskSpec) -> Any:
 
 def _add_daily_summary(runtime: Runtime, notifier: Any) -> None:
     """After each trading day's close: orders, fills, cash, positions and the day's change."""
-    from jqtrade.loop import Job
     from jqtrade.notify import daily_summary
     from jqtrade.schedule import daily_rule
 
@@ -269,11 +293,13 @@ def _add_daily_summary(runtime: Runtime, notifier: Any) -> None:
 
     def send(slot: pendulum.DateTime) -> None:
         account.sync_balance(quiet=True)
-        title, body = daily_summary(account.get_orders(), account.portfolio, open_value=account.open_value)
+        title, body = daily_summary(
+            account.get_orders(), account.portfolio, open_value=account.open_value
+        )
         notifier.event("daily_summary", f"{runtime.task_name} {slot:%Y-%m-%d} {title}", body)
 
     rule = daily_rule(runtime.calendar, "close+5m", runtime.options.market_period)
-    runtime.loop.add_job(Job(name="收盘小结", rule=rule, internal=True, callback=send))
+    runtime.add_internal_job("收盘小结", rule, send)
 
 
 def _stop_notifier(runtime: Runtime, spec: TaskSpec) -> None:
@@ -282,11 +308,11 @@ def _stop_notifier(runtime: Runtime, spec: TaskSpec) -> None:
         return
     from jqtrade.notify import last_error_line
 
-    failed = runtime.loop.failed
+    failed = runtime.failed
     if failed is not None:
         notifier.event("task_failed", f"任务 {spec.name} 因错误停止", last_error_line(failed))
     else:
-        notifier.event("task_stopped", f"任务 {spec.name} 已停止", runtime.loop.stop_reason or "stop")
+        notifier.event("task_stopped", f"任务 {spec.name} 已停止", runtime.stop_reason or "stop")
     if not notifier.close(timeout=5.0):
         task_logger.warning("部分通知在停止前没有发出")
 
@@ -322,7 +348,11 @@ def _gate_factory(spec: TaskSpec) -> Callable[[Options], AbsTradeGate]:
     """The strategy's gate, except the real OneQuant gate under a simulated clock."""
 
     def make(options: Options) -> AbsTradeGate:
-        if spec.simulate is not None and not spec.simulated_broker and gate_name(options.trade_gate) == "onequant":
+        if (
+            spec.simulate is not None
+            and not spec.simulated_broker
+            and gate_name(options.trade_gate) == "onequant"
+        ):
             raise ConfigError(
                 "--simulate 只模拟时钟：策略开启了账户模块并使用真实的 OneQuant 交易接口，模拟的订单会写进真实的文件单目录；"
                 "请加上 --broker sim 使用内置的模拟券商"
@@ -347,25 +377,74 @@ class _EmbeddedBroker:
     poll: Callable[[pendulum.DateTime], None]
     folder: Path
     temporary: Optional[Path] = None  # removed when the task ends
+    close: Callable[[], None] = lambda: None
 
 
 def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
-    """A simulated OneQuant on a folder, played on the task's own loop (so it follows the clock)."""
-    from jqtrade.gates.sim import SimulatedOneQuant
-
+    """A simulated broker on a folder, played on the task's own loop (so it follows the clock)."""
     temporary = None if spec.sim_dir else Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
     folder = spec.sim_dir or temporary
     assert folder is not None
-    _make_folder(folder, "模拟券商的文件单目录")
+    _make_folder(folder, "模拟券商的目录")
     account_no = "SIM0001"
     simulated = spec.simulate is not None
+    if spec.sim_gate == "qmt":
+        return _simulated_miniqmt(spec, clock, folder, temporary)
+    from jqtrade.sim import SimulatedOneQuant
+
     sim = SimulatedOneQuant(
-        folder, account_no, cash=spec.sim_cash, encoding="gbk",
-        latency=0.0 if simulated else 1.0, snapshot_interval=30.0 if simulated else 3.0,
+        folder,
+        account_no,
+        cash=spec.sim_cash,
+        encoding="gbk",
+        latency=0.0 if simulated else 1.0,
+        snapshot_interval=30.0 if simulated else 3.0,
     )
-    task_logger.warning("使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no)
-    overrides = {"trade_gate": "onequant", "order_dir": str(folder), "account_no": account_no, "file_encoding": "gbk"}
+    task_logger.warning(
+        "使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no
+    )
+    overrides = {
+        "trade_gate": "onequant",
+        "order_dir": str(folder),
+        "account_no": account_no,
+        "file_encoding": "gbk",
+    }
     return _EmbeddedBroker(overrides, sim.poll, folder, temporary)
+
+
+def _simulated_miniqmt(
+    spec: TaskSpec, clock: Clock, folder: Path, temporary: Optional[Path]
+) -> _EmbeddedBroker:
+    """A simulated miniQMT behind the QMT gate: same matching core, xtquant's API and threads."""
+    from jqtrade.sim.xtquant import SimMiniQmt
+
+    account_id = "8880000001"
+    userdata = folder / "userdata_mini"
+    mini = SimMiniQmt(userdata, account_id=account_id, clock=clock, cash=spec.sim_cash)
+    task_logger.warning(
+        "使用内置的模拟 miniQMT（不是真实交易！）：userdata_mini 目录 %s，资金账号 %s",
+        userdata,
+        account_id,
+    )
+    overrides = {
+        "trade_gate": "qmt",
+        "userdata_mini": str(userdata),
+        "account_id": account_id,
+        "account_no": account_id,
+        "xtquant_module": "jqtrade.sim.xtquant",
+    }
+    if spec.simulate is not None:
+
+        def poll(now: pendulum.DateTime) -> None:
+            mini.step(now)
+            mini.settle()  # its callbacks reach the gate's queue before the loop syncs
+    else:
+        mini.start()
+
+        def poll(now: pendulum.DateTime) -> None:
+            return None
+
+    return _EmbeddedBroker(overrides, poll, folder, temporary, close=mini.close)
 
 
 def _int_env(text: Optional[str]) -> int:
@@ -380,19 +459,33 @@ def _restored(saved: Optional[TradingStateRequest]) -> Optional[tuple[str, str]]
     if saved is None or saved.state == "active":
         return None
     if saved.state not in TRADING_STATES:
-        task_logger.error("保存的交易状态 %r 不合法，已忽略（可用：%s）", saved.state, "、".join(TRADING_STATES))
+        task_logger.error(
+            "保存的交易状态 %r 不合法，已忽略（可用：%s）", saved.state, "、".join(TRADING_STATES)
+        )
         return None
-    task_logger.warning("恢复之前保存的交易状态 %s（%s，%s）；用 jqtrade resume_task 恢复正常交易", saved.state, saved.command, saved.reason)
+    task_logger.warning(
+        "恢复之前保存的交易状态 %s（%s，%s）；用 jqtrade resume_task 恢复正常交易",
+        saved.state,
+        saved.command,
+        saved.reason,
+    )
     return saved.state, saved.reason
 
 
-def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle, trading_file: TradingStateFile) -> int:
+def _run(
+    runtime: Runtime, spec: TaskSpec, handle: TaskHandle, trading_file: TradingStateFile
+) -> int:
     mode = "模拟时钟" if spec.simulate else "实时时钟"
-    task_logger.info("任务 %s 已启动（%s，策略 %s，定时任务 %d 个）", spec.name, mode, spec.code, len(runtime.jobs))
-    gate = runtime.account.gate.name if runtime.account is not None else "-"
-    handle.update(state="running", gate=gate)
-    runtime.loop.add_watcher(_control_watcher(runtime, handle))
-    runtime.loop.add_watcher(_trading_state_watcher(runtime, handle, trading_file))
+    task_logger.info(
+        "任务 %s 已启动（%s，策略 %s，定时任务 %d 个）",
+        spec.name,
+        mode,
+        spec.code,
+        len(runtime.jobs),
+    )
+    handle.update(state="running", gate=runtime.gate_name or "-")
+    runtime.add_watcher(_control_watcher(runtime, handle))
+    runtime.add_watcher(_trading_state_watcher(runtime, handle, trading_file))
     try:
         until = None
         if spec.simulate is not None:
@@ -400,13 +493,13 @@ def _run(runtime: Runtime, spec: TaskSpec, handle: TaskHandle, trading_file: Tra
             until = pendulum.datetime(end.year, end.month, end.day, 23, 59, 59, tz=MARKET_TZ)
         runtime.run(until)
     finally:
-        reason = runtime.loop.stop_reason or ("simulation_end" if spec.simulate else "stop")
+        reason = runtime.stop_reason or ("simulation_end" if spec.simulate else "stop")
         if handle.record.state in ("starting", "running"):
             handle.update(state="stopping")
         task_logger.info("任务 %s 正在停止（原因：%s），运行停止回调", spec.name, reason)
         runtime.finish()
         task_logger.info("任务 %s 已停止", spec.name)
-    return 1 if runtime.loop.failed is not None else 0
+    return 1 if runtime.failed is not None else 0
 
 
 def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]:
@@ -424,19 +517,31 @@ def _control_watcher(runtime: Runtime, handle: TaskHandle) -> Callable[[], None]
         if now - shown["at"] < 1.0:
             return
         shown["at"] = now
-        job = runtime.loop.next_user_job()
-        next_job = f"{job.next_fire.format('YYYY-MM-DD HH:mm:ss')} {job.name}" if job and job.next_fire else None
+        job = runtime.next_user_job()
+        next_job = (
+            f"{job.next_fire.format('YYYY-MM-DD HH:mm:ss')} {job.name}"
+            if job and job.next_fire
+            else None
+        )
         account = runtime.account
         last_sync = account.portfolio.last_sync_time if account is not None else None
-        stale_sync = last_sync is not None and (shown["sync"] is None or (last_sync - shown["sync"]).total_seconds() >= 60)
-        if next_job != shown["job"] or stale_sync:  # rewrite the record only when it tells something new
+        stale_sync = last_sync is not None and (
+            shown["sync"] is None or (last_sync - shown["sync"]).total_seconds() >= 60
+        )
+        if (
+            next_job != shown["job"] or stale_sync
+        ):  # rewrite the record only when it tells something new
             shown["job"], shown["sync"] = next_job, last_sync if stale_sync else shown["sync"]
-            handle.update(next_job=next_job, last_sync=shown["sync"].isoformat() if shown["sync"] else None)
+            handle.update(
+                next_job=next_job, last_sync=shown["sync"].isoformat() if shown["sync"] else None
+            )
 
     return watch
 
 
-def _trading_state_watcher(runtime: Runtime, handle: TaskHandle, trading_file: TradingStateFile) -> Callable[[], None]:
+def _trading_state_watcher(
+    runtime: Runtime, handle: TaskHandle, trading_file: TradingStateFile
+) -> Callable[[], None]:
     """Apply what halt_task / reduce_task / resume_task saved (one ``os.stat`` per poll)."""
 
     def watch() -> None:
@@ -447,26 +552,38 @@ def _trading_state_watcher(runtime: Runtime, handle: TaskHandle, trading_file: T
     return watch
 
 
-def apply_trading_request(runtime: Runtime, handle: TaskHandle, request: TradingStateRequest) -> None:
+def apply_trading_request(
+    runtime: Runtime, handle: TaskHandle, request: TradingStateRequest
+) -> None:
     """Switch the account's trading state as asked, cancel open orders if asked, then acknowledge."""
     account = runtime.account
-    task_logger.info("收到交易状态指令（%s）：%s，原因：%s", request.command, request.state, request.reason)
+    task_logger.info(
+        "收到交易状态指令（%s）：%s，原因：%s", request.command, request.state, request.reason
+    )
     if account is None:
-        task_logger.warning("本任务没有开启账户模块，交易状态 %s 不起作用（已保存，开启账户后下次启动生效）", request.state)
+        task_logger.warning(
+            "本任务没有开启账户模块，交易状态 %s 不起作用（已保存，开启账户后下次启动生效）",
+            request.state,
+        )
     else:
         try:
             account.set_trading_state(request.state, request.reason, source="command")
         except ValueError:
-            task_logger.error("交易状态 %r 不合法，已忽略（可用：active、reducing、halted）", request.state)
+            task_logger.error(
+                "交易状态 %r 不合法，已忽略（可用：active、reducing、halted）", request.state
+            )
         if request.cancel_open:
             cancel_open_orders(account)
-    handle.update(trading_state=account.trading_state.value if account is not None else None, trading_ack=request.id)
+    handle.update(
+        trading_state=account.trading_state.value if account is not None else None,
+        trading_ack=request.id,
+    )
 
 
 def cancel_open_orders(account: Any) -> int:
     """Ask the broker to cancel every unfinished order of today; returns how many were asked."""
-    from jqtrade.account.models import OrderStatus
     from jqtrade.errors import GateError, OrderNotFoundError, OrderRejectedError
+    from jqtrade.model.orders import OrderStatus
 
     asked = 0
     for order in account.get_orders():
@@ -550,7 +667,9 @@ class ConsoleEvents:
         name = _ENDING_EVENTS.get(event)
         if name is None:
             return False
-        task_logger.warning("收到 Windows 控制台事件 %s（关闭窗口、注销或关机），正在停止任务", name)
+        task_logger.warning(
+            "收到 Windows 控制台事件 %s（关闭窗口、注销或关机），正在停止任务", name
+        )
         self._request_stop(name)
         if not self._done.wait(self._grace):
             task_logger.warning("任务在 %g 秒内没有停完，Windows 将结束进程", self._grace)
@@ -580,7 +699,9 @@ class ConsoleEvents:
         callback = handler_type(routine)
         _console_callbacks.append(callback)  # Windows holds only its address
         if not kernel32.SetConsoleCtrlHandler(callback, 1):
-            task_logger.warning("无法注册 Windows 控制台事件处理（关闭窗口时可能来不及运行停止回调）")
+            task_logger.warning(
+                "无法注册 Windows 控制台事件处理（关闭窗口时可能来不及运行停止回调）"
+            )
             return
         self._kernel32, self._callback = kernel32, callback
 
@@ -596,7 +717,7 @@ def _install_signal_handlers(runtime: Runtime) -> dict[int, Any]:
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
-        if runtime.loop.stop_reason is not None and signum == signal.SIGINT:
+        if runtime.stop_reason is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl+C interrupts a callback that hangs
         runtime.request_stop(signal.Signals(signum).name)
 

@@ -26,11 +26,6 @@ if TYPE_CHECKING:
     from jqtrade.account.account import Account
     from jqtrade.runtime import Runtime
 
-_STATUS_ZH = {
-    "new": "待报", "open": "已报", "filling": "部分成交", "filled": "已成交",
-    "canceling": "撤单中", "partly_canceled": "部成部撤", "canceled": "已撤", "rejected": "废单",
-}
-
 
 @attrs.frozen(kw_only=True)
 class RunScope:
@@ -53,14 +48,18 @@ def no_trading_day_text(first: datetime.date, last: datetime.date) -> str:
     return f"{first}..{last} 没有交易日（全部休市），没有运行任何定时任务"
 
 
-def _orders_of(account: Account, day: datetime.date, live_day: Optional[datetime.date]) -> list[OrderSnapshot]:
+def _orders_of(
+    account: Account, day: datetime.date, live_day: Optional[datetime.date]
+) -> list[OrderSnapshot]:
     if day == live_day:
         return list(account.get_orders())
     journal = OrderJournal(account.runtime_dir / "journal", account.task_name, day)
     return [recovered.to_order().snapshot() for recovered in journal.replay().values()]
 
 
-def _after_last_close(as_of: Optional[datetime.datetime], runtime: Runtime, scope: RunScope) -> bool:
+def _after_last_close(
+    as_of: Optional[datetime.datetime], runtime: Runtime, scope: RunScope
+) -> bool:
     """A snapshot taken after the close of the run's last trading day is the end state, however
     old it is by the end of the run (an age limit is for a session, not for the night)."""
     trading = [day for day in scope.days() if runtime.calendar.is_trading_day(day)]
@@ -74,7 +73,9 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def print_summary(runtime: Runtime, scope: RunScope, *, simulated_broker: bool, simulated_clock: bool) -> None:
+def print_summary(
+    runtime: Runtime, scope: RunScope, *, simulated_broker: bool, simulated_clock: bool
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -88,7 +89,9 @@ def print_summary(runtime: Runtime, scope: RunScope, *, simulated_broker: bool, 
     title = "运行汇总" + (f" · {' · '.join(labels)}" if labels else "")
     calendar = runtime.calendar
     if not any(calendar.is_trading_day(day) for day in scope.days()):
-        console.print(f"[bold]{title}[/bold]：{no_trading_day_text(scope.first_day, scope.last_day)}")
+        console.print(
+            f"[bold]{title}[/bold]：{no_trading_day_text(scope.first_day, scope.last_day)}"
+        )
         return
     account = runtime.account
     if account is None:
@@ -103,17 +106,44 @@ def print_summary(runtime: Runtime, scope: RunScope, *, simulated_broker: bool, 
     portfolio = account.portfolio
 
     orders = Table(title=f"{title} · 订单", title_justify="left")
-    for column in ("日期", "订单号", "代码", "方向", "数量", "委托价", "成交", "成交均价", "状态", "说明"):
-        orders.add_column(column, justify="right" if column in ("数量", "委托价", "成交", "成交均价") else "left", no_wrap=column != "说明")
+    for column in (
+        "日期",
+        "订单号",
+        "代码",
+        "方向",
+        "数量",
+        "委托价",
+        "成交",
+        "成交均价",
+        "状态",
+        "说明",
+    ):
+        orders.add_column(
+            column,
+            justify="right" if column in ("数量", "委托价", "成交", "成交均价") else "left",
+            no_wrap=column != "说明",
+        )
     statuses: Counter[str] = Counter()
     filled_shares, filled_value = 0, Decimal(0)
     for day in scope.days():
         for o in _orders_of(account, day, live_day):
-            price = "市价" if o.order_price is None else ("对手价" if o.order_price == 0 else f"{o.order_price:.3f}")
-            status = _STATUS_ZH.get(o.status.value, o.status.value)
+            price = (
+                "市价"
+                if o.order_price is None
+                else ("对手价" if o.order_price == 0 else f"{o.order_price:.3f}")
+            )
+            status = o.status.label
             orders.add_row(
-                day.isoformat(), o.order_id, o.code, "买入" if o.is_buy else "卖出", str(o.amount), price,
-                str(o.filled_amount), f"{o.avg_price:.3f}" if o.filled_amount else "-", status, o.err_msg or "",
+                day.isoformat(),
+                o.order_id,
+                o.code,
+                "买入" if o.is_buy else "卖出",
+                str(o.amount),
+                price,
+                str(o.filled_amount),
+                f"{o.avg_price:.3f}" if o.filled_amount else "-",
+                status,
+                o.err_msg or "",
             )
             statuses[status] += 1
             if o.filled_amount:
@@ -122,7 +152,8 @@ def print_summary(runtime: Runtime, scope: RunScope, *, simulated_broker: bool, 
     console.print(orders)
     counts = "、".join(f"{status} {n}" for status, n in statuses.most_common())
     console.print(
-        f"共 {sum(statuses.values())} 个订单" + (f"（{counts}）" if counts else "")
+        f"共 {sum(statuses.values())} 个订单"
+        + (f"（{counts}）" if counts else "")
         + f"；成交 {filled_shares} 股，成交金额 {_money(float(filled_value))}"
     )
 
@@ -130,7 +161,14 @@ def print_summary(runtime: Runtime, scope: RunScope, *, simulated_broker: bool, 
     for column in ("代码", "持仓", "可卖", "成本价", "现价", "市值"):
         positions.add_column(column, justify="left" if column == "代码" else "right")
     for code, p in portfolio.long_positions.items():
-        positions.add_row(code, str(p.total_amount), str(p.closeable_amount), f"{p.avg_cost:.3f}", f"{p.last_price:.3f}", f"{p.position_value:,.2f}")
+        positions.add_row(
+            code,
+            str(p.total_amount),
+            str(p.closeable_amount),
+            f"{p.avg_cost:.3f}",
+            f"{p.last_price:.3f}",
+            f"{p.position_value:,.2f}",
+        )
     console.print(positions)
 
     stale = ""

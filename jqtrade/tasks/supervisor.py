@@ -188,13 +188,19 @@ class Supervisor:
             status, ran, seen_dir = self._run_once(env, token)
             state_dir = seen_dir or state_dir
             if self.stop_requested():
-                logger.info("任务 %s 已由 stop_task 停止（状态 %s），守护进程不再重启它", self.name, status)
+                logger.info(
+                    "任务 %s 已由 stop_task 停止（状态 %s），守护进程不再重启它", self.name, status
+                )
                 return 0
             if status == 0:
                 logger.info("任务 %s 已正常退出，守护进程结束", self.name)
                 return 0
             if not ran and restarts == 0:
-                logger.error("任务 %s 启动失败（状态 %s），没有进入运行状态，不重启；请查看上面的日志", self.name, status)
+                logger.error(
+                    "任务 %s 启动失败（状态 %s），没有进入运行状态，不重启；请查看上面的日志",
+                    self.name,
+                    status,
+                )
                 return status if status > 0 else 1
             if restarts >= self.max_restarts:
                 report_gave_up(self.name, status, restarts)
@@ -214,7 +220,12 @@ class Supervisor:
             # A plain child: on POSIX it shares our session (we have no terminal); on Windows
             # it shares our console, which has no window (see process.spawn_detached).
             child = subprocess.Popen(
-                self.argv, stdin=devnull, stdout=log, stderr=subprocess.STDOUT, env=env, close_fds=True
+                self.argv,
+                stdin=devnull,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                close_fds=True,
             )
         ran, state_dir = False, None
         while True:
@@ -269,8 +280,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     """``python -m jqtrade.tasks.supervisor --name N --runtime-dir R --log L --max-restarts K -- ARGV``."""
     raw = list(sys.argv[1:] if argv is None else argv)
     if "--" not in raw:
-        print("用法：python -m jqtrade.tasks.supervisor --name 名称 --runtime-dir 目录 --log 日志 "
-              "--max-restarts N -- 任务命令行", file=sys.stderr)
+        print(
+            "用法：python -m jqtrade.tasks.supervisor --name 名称 --runtime-dir 目录 --log 日志 "
+            "--max-restarts N -- 任务命令行",
+            file=sys.stderr,
+        )
         return 2
     split = raw.index("--")
     parser = argparse.ArgumentParser(prog="jqtrade.tasks.supervisor")
@@ -281,9 +295,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(raw[:split])
     _configure_logging(args.log)
     supervisor = Supervisor(
-        args.name, raw[split + 1:], runtime_dir=args.runtime_dir, log_file=args.log, max_restarts=args.max_restarts
+        args.name,
+        raw[split + 1 :],
+        runtime_dir=args.runtime_dir,
+        log_file=args.log,
+        max_restarts=args.max_restarts,
     )
-    logger.info("任务 %s 的守护进程已启动（pid %d，异常退出时自动重启，最多 %d 次）", args.name, os.getpid(), args.max_restarts)
+    logger.info(
+        "任务 %s 的守护进程已启动（pid %d，异常退出时自动重启，最多 %d 次）",
+        args.name,
+        os.getpid(),
+        args.max_restarts,
+    )
     return supervisor.run()
 
 

@@ -27,7 +27,10 @@ from jqtrade.account.account import UNKNOWN_SEND_MESSAGE, Account
 from jqtrade.account.journal import OrderJournal
 from jqtrade.account.order import OrderSnapshot, can_transition
 from jqtrade.clock import MARKET_TZ, SimClock
+from jqtrade.gates import configure_gate
+from jqtrade.gates.base import GateEnv
 from jqtrade.gates.fake import FakeTradeGate
+from jqtrade.model.reports import OrderReport
 from jqtrade.options import Options
 
 DAY = datetime.date(2024, 6, 3)
@@ -47,7 +50,7 @@ def make_account(
     **options: Any,
 ) -> Account:
     clock = clock or SimClock(T0)
-    gate.setup({}, clock=clock)
+    configure_gate(gate, {}, GateEnv(clock=clock, runtime_dir=runtime_dir, task_name=task))
     opts = Options().evolve({"runtime_dir": str(runtime_dir), "use_account": True, **options})
     account = Account(
         gate=gate, clock=clock, options=opts, runtime_dir=runtime_dir, task_name=task, notify=notify
@@ -58,7 +61,8 @@ def make_account(
 
 def gate_with_stock(**kwargs: Any) -> FakeTradeGate:
     defaults: dict[str, Any] = dict(
-        cash=1_000_000, positions={"600000.XSHG": 5000, "000001.XSHE": 3000},
+        cash=1_000_000,
+        positions={"600000.XSHG": 5000, "000001.XSHE": 3000},
         prices={"600000.XSHG": 8.0, "000001.XSHE": 10.0},
     )
     defaults.update(kwargs)
@@ -67,9 +71,19 @@ def gate_with_stock(**kwargs: Any) -> FakeTradeGate:
 
 def state_of(snapshot: OrderSnapshot) -> tuple:
     return (
-        snapshot.order_id, snapshot.code, snapshot.action.value, snapshot.amount, snapshot.style,
-        snapshot.status.value, snapshot.filled_amount, snapshot.canceled_amount, snapshot.avg_price,
-        snapshot.deal_balance, snapshot.err_msg, snapshot.create_time, snapshot.broker_order_id,
+        snapshot.order_id,
+        snapshot.code,
+        snapshot.action.value,
+        snapshot.amount,
+        snapshot.style,
+        snapshot.status.value,
+        snapshot.filled_amount,
+        snapshot.canceled_amount,
+        snapshot.avg_price,
+        snapshot.deal_balance,
+        snapshot.err_msg,
+        snapshot.create_time,
+        snapshot.broker_order_id,
     )
 
 
@@ -114,15 +128,21 @@ def test_restart_restores_todays_orders_from_the_journal(tmp_path):
     gate.fill(working)
     second.sync_orders()
     assert [(hook, value.order_id) for hook, value in updates] == [
-        ("on_order_update", canceling), ("on_order_update", working), ("on_trade", working),
+        ("on_order_update", canceling),
+        ("on_order_update", working),
+        ("on_trade", working),
     ]
-    assert [updates[0][1].status, updates[1][1].status, updates[2][1].amount] == ["canceled", "filled", 200]
+    assert [updates[0][1].status, updates[1][1].status, updates[2][1].amount] == [
+        "canceled",
+        "filled",
+        200,
+    ]
 
     # New ids continue after every id used so far; nothing was sent twice.
     new_id = second.order("600000.XSHG", 100, style)
     old_ids = {o[0] for o in before}
     assert new_id not in old_ids and int(new_id) > max(int(i) for i in old_ids)
-    broker_ids = [row["order_id"] for row in gate.peek_orders()]
+    broker_ids = [row.order_id for row in gate.peek_orders()]
     assert len(broker_ids) == len(set(broker_ids)) == 6
     second.close()
 
@@ -145,7 +165,10 @@ def test_two_tasks_sharing_runtime_dir_and_account_never_share_an_id(tmp_path):
     assert {o.code for o in a.get_orders()} == {"600000.XSHG"} and len(a.get_orders()) == 7
     assert {o.code for o in b.get_orders()} == {"000001.XSHE"} and len(b.get_orders()) == 6
     assert all(o.status == "open" for o in [*a.get_orders(), *b.get_orders()])
-    assert OrderJournal(tmp_path / "journal", "甲", DAY).path != OrderJournal(tmp_path / "journal", "乙", DAY).path
+    assert (
+        OrderJournal(tmp_path / "journal", "甲", DAY).path
+        != OrderJournal(tmp_path / "journal", "乙", DAY).path
+    )
     a.close()
     b.close()
 
@@ -193,7 +216,7 @@ def test_unexpected_gate_exception_leaves_the_order_unconfirmed_until_the_broker
     assert account.get_orders()[reached.order_id].status == "open"
     gone = account.get_orders()[lost.order_id]
     assert gone.status == "rejected" and gone.err_msg == UNKNOWN_SEND_MESSAGE
-    assert [row["order_id"] for row in gate.peek_orders()] == [reached.order_id]
+    assert [row.order_id for row in gate.peek_orders()] == [reached.order_id]
     account.close()
 
 
@@ -234,14 +257,23 @@ class AccountMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="jqtrade-sm-"))
         self.clock = SimClock(T0)
         self.gate = FakeTradeGate(
-            cash=200_000, positions={"600000.XSHG": 3000, "000001.XSHE": 2000},
+            cash=200_000,
+            positions={"600000.XSHG": 3000, "000001.XSHE": 2000},
             prices={code: prices[1] for code, prices in PRICES.items()},
-            auto_accept=False, auto_cancel=False, clock=self.clock,
+            auto_accept=False,
+            auto_cancel=False,
+            clock=self.clock,
         )
-        self.options = Options().evolve({
-            "runtime_dir": str(self.dir), **MANUAL,
-            "disabled_checks": ["not_enough_cash", "not_enough_closeable"],  # let the broker refuse
-        })
+        self.options = Options().evolve(
+            {
+                "runtime_dir": str(self.dir),
+                **MANUAL,
+                "disabled_checks": [
+                    "not_enough_cash",
+                    "not_enough_closeable",
+                ],  # let the broker refuse
+            }
+        )
         self.notified: dict[str, OrderSnapshot] = {}
         self.seen: dict[str, OrderSnapshot] = {}
         self.never_sent: set[str] = set()
@@ -250,8 +282,12 @@ class AccountMachine(RuleBasedStateMachine):
 
     def _open(self) -> Account:
         account = Account(
-            gate=self.gate, clock=self.clock, options=self.options, runtime_dir=self.dir,
-            task_name="sm", notify=self._on_hook,
+            gate=self.gate,
+            clock=self.clock,
+            options=self.options,
+            runtime_dir=self.dir,
+            task_name="sm",
+            notify=self._on_hook,
         )
         account.start()
         return account
@@ -262,7 +298,10 @@ class AccountMachine(RuleBasedStateMachine):
             return
         previous = self.notified.get(value.order_id)
         before = previous.status if previous else OrderStatus.new
-        assert value.status == before or can_transition(before, value.status), (before, value.status)
+        assert value.status == before or can_transition(before, value.status), (
+            before,
+            value.status,
+        )
         if previous is not None:
             assert value.filled_amount >= previous.filled_amount
         self.notified[value.order_id] = value
@@ -271,15 +310,21 @@ class AccountMachine(RuleBasedStateMachine):
         self.account.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _row(self, order_id: str) -> Optional[dict[str, Any]]:
-        rows = [row for row in self.gate.peek_orders() if row["order_id"] == order_id]
+    def _row(self, order_id: str) -> Optional[OrderReport]:
+        rows = [row for row in self.gate.peek_orders() if row.order_id == order_id]
         assert len(rows) <= 1  # never two orders at the broker for one id
         return rows[0] if rows else None
 
     # -- the strategy --
 
-    @rule(target=orders, code=st.sampled_from(CODES), lots=st.integers(1, 12), sell=st.booleans(),
-          tick=st.integers(0, 2), fail=st.booleans())
+    @rule(
+        target=orders,
+        code=st.sampled_from(CODES),
+        lots=st.integers(1, 12),
+        sell=st.booleans(),
+        tick=st.integers(0, 2),
+        fail=st.booleans(),
+    )
     def place(self, code: str, lots: int, sell: bool, tick: int, fail: bool) -> Any:
         if fail:
             self.gate.fail_next_orders(1)
@@ -303,29 +348,29 @@ class AccountMachine(RuleBasedStateMachine):
 
     @rule(order_id=orders)
     def accept(self, order_id: str) -> None:
-        if self._row(order_id)["status"] == "new":
+        if self._row(order_id).status == "new":
             self.gate.accept(order_id)
 
     @rule(order_id=orders, part=st.integers(1, 4))
     def fill(self, order_id: str, part: int) -> None:
         row = self._row(order_id)
-        remaining = row["amount"] - row["filled_amount"] - row["canceled_amount"]
-        if row["status"] in FINAL or remaining <= 0:
+        remaining = row.amount - row.filled_amount - row.canceled_amount
+        if row.status in FINAL or remaining <= 0:
             return
         try:
             self.gate.fill(order_id, max(1, remaining * part // 4))
         except GateError:
-            assert self._row(order_id)["status"] == "rejected"  # refused on acceptance
+            assert self._row(order_id).status == "rejected"  # refused on acceptance
 
     @rule(order_id=orders)
     def reject(self, order_id: str) -> None:
         row = self._row(order_id)
-        if row["status"] not in FINAL and row["filled_amount"] == 0:
+        if row.status not in FINAL and row.filled_amount == 0:
             self.gate.reject(order_id, "券商拒单")
 
     @rule(order_id=orders, refuse=st.booleans())
     def answer_cancel(self, order_id: str, refuse: bool) -> None:
-        if self._row(order_id)["status"] == "canceling":
+        if self._row(order_id).status == "canceling":
             (self.gate.refuse_cancel if refuse else self.gate.complete_cancel)(order_id)
 
     # -- sync and restart --
@@ -366,14 +411,17 @@ class AccountMachine(RuleBasedStateMachine):
 
     def _check_converged(self) -> None:
         local = {o.order_id: o for o in self.account.get_orders()}
-        rows = {row["order_id"]: row for row in self.gate.peek_orders()}
+        rows = {row.order_id: row for row in self.gate.peek_orders()}
         assert set(local) == set(rows) | self.never_sent
         for order_id, row in rows.items():
             mine = local[order_id]
-            assert (mine.filled_amount, mine.canceled_amount) == (row["filled_amount"], row["canceled_amount"])
-            if mine.status == "canceling" and row["status"] in ("new", "open", "filling"):
+            assert (mine.filled_amount, mine.canceled_amount) == (
+                row.filled_amount,
+                row.canceled_amount,
+            )
+            if mine.status == "canceling" and row.status in ("new", "open", "filling"):
                 continue  # a refused cancel: stays canceling locally until the order ends
-            assert mine.status.value == row["status"], (order_id, mine, row)
+            assert mine.status.value == row.status, (order_id, mine, row)
 
     # -- always --
 
@@ -388,7 +436,9 @@ class AccountMachine(RuleBasedStateMachine):
             if previous is not None:
                 if previous.is_final:
                     assert state_of(order) == state_of(previous)
-                assert order.status == previous.status or can_transition(previous.status, order.status)
+                assert order.status == previous.status or can_transition(
+                    previous.status, order.status
+                )
                 assert order.filled_amount >= previous.filled_amount
                 assert order.canceled_amount >= previous.canceled_amount
             self.seen[order.order_id] = order
@@ -396,6 +446,8 @@ class AccountMachine(RuleBasedStateMachine):
 
 TestAccountMachine = AccountMachine.TestCase
 TestAccountMachine.settings = settings(
-    max_examples=60, stateful_step_count=30, deadline=None,
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -12,19 +12,16 @@ from jqtrade.account.checks import (
     REASONS,
     CheckedOrder,
     check_order,
-    validate_disabled_checks,
 )
-from jqtrade.account.codes import (
+from jqtrade.account.portfolio import Position
+from jqtrade.errors import JqTradeError, OrderRejectedError
+from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle, OrderAction, OrderSide
+from jqtrade.model.rules import (
     Board,
     board_of,
-    from_broker_symbol,
     normalize_code,
     tick_size,
-    to_broker_symbol,
 )
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderAction, OrderSide
-from jqtrade.account.portfolio import Position
-from jqtrade.errors import JqTradeError, OptionValueError, OrderRejectedError
 
 
 def rejected(reason: str, *args, **kwargs) -> OrderRejectedError:
@@ -79,18 +76,6 @@ def test_normalize_code_refuses_with_reason_and_value(bad, words):
         normalize_code(bad)
     assert info.value.reason == "bad_code"
     assert words in str(info.value) and repr(bad) in str(info.value)
-
-
-def test_broker_symbols_round_trip():
-    assert to_broker_symbol("600000.XSHG") == "600000.SH"
-    assert to_broker_symbol("000001.XSHE") == "000001.SZ"
-    assert from_broker_symbol("600000.SH") == "600000.XSHG"
-
-
-@given(st.integers(0, 999_999), st.sampled_from(["XSHG", "XSHE"]))
-def test_broker_symbol_round_trip_property(number, exchange):
-    code = f"{number:06d}.{exchange}"
-    assert from_broker_symbol(to_broker_symbol(code)) == code
 
 
 @pytest.mark.parametrize(
@@ -331,17 +316,6 @@ def test_disabled_checks_are_skipped():
     checked = check_order("600000.XSHG", -120, position=pos("600000.XSHG", 50), disabled=everything)
     assert checked.amount == 120
     rejected("bad_amount", "600000.XSHG", 0, disabled=everything)  # structural: always on
-
-
-def test_validate_disabled_checks():
-    assert validate_disabled_checks(["bad_lot", "not_enough_cash"]) == {
-        "bad_lot",
-        "not_enough_cash",
-    }
-    assert validate_disabled_checks("bad_tick") == {"bad_tick"}
-    with pytest.raises(OptionValueError) as info:
-        validate_disabled_checks(["bad_lot", "bad_code"])
-    assert "bad_code" in str(info.value)
 
 
 # --- convertible bonds (可转债) ----------------------------------------------------------------

@@ -17,9 +17,9 @@ from jqtrade.account.checks import (
     REASONS,
     check_order,
 )
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle
 from jqtrade.account.portfolio import Position
 from jqtrade.errors import OrderRejectedError
+from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle
 
 EVERYTHING = frozenset(DISABLEABLE_CHECKS)
 

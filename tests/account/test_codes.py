@@ -1,4 +1,4 @@
-"""Instrument kinds and their trading rules (jqtrade.account.codes)."""
+"""Instrument kinds and their trading rules (jqtrade.model.rules)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jqtrade.account.codes import (
+from jqtrade.model.rules import (
     FACE_VALUE,
     REPO_TERMS,
     Board,

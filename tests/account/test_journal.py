@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+from decimal import Decimal
 from pathlib import Path
 
 import pendulum
@@ -19,16 +20,17 @@ from jqtrade.account.journal import (
     OrderJournal,
     RecoveredOrder,
 )
-from jqtrade.account.models import (
+from jqtrade.account.order import Order
+from jqtrade.errors import JournalError
+from jqtrade.fileio import RETRY_SECONDS, WINDOWS_RESERVED, safe_file_name
+from jqtrade.model.orders import (
     LimitOrderStyle,
     MarketOrderStyle,
     OrderAction,
     OrderRequest,
     OrderStatus,
 )
-from jqtrade.account.order import Order
-from jqtrade.errors import JournalError
-from jqtrade.fileio import RETRY_SECONDS, WINDOWS_RESERVED, safe_file_name
+from jqtrade.model.reports import OrderReport
 
 DAY = dt.date(2025, 3, 3)
 T0 = pendulum.datetime(2025, 3, 3, 9, 31, tz="Asia/Shanghai")
@@ -75,13 +77,15 @@ def test_state_and_cancel_records_restore_the_order(tmp_path):
     journal.record_intent(request("5", amount=300))
     journal.record_sent("5")
     order.apply_report(
-        {
-            "status": "filling",
-            "filled_amount": 100,
-            "deal_balance": 1050.0,
-            "broker_order_id": "B5",
-            "entrust_time": T0,
-        }
+        OrderReport(
+            order_id="5",
+            code="000001.XSHE",
+            status=OrderStatus.filling,
+            filled_amount=100,
+            deal_balance=Decimal("1050.0"),
+            broker_order_id="B5",
+            entrust_time=T0,
+        )
     )
     journal.record_state(order)
     order.mark_canceling()
@@ -94,14 +98,74 @@ def test_state_and_cancel_records_restore_the_order(tmp_path):
     assert restored.broker_order_id == "B5" and restored.entrust_time == T0
 
 
-def test_state_of_snapshot_is_recorded(tmp_path):
+def test_state_record_is_exact_and_keyed_like_a_report(tmp_path):
     journal = OrderJournal(tmp_path, "demo", DAY)
     order = Order.from_request(request("6"))
     journal.record_intent(request("6"))
-    order.apply_report({"status": "filled", "filled_amount": 100, "deal_balance": 1050.0})
-    journal.record_state(order.snapshot())
+    order.apply_report(
+        OrderReport(
+            order_id="6",
+            code="000001.XSHE",
+            status=OrderStatus.filled,
+            filled_amount=100,
+            deal_balance=Decimal("1050.10"),
+            commission=Decimal("0.1"),
+        )
+    )
+    journal.record_state(order)
     journal.close()
-    assert journal.replay()["6"].to_order().status is OrderStatus.filled
+    record = json.loads(journal.path.read_bytes().splitlines()[-1])
+    assert (
+        record["t"] == "state" and record["status"] == "filled" and record["filled_amount"] == 100
+    )
+    assert record["deal_balance"] == "1050.10" and record["commission"] == "0.1"  # exact, as text
+    assert not {"code", "action", "amount", "price"} & set(record)  # the intent holds those
+    restored = journal.replay()["6"].to_order()
+    assert restored.status is OrderStatus.filled and restored.deal_balance == Decimal("1050.10")
+    assert restored.avg_price == Decimal("10.501") and restored.commission == Decimal("0.1")
+
+
+def test_a_journal_of_the_previous_version_replays(tmp_path):
+    """jqtrade before typed reports wrote money as JSON numbers and no update_time."""
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    journal.record_intent(request("7", amount=300))
+    journal.record_sent("7")
+    journal.close()
+    old = {
+        "t": "state",
+        "id": "7",
+        "status": "filling",
+        "filled_amount": 100,
+        "canceled_amount": 0,
+        "avg_price": 10.5,
+        "deal_balance": 1050.0,
+        "commission": 5.0,
+        "err_msg": "",
+        "broker_order_id": "B7",
+        "entrust_time": T0.isoformat(),
+    }
+    with open(journal.path, "ab") as handle:
+        handle.write(json.dumps(old).encode() + b"\n")
+    restored = OrderJournal(tmp_path, "demo", DAY).replay()["7"].to_order()
+    assert restored.status is OrderStatus.filling and restored.filled_amount == 100
+    assert restored.deal_balance == Decimal("1050") and restored.avg_price == Decimal("10.5")
+    assert (
+        restored.commission == 5
+        and restored.broker_order_id == "B7"
+        and restored.entrust_time == T0
+    )
+
+
+def test_a_malformed_state_leaves_the_order_as_sent(tmp_path, caplog):
+    journal = OrderJournal(tmp_path, "demo", DAY)
+    journal.record_intent(request("8"))
+    journal.close()
+    with open(journal.path, "ab") as handle:
+        handle.write(b'{"t":"state","id":"8","status":"filling","filled_amount":"lots"}\n')
+    with caplog.at_level("WARNING", logger="jqtrade.account"):
+        restored = OrderJournal(tmp_path, "demo", DAY).replay()["8"].to_order()
+    assert restored.status is OrderStatus.new and restored.filled_amount == 0
+    assert "filled_amount" in caplog.text
 
 
 def test_torn_last_line_is_skipped_and_next_record_stands_alone(tmp_path, caplog):
@@ -181,7 +245,8 @@ def test_file_is_per_task_and_day_with_safe_names(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "a, b", [("Demo", "demo"), ("CON", "con_"), ("策略.", "策略"), ("a:b", "a_b"), ("aux.txt", "aux_txt")]
+    "a, b",
+    [("Demo", "demo"), ("CON", "con_"), ("策略.", "策略"), ("a:b", "a_b"), ("aux.txt", "aux_txt")],
 )
 def test_journal_names_differ_where_windows_compares_names(a, b, tmp_path):
     """Names that differ only in case (NTFS folds case) or in characters Windows forbids get
@@ -190,7 +255,10 @@ def test_journal_names_differ_where_windows_compares_names(a, b, tmp_path):
     assert pa.name.casefold() != pb.name.casefold()
     for name, path in ((a, pa), (b, pb)):
         assert path.name == f"orders_{safe_file_name(name)}_20250303.jsonl"
-        assert not set(path.name) & set('<>:"/\\|?*') and path.name.split(".")[0].upper() not in WINDOWS_RESERVED
+        assert (
+            not set(path.name) & set('<>:"/\\|?*')
+            and path.name.split(".")[0].upper() not in WINDOWS_RESERVED
+        )
 
 
 def test_unwritable_journal_raises_journal_error(tmp_path):
@@ -216,8 +284,12 @@ def test_ids_carry_the_date_and_increase(tmp_path):
     assert order_id_day(f"{prefix}0001") == DAY
 
 
-@given(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)), st.integers(1, 10**9),
-       st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)), st.integers(1, 10**9))
+@given(
+    st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
+    st.integers(1, 10**9),
+    st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
+    st.integers(1, 10**9),
+)
 def test_ids_of_different_days_or_numbers_never_collide(day_a, n_a, day_b, n_b):
     a, b = format_order_id(day_a, n_a), format_order_id(day_b, n_b)
     assert a.isdigit() and len(a) <= 16

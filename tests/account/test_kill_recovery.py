@@ -27,7 +27,10 @@ from jqtrade import LimitOrderStyle
 from jqtrade.account.account import Account
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
 from jqtrade.clock import MARKET_TZ, SimClock
+from jqtrade.gates import configure_gate
+from jqtrade.gates.base import GateEnv
 from jqtrade.gates.fake import FakeTradeGate
+from jqtrade.model.reports import OrderReport
 from jqtrade.options import Options
 
 SCRIPT = Path(__file__).parent / "scripts" / "kill_during_order.py"
@@ -48,9 +51,18 @@ class Killed:
         self.runtime_dir = base / "runtime"
         self.state_file = base / "broker.json"
         proc = subprocess.run(
-            [sys.executable, str(SCRIPT), str(self.runtime_dir), str(self.state_file), TASK,
-             KILLED_AT.isoformat(), point, str(WARMUP)],
-            capture_output=True, timeout=120,
+            [
+                sys.executable,
+                str(SCRIPT),
+                str(self.runtime_dir),
+                str(self.state_file),
+                TASK,
+                KILLED_AT.isoformat(),
+                point,
+                str(WARMUP),
+            ],
+            capture_output=True,
+            timeout=120,
         )
         lines = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
         assert lines and lines[-1].get("dying") == point, proc.stderr.decode("utf-8", "replace")
@@ -98,15 +110,25 @@ def after_gate(killed_runs, tmp_path) -> Killed:
 
 
 class Restarted:
-    def __init__(self, killed: Killed, gate: Optional[FakeTradeGate] = None, **options: Any) -> None:
+    def __init__(
+        self, killed: Killed, gate: Optional[FakeTradeGate] = None, **options: Any
+    ) -> None:
         self.updates: list[Any] = []
         self.gate = gate or FakeTradeGate(state_file=killed.state_file)
         clock = SimClock(RESTART_AT)
-        self.gate.setup({}, clock=clock)
-        opts = Options().evolve({"runtime_dir": str(killed.runtime_dir), "use_account": True, **options})
+        configure_gate(
+            self.gate, {}, GateEnv(clock=clock, runtime_dir=killed.runtime_dir, task_name=TASK)
+        )
+        opts = Options().evolve(
+            {"runtime_dir": str(killed.runtime_dir), "use_account": True, **options}
+        )
         self.account = Account(
-            gate=self.gate, clock=clock, options=opts, runtime_dir=killed.runtime_dir,
-            task_name=TASK, notify=self._notify,
+            gate=self.gate,
+            clock=clock,
+            options=opts,
+            runtime_dir=killed.runtime_dir,
+            task_name=TASK,
+            notify=self._notify,
         )
         self.account.start()
 
@@ -116,8 +138,8 @@ class Restarted:
     def order(self, order_id: str) -> Any:
         return self.account.get_orders()[order_id]
 
-    def gate_rows(self, order_id: str) -> list[dict[str, Any]]:
-        return [row for row in self.gate.peek_orders() if row["order_id"] == order_id]
+    def gate_rows(self, order_id: str) -> list[OrderReport]:
+        return [row for row in self.gate.peek_orders() if row.order_id == order_id]
 
 
 def test_killed_before_the_gate_call_is_marked_not_sent_and_never_resent(before_gate):
@@ -128,7 +150,12 @@ def test_killed_before_the_gate_call_is_marked_not_sent_and_never_resent(before_
     first = Restarted(killed)
     lost = first.order(killed.order_id)
     assert lost.status == "rejected" and lost.err_msg == INTERRUPTED_MESSAGE
-    assert (lost.code, lost.amount, lost.action, lost.style) == ("000001.XSHE", 300, "close", LimitOrderStyle(10.5))
+    assert (lost.code, lost.amount, lost.action, lost.style) == (
+        "000001.XSHE",
+        300,
+        "close",
+        LimitOrderStyle(10.5),
+    )
     assert [(hook, value.order_id, value.status) for hook, value in first.updates] == [
         ("on_order_update", killed.order_id, "rejected"),
     ]
@@ -149,7 +176,7 @@ def test_killed_before_the_gate_call_is_marked_not_sent_and_never_resent(before_
     again = second.account.order("000001.XSHE", -300, LimitOrderStyle(10.5))
     used = [*killed.warm_ids, killed.order_id]
     assert again not in used and int(again) > max(int(i) for i in used)
-    assert [row["order_id"] for row in second.gate.peek_orders()] == [*killed.warm_ids, again]
+    assert [row.order_id for row in second.gate.peek_orders()] == [*killed.warm_ids, again]
     second.account.close()
 
 
@@ -162,7 +189,7 @@ def test_killed_after_the_gate_call_is_tracked_from_the_broker(after_gate):
     sent = first.order(killed.order_id)
     assert sent.status == "open" and sent.err_msg == ""
     (row,) = first.gate_rows(killed.order_id)
-    assert sent.broker_order_id == row["broker_order_id"]
+    assert sent.broker_order_id == row.broker_order_id
     assert [(hook, value.status) for hook, value in first.updates] == [("on_order_update", "open")]
     first.gate.fill(killed.order_id, 100, 10.6)
     first.account.sync_orders()
@@ -171,14 +198,18 @@ def test_killed_after_the_gate_call_is_tracked_from_the_broker(after_gate):
 
     second = Restarted(killed, sync_order=False, sync_balance=False)
     restored = second.order(killed.order_id)
-    assert (restored.status, restored.filled_amount, restored.broker_order_id) == ("filling", 100, row["broker_order_id"])
+    assert (restored.status, restored.filled_amount, restored.broker_order_id) == (
+        "filling",
+        100,
+        row.broker_order_id,
+    )
     second.account.sync_orders()
     assert len(second.gate_rows(killed.order_id)) == 1
-    assert [r["order_id"] for r in second.gate.peek_orders()] == [*killed.warm_ids, killed.order_id]
+    assert [r.order_id for r in second.gate.peek_orders()] == [*killed.warm_ids, killed.order_id]
     # The sell froze its shares at the broker exactly once.
     balance = second.gate.peek_balance()
-    (position,) = [p for p in balance["positions"] if p["code"] == "000001.XSHE"]
-    assert (position["total_amount"], position["closeable_amount"]) == (4900, 4700)
+    (position,) = [p for p in balance.positions if p.code == "000001.XSHE"]
+    assert (position.total_amount, position.closeable_amount) == (4900, 4700)
     second.account.close()
 
 
@@ -201,11 +232,11 @@ class SlowReporter(FakeTradeGate):
         super().__init__(**kwargs)
         self.hidden = hidden
 
-    def sync_orders(self) -> list[dict[str, Any]]:
-        return [row for row in super().sync_orders() if row["order_id"] not in self.hidden]
+    def sync_orders(self) -> list[OrderReport]:
+        return [row for row in super().sync_orders() if row.order_id not in self.hidden]
 
     def has_order(self, order_id: str) -> bool:
-        return any(row["order_id"] == order_id for row in self.peek_orders())
+        return any(row.order_id == order_id for row in self.peek_orders())
 
 
 def test_gate_that_knows_the_order_keeps_it_pending_until_reported(after_gate, before_gate):

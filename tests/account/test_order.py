@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pendulum
 import pytest
@@ -8,14 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from jqtrade.account.models import (
-    FINAL_STATUSES,
-    LimitOrderStyle,
-    MarketOrderStyle,
-    OrderAction,
-    OrderRequest,
-    OrderStatus,
-)
 from jqtrade.account.order import (
     TRANSITIONS,
     Order,
@@ -27,8 +20,18 @@ from jqtrade.errors import (
     IllegalOrderTransitionError,
     OrderNotFoundError,
     OrderRejectedError,
+    ReportFormatError,
     UnknownOrderStatusError,
 )
+from jqtrade.model.orders import (
+    FINAL_STATUSES,
+    LimitOrderStyle,
+    MarketOrderStyle,
+    OrderAction,
+    OrderRequest,
+    OrderStatus,
+)
+from jqtrade.model.reports import OrderReport, order_report_from_mapping
 
 S = OrderStatus
 T0 = pendulum.datetime(2025, 3, 3, 10, 0, tz="Asia/Shanghai")
@@ -49,14 +52,53 @@ def make_order(
     )
 
 
-def report(status, filled=0, canceled=0, deal=None, avg=None, **extra):
-    row = {"order_id": "7", "status": status, "filled_amount": filled, "canceled_amount": canceled}
-    if deal is not None:
-        row["deal_balance"] = deal
-    if avg is not None:
-        row["avg_price"] = avg
-    row.update(extra)
-    return row
+def _money(value):
+    return (
+        Decimal(str(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else value
+    )
+
+
+def _status(word):
+    try:
+        return OrderStatus(word)
+    except ValueError:
+        return word  # a status no gate may report: the order must refuse it
+
+
+def report(status, filled=0, canceled=0, deal=None, avg=None, **extra) -> OrderReport:
+    """A typed report as a gate builds it; values are taken as given (even wrong types), so
+    the order's own guards are tested, not the dict contract's (tests/model/test_reports.py)."""
+    fields = {
+        "order_id": "7",
+        "code": "",
+        "status": _status(status),
+        "filled_amount": filled,
+        "canceled_amount": canceled,
+    }
+    fields["deal_balance"] = _money(deal)
+    fields["avg_price"] = _money(avg)
+    for key, value in extra.items():
+        fields[key] = _money(value) if key == "commission" else value
+    return OrderReport(**fields)
+
+
+def typed(row) -> OrderReport:
+    """A dict-contract row as the dict adapter would hand it over, or, when the dict contract
+    refuses it, the same values pushed into a typed report anyway (a careless gate)."""
+    try:
+        return order_report_from_mapping(row)
+    except ReportFormatError:
+        return OrderReport(
+            order_id="",
+            code="",
+            status=_status(row.get("status")),
+            filled_amount=row.get("filled_amount"),
+            canceled_amount=row.get("canceled_amount"),
+            avg_price=_money(row.get("avg_price")),
+            deal_balance=_money(row.get("deal_balance")),
+        )
 
 
 # --- the state table --------------------------------------------------------------------
@@ -104,7 +146,8 @@ def test_open_then_partial_fill_then_filled_gives_trades_with_increment_prices()
     change = order.apply_report(report("filled", filled=300, deal=3040.0))
     assert change.status is S.filled
     assert change.trade.amount == 200 and change.trade.price == pytest.approx(10.2)
-    assert order.avg_price == pytest.approx(3040 / 300, abs=1e-6)
+    assert float(order.avg_price) == pytest.approx(3040 / 300, abs=1e-6)
+    assert order.snapshot().avg_price == round(3040 / 300, 6)
     assert order.is_final
 
 
@@ -153,7 +196,7 @@ def test_filled_amount_shrinking_is_ignored():
         report("opened"),
         report("filled", filled=10),
         report("rejected", filled=10),
-        {"filled_amount": 10},
+        {"status": "filled", "filled_amount": 10},  # a dict: gates hand over typed reports
         report("open", order_id="8"),
         ["not", "a", "dict"],
     ],
@@ -289,7 +332,7 @@ def _view():
             style=MarketOrderStyle(),
         )
     )
-    b.apply_report({"order_id": "2", "status": "open"})
+    b.apply_report(OrderReport(order_id="2", code="000001.XSHE", status=S.open))
     return OrdersView([a.snapshot(), b.snapshot(), c.snapshot()])
 
 
@@ -363,7 +406,7 @@ class OrderMachine(RuleBasedStateMachine):
             row["canceled_amount"] = canceled
         if price is not None:
             row["avg_price"] = price
-        self._apply(row)
+        self._apply(typed(row))
 
     @rule(data=st.data())
     def plausible_progress(self, data):
@@ -373,7 +416,9 @@ class OrderMachine(RuleBasedStateMachine):
         more = data.draw(st.integers(min_value=0, max_value=max(left, 0)))
         filled = self.order.filled_amount + more
         status = data.draw(st.sampled_from(list(OrderStatus)))
-        self._apply({"status": status, "filled_amount": filled, "deal_balance": filled * 10.0})
+        self._apply(
+            typed({"status": status, "filled_amount": filled, "deal_balance": filled * 10.0})
+        )
 
     def _apply(self, row):
         before = self._state()
@@ -431,7 +476,13 @@ def test_trades_sum_to_filled_amount(amount, steps):
     for step in sorted(steps):
         filled = min(step, amount)
         change = order.apply_report(
-            {"status": "filling", "filled_amount": filled, "deal_balance": filled * 10.0}
+            OrderReport(
+                order_id="7",
+                code="000001.XSHE",
+                status=S.filling,
+                filled_amount=filled,
+                deal_balance=Decimal(filled) * 10,
+            )
         )
         if change is not None and change.trade is not None:
             total += change.trade.amount

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 import pendulum
 import pytest
@@ -8,10 +10,11 @@ from hypothesis import strategies as st
 
 from jqtrade.account.portfolio import NOT_SYNCED_REASON, Portfolio, Position, Positions
 from jqtrade.errors import GateError, OrderRejectedError
+from jqtrade.model.reports import BalanceReport, PositionReport, balance_report_from_mapping
 
 T = pendulum.datetime(2025, 3, 3, 9, 31, tz="Asia/Shanghai")
 
-BALANCE = {
+BALANCE_ROWS = {
     "cash": {"total_value": 120_000.0, "available_cash": 90_000.0, "locked_cash": 10_000.0},
     "positions": [
         {
@@ -32,6 +35,22 @@ BALANCE = {
         },
     ],
 }
+BALANCE = balance_report_from_mapping(BALANCE_ROWS)
+CASH = {
+    "total_value": Decimal(120_000),
+    "available_cash": Decimal(90_000),
+    "locked_cash": Decimal(10_000),
+}
+
+
+def position(code: str, total, closeable=None, **money) -> PositionReport:
+    values = {key: Decimal(str(value)) for key, value in money.items()}
+    return PositionReport(
+        code=code,
+        total_amount=total,
+        closeable_amount=total if closeable is None else closeable,
+        **values,
+    )
 
 
 def test_from_balance_builds_snapshot_with_aliases():
@@ -81,50 +100,33 @@ def test_positions_are_read_only():
         positions["000001.XSHE"].total_amount = 5  # type: ignore[misc]
 
 
-def test_bad_position_rows_are_skipped_and_logged(caplog):
-    balance = {
-        "cash": BALANCE["cash"],
-        "positions": [
-            {"code": "bad", "total_amount": 100},
-            {"code": "000001.XSHE", "total_amount": "x"},
-            {"code": "000002.XSHE", "total_amount": 100, "closeable_amount": 200},
-            {"code": "000003.XSHE", "total_amount": -1},
-            "not a dict",
-            {"code": "000004.XSHE", "total_amount": 0, "closeable_amount": 0},
-            {
-                "code": "000005.XSHE",
-                "total_amount": 300,
-                "closeable_amount": 300,
-                "avg_cost": 5,
-                "last_price": 6,
-            },
-        ],
-    }
+def test_bad_position_reports_are_skipped_and_logged(caplog):
+    balance = BalanceReport(
+        **CASH,
+        positions=(
+            position("bad", 100),
+            position("000001.XSHE", "x"),  # a careless gate: not an int
+            position("000002.XSHE", 100, 200),
+            position("000003.XSHE", -1, 0),
+            "not a report",  # type: ignore[arg-type]
+            position("000006.XSHE", 100, avg_cost="NaN"),
+            position("000004.XSHE", 0, 0),
+            position("000005.XSHE", 300, 300, avg_cost=5, last_price=6),
+        ),
+    )
     with caplog.at_level("WARNING", logger="jqtrade.account"):
         p = Portfolio.from_balance(balance, T)
     assert list(p.long_positions) == ["000005.XSHE"]
     assert p.long_positions["000005.XSHE"].position_value == 1800  # derived from last price
-    assert len(caplog.records) == 5
+    assert len(caplog.records) == 6
 
 
 def test_duplicate_rows_are_merged():
-    rows = [
-        {
-            "code": "000001.XSHE",
-            "total_amount": 100,
-            "closeable_amount": 100,
-            "avg_cost": 10,
-            "position_value": 1100,
-        },
-        {
-            "code": "000001.SZ",
-            "total_amount": 300,
-            "closeable_amount": 0,
-            "avg_cost": 12,
-            "position_value": 3300,
-        },
-    ]
-    p = Portfolio.from_balance({"cash": BALANCE["cash"], "positions": rows}, T)
+    rows = (
+        position("000001.XSHE", 100, 100, avg_cost=10, position_value=1100),
+        position("000001.SZ", 300, 0, avg_cost=12, position_value=3300),
+    )
+    p = Portfolio.from_balance(BalanceReport(**CASH, positions=rows), T)
     pos = p.long_positions["000001.XSHE"]
     assert pos.total_amount == 400 and pos.closeable_amount == 100
     assert pos.avg_cost == pytest.approx(11.5) and pos.position_value == 4400
@@ -135,14 +137,20 @@ def test_duplicate_rows_are_merged():
     [
         None,
         {},
-        {"cash": None},
-        {"cash": {"total_value": "x", "available_cash": 1}},
-        {"cash": {"available_cash": 1.0}},
+        BALANCE_ROWS,  # a dict-contract result: the dict adapter reads it, not the portfolio
+        BalanceReport(total_value=Decimal("NaN"), available_cash=Decimal(1)),
+        BalanceReport(total_value=Decimal(1), available_cash=Decimal("Infinity")),
     ],
 )
 def test_unusable_cash_raises_gate_error(balance):
     with pytest.raises(GateError):
         Portfolio.from_balance(balance, T)
+
+
+def test_as_of_is_the_reports_or_the_sync_time():
+    assert Portfolio.from_balance(BALANCE, T).as_of == T
+    earlier = T.subtract(seconds=5)
+    assert Portfolio.from_balance(attrs.evolve(BALANCE, as_of=earlier), T).as_of == earlier
 
 
 def test_empty_and_stale():
@@ -156,25 +164,27 @@ def test_empty_and_stale():
     assert "文件缺失" in str(stale)
 
 
+DECIMALS = st.one_of(st.decimals(allow_nan=True, allow_infinity=True), st.none())
+
+
 @given(
     st.lists(
-        st.fixed_dictionaries(
-            {
-                "code": st.one_of(
-                    st.sampled_from(["000001.XSHE", "600000.SH", "bad", ""]), st.text(max_size=8)
-                ),
-                "total_amount": st.one_of(
-                    st.integers(-10, 10_000), st.floats(), st.text(max_size=3), st.none()
-                ),
-                "closeable_amount": st.one_of(st.integers(-10, 10_000), st.none()),
-                "avg_cost": st.one_of(st.floats(), st.none()),
-            }
+        st.builds(
+            PositionReport,
+            code=st.one_of(
+                st.sampled_from(["000001.XSHE", "600000.SH", "bad", ""]), st.text(max_size=8)
+            ),
+            total_amount=st.integers(-10, 10_000),
+            closeable_amount=st.integers(-10, 10_000),
+            avg_cost=st.decimals(allow_nan=True, allow_infinity=True),
+            last_price=st.decimals(allow_nan=True, allow_infinity=True),
+            position_value=DECIMALS,
         ),
         max_size=8,
     )
 )
-def test_from_balance_never_crashes_on_rows(rows):
-    p = Portfolio.from_balance({"cash": BALANCE["cash"], "positions": rows}, T)
+def test_from_balance_never_crashes_on_positions(positions):
+    p = Portfolio.from_balance(BalanceReport(**CASH, positions=tuple(positions)), T)
     for code in p.long_positions:
         pos = p.long_positions[code]
         assert 0 <= pos.closeable_amount <= pos.total_amount and pos.total_amount > 0

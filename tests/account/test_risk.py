@@ -7,53 +7,36 @@ import logging
 from pathlib import Path
 from typing import Any, Optional
 
-import pendulum
+import account_support
 import pytest
+from account_support import T0, close_accounts  # noqa: F401 - close_accounts: autouse fixture
 
 from jqtrade import LimitOrderStyle, MarketOrderStyle, OrderRejectedError
 from jqtrade.account.account import Account
 from jqtrade.account.checks import REASONS
 from jqtrade.account.risk import RiskLimits, TradingState, TradingStateChange
-from jqtrade.clock import MARKET_TZ, SimClock
+from jqtrade.clock import SimClock
 from jqtrade.errors import ConfigFileError
 from jqtrade.gates.fake import FakeTradeGate
-from jqtrade.options import RISK_DEFAULTS, Options
+from jqtrade.options import RISK_DEFAULTS
 
-T0 = pendulum.datetime(2024, 6, 3, 9, 35, tz=MARKET_TZ)
 CODE = "600000.XSHG"
-
-_OPEN: list[Account] = []
-
-
-@pytest.fixture(autouse=True)
-def close_accounts():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
 
 
 def gate(**kwargs: Any) -> FakeTradeGate:
     defaults: dict[str, Any] = dict(
-        cash=10**8, positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}},
-        prices={CODE: 10.0, "000001.XSHE": 10.0}, auto_accept=False, auto_cancel=False,
+        cash=10**8,
+        positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}},
+        prices={CODE: 10.0, "000001.XSHE": 10.0},
+        auto_accept=False,
+        auto_cancel=False,
     )
     defaults.update(kwargs)
     return FakeTradeGate(**defaults)
 
 
-def make_account(
-    tmp_path: Path, broker: Optional[FakeTradeGate] = None, *, clock: Optional[SimClock] = None, task: str = "t",
-    runtime_dir: Optional[Path] = None, **options: Any,
-) -> Account:
-    broker = broker or gate()
-    clock = clock or SimClock(T0)
-    broker.setup({}, clock=clock)
-    runtime_dir = runtime_dir or tmp_path
-    opts = Options().evolve({"runtime_dir": str(runtime_dir), "use_account": True, "sync_order": False, **options})
-    account = Account(gate=broker, clock=clock, options=opts, runtime_dir=runtime_dir, task_name=task)
-    _OPEN.append(account)
-    account.start()
-    return account
+def make_account(tmp_path: Path, broker: Optional[FakeTradeGate] = None, **kwargs: Any) -> Account:
+    return account_support.make_account(tmp_path, broker or gate(), **kwargs)
 
 
 def refused(account: Account, *args: Any) -> OrderRejectedError:
@@ -73,13 +56,15 @@ def limit(price: float = 10.0) -> LimitOrderStyle:
 def test_defaults_apply_when_nothing_sets_a_limit(tmp_path):
     account = make_account(tmp_path)
     assert account.risk_limits == RiskLimits.from_values(RISK_DEFAULTS)
-    assert account.risk_limits.orders_per_second == 200 and account.risk_limits.orders_per_day == 2000
+    assert (
+        account.risk_limits.orders_per_second == 200 and account.risk_limits.orders_per_day == 2000
+    )
     assert account.trading_state == "active"
 
 
 def test_risk_toml_sets_account_wide_defaults_and_the_strategy_overrides_them(tmp_path):
     (tmp_path / "risk.toml").write_text(
-        'risk_max_orders_per_day = 50\nrisk_max_order_shares = 5000\n'
+        "risk_max_orders_per_day = 50\nrisk_max_order_shares = 5000\n"
         '[accounts."880001"]\nrisk_max_orders_per_day = 30\n',
         encoding="utf-8",
     )
@@ -88,7 +73,9 @@ def test_risk_toml_sets_account_wide_defaults_and_the_strategy_overrides_them(tm
     own = make_account(tmp_path, task="b", account_no="880001")
     assert own.risk_limits.orders_per_day == 30 and own.risk_limits.order_shares == 5000
     strategy = make_account(tmp_path, task="c", risk_max_orders_per_day=7, risk_max_order_shares=0)
-    assert strategy.risk_limits.orders_per_day == 7 and strategy.risk_limits.order_shares == 0  # 0: off
+    assert (
+        strategy.risk_limits.orders_per_day == 7 and strategy.risk_limits.order_shares == 0
+    )  # 0: off
 
 
 @pytest.mark.parametrize(
@@ -112,12 +99,18 @@ def test_a_bad_risk_toml_stops_the_account_naming_the_file_and_key(tmp_path, tex
 
 def test_order_rate_per_second_and_per_minute(tmp_path):
     clock = SimClock(T0)
-    account = make_account(tmp_path, clock=clock, risk_max_orders_per_second=3, risk_max_orders_per_minute=5)
+    account = make_account(
+        tmp_path, clock=clock, risk_max_orders_per_second=3, risk_max_orders_per_minute=5
+    )
     for _ in range(3):
         account.order(CODE, 100, limit())
     error = refused(account, CODE, 100, limit())
     assert error.reason == "risk_order_rate"
-    assert "risk_max_orders_per_second=3" in error.message and CODE in error.message and "100 股" in error.message
+    assert (
+        "risk_max_orders_per_second=3" in error.message
+        and CODE in error.message
+        and "100 股" in error.message
+    )
     clock.advance(1)
     account.order(CODE, 100, limit())
     account.order(CODE, 100, limit())
@@ -164,7 +157,11 @@ def test_order_shares_and_value(tmp_path):
     account = make_account(tmp_path, risk_max_order_shares=1000, risk_max_order_value=5000)
     assert refused(account, CODE, 1100, limit()).reason == "risk_order_shares"
     error = refused(account, CODE, 600, limit(10.0))
-    assert error.reason == "risk_order_value" and "6,000.00" in error.message and "5,000.00" in error.message
+    assert (
+        error.reason == "risk_order_value"
+        and "6,000.00" in error.message
+        and "5,000.00" in error.message
+    )
     # A best-price order is valued at the position's last price (10.0).
     assert refused(account, CODE, 600, MarketOrderStyle()).reason == "risk_order_value"
     # Sells count too: a fat-fingered sell is as bad as a fat-fingered buy.
@@ -175,7 +172,9 @@ def test_order_shares_and_value(tmp_path):
 
 
 def test_position_value_after_the_order_counts_working_buys(tmp_path):
-    account = make_account(tmp_path, risk_max_position_value=110_000)  # holds 10,000 × 10.0 = 100,000
+    account = make_account(
+        tmp_path, risk_max_position_value=110_000
+    )  # holds 10,000 × 10.0 = 100,000
     account.order(CODE, 500, limit(10.0))
     error = refused(account, CODE, 600, limit(10.0))
     assert error.reason == "risk_position_value" and "11,100" in error.message
@@ -223,7 +222,11 @@ def test_halted_refuses_every_order_but_allows_cancels(tmp_path):
     account.on_trading_state_change = changes.append
     change = account.set_trading_state("halted", "测试")
     assert change is not None and changes == [change]
-    assert (change.old, change.new, change.source) == (TradingState.active, TradingState.halted, "command")
+    assert (change.old, change.new, change.source) == (
+        TradingState.active,
+        TradingState.halted,
+        "command",
+    )
     assert account.set_trading_state("halted", "again") is None  # no change, no callback
     assert refused(account, CODE, -100, limit()).reason == "trading_halted"
     account.cancel_order(working)
@@ -236,14 +239,21 @@ def test_reducing_allows_only_sells_of_held_securities(tmp_path):
     account = make_account(tmp_path)
     account.set_trading_state("reducing", "测试")
     assert refused(account, CODE, 100, limit()).reason == "trading_reducing"
-    assert refused(account, "204001.XSHG", -10, LimitOrderStyle(2.0)).reason == "trading_reducing"  # repo lends cash
+    assert (
+        refused(account, "204001.XSHG", -10, LimitOrderStyle(2.0)).reason == "trading_reducing"
+    )  # repo lends cash
     account.order(CODE, -100, limit())
 
 
 @pytest.mark.parametrize("action", ["reducing", "halted"])
 def test_daily_loss_switches_the_state_once_with_an_error_line(tmp_path, caplog, action):
-    broker = gate(cash=100_000, positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}})
-    account = make_account(tmp_path, broker, risk_max_daily_loss_pct=5, risk_daily_loss_action=action)
+    broker = gate(
+        cash=100_000,
+        positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}},
+    )
+    account = make_account(
+        tmp_path, broker, risk_max_daily_loss_pct=5, risk_daily_loss_action=action
+    )
     changes: list[TradingStateChange] = []
     account.on_trading_state_change = changes.append
     broker.set_price(CODE, 9.5)  # 200,000 -> 195,000: -2.5 %
@@ -266,28 +276,40 @@ def test_daily_loss_switches_the_state_once_with_an_error_line(tmp_path, caplog,
 
 
 def test_daily_loss_in_yuan_is_measured_from_the_accounts_first_snapshot_of_the_day(tmp_path):
-    broker = gate(cash=100_000, positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}})
+    broker = gate(
+        cash=100_000,
+        positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}},
+    )
     first = make_account(tmp_path, broker, task="a")  # records the first value: 200,000
     broker.set_price(CODE, 9.0)  # 190,000
     late = make_account(tmp_path, broker, task="b", risk_max_daily_loss_value=5000)
-    assert late.trading_state == "reducing"  # 10,000 below the account's first snapshot, not its own
+    assert (
+        late.trading_state == "reducing"
+    )  # 10,000 below the account's first snapshot, not its own
     assert first.trading_state == "active"
 
 
 def test_a_restart_restores_todays_daily_loss_switch_unless_resumed(tmp_path):
-    broker = gate(cash=100_000, positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}})
-    account = make_account(tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted")
+    broker = gate(
+        cash=100_000,
+        positions={CODE: {"total_amount": 10_000, "closeable_amount": 10_000, "avg_cost": 8}},
+    )
+    account = make_account(
+        tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted"
+    )
     broker.set_price(CODE, 9.0)
     account.sync_balance()
     assert account.trading_state == "halted"
-    _OPEN.remove(account)
-    account.close()
-    again = make_account(tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted")
+    account_support.close_account(account)
+    again = make_account(
+        tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted"
+    )
     assert again.trading_state == "halted"
     again.set_trading_state("active", "用户恢复")
-    _OPEN.remove(again)
-    again.close()
-    third = make_account(tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted")
+    account_support.close_account(again)
+    third = make_account(
+        tmp_path, broker, risk_max_daily_loss_value=1000, risk_daily_loss_action="halted"
+    )
     assert third.trading_state == "active"
 
 
@@ -314,8 +336,7 @@ def test_a_restarted_task_continues_todays_counts(tmp_path):
     account = make_account(tmp_path, broker, risk_max_orders_per_day=4, risk_max_turnover=10_000)
     account.order(CODE, 100, limit(10.0))
     account.order(CODE, 300, limit(10.0))
-    _OPEN.remove(account)
-    account.close()
+    account_support.close_account(account)
     again = make_account(tmp_path, broker, risk_max_orders_per_day=4, risk_max_turnover=10_000)
     again.order(CODE, 500, limit(10.0))  # 1,000 + 3,000 + 5,000
     assert refused(again, CODE, 200, limit(10.0)).reason == "risk_turnover"
@@ -337,10 +358,18 @@ def test_a_new_trading_day_starts_new_counts(tmp_path):
 def test_separate_runtime_dirs_never_share_counts(tmp_path):
     """A simulated run's Account gets its own state folder as runtime_dir (Runtime.state_dir)."""
     live = make_account(tmp_path, gate(), task="t", risk_max_orders_per_day=1)
-    sim = make_account(tmp_path, gate(), task="t", runtime_dir=tmp_path / "sim" / "t-run", risk_max_orders_per_day=1)
+    sim = make_account(
+        tmp_path,
+        gate(),
+        task="t",
+        runtime_dir=tmp_path / "sim" / "t-run",
+        risk_max_orders_per_day=1,
+    )
     live.order(CODE, 100, limit())
     sim.order(CODE, 100, limit())
-    assert (tmp_path / "risk.sqlite3").exists() and (tmp_path / "sim" / "t-run" / "risk.sqlite3").exists()
+    assert (tmp_path / "risk.sqlite3").exists() and (
+        tmp_path / "sim" / "t-run" / "risk.sqlite3"
+    ).exists()
 
 
 # --- fault: a runaway loop -----------------------------------------------------------------------
@@ -350,8 +379,12 @@ def test_a_tight_order_loop_is_stopped_with_at_most_the_configured_orders_at_the
     clock = SimClock(T0)
     broker = gate()
     account = make_account(
-        tmp_path, broker, clock=clock,
-        risk_max_orders_per_second=20, risk_max_orders_per_minute=50, risk_max_orders_per_day=120,
+        tmp_path,
+        broker,
+        clock=clock,
+        risk_max_orders_per_second=20,
+        risk_max_orders_per_minute=50,
+        risk_max_orders_per_day=120,
         risk_max_active_orders=0,
     )
     reasons: dict[str, int] = {}
@@ -386,4 +419,6 @@ def test_an_unusable_store_refuses_new_orders_but_not_the_account(tmp_path, capl
         account = make_account(tmp_path)
         error = refused(account, CODE, 100, limit())
     assert error.reason == "risk_store_unavailable" and "risk.sqlite3" in error.message
-    assert any("risk.sqlite3" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert any(
+        "risk.sqlite3" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR
+    )

@@ -11,7 +11,9 @@ from jqtrade.account.risk_store import RiskStore, SharedQuota, StoreUnavailable,
 DAY = "2024-06-03"
 
 
-def _spend(path: str, counter: str, limit: int, attempts: int, queue: multiprocessing.Queue[int]) -> None:
+def _spend(
+    path: str, counter: str, limit: int, attempts: int, queue: multiprocessing.Queue[int]
+) -> None:
     quota = SharedQuota(RiskStore(Path(path), "fake:-"), {counter: limit})
     granted = 0
     for i in range(attempts):
@@ -27,7 +29,10 @@ def _spend(path: str, counter: str, limit: int, attempts: int, queue: multiproce
 def _run_two(path: Path, counter: str, limit: int, attempts: int) -> list[int]:
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[int] = context.Queue()
-    workers = [context.Process(target=_spend, args=(str(path), counter, limit, attempts, queue)) for _ in range(2)]
+    workers = [
+        context.Process(target=_spend, args=(str(path), counter, limit, attempts, queue))
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     results = [queue.get(timeout=120) for _ in workers]
@@ -76,14 +81,20 @@ def test_accounts_and_days_are_counted_apart(tmp_path):
     a.reserve(DAY, {"orders": (3, 0)})
     a.reserve("2024-06-04", {"orders": (1, 0)})
     b.reserve(DAY, {"orders": (2, 0)})
-    assert a.totals(DAY) == {"orders": 3} and b.totals(DAY) == {"orders": 2} and a.totals("2024-06-04") == {"orders": 1}
+    assert (
+        a.totals(DAY) == {"orders": 3}
+        and b.totals(DAY) == {"orders": 2}
+        and a.totals("2024-06-04") == {"orders": 1}
+    )
 
 
 def test_the_first_value_of_the_day_is_kept(tmp_path):
     path = tmp_path / "risk.sqlite3"
     assert RiskStore(path, "a").first_value(DAY, Decimal("200000"), "t0", "x") == Decimal("200000")
     assert RiskStore(path, "a").first_value(DAY, Decimal("150000"), "t1", "y") == Decimal("200000")
-    assert RiskStore(path, "a").first_value("2024-06-04", Decimal("150000"), "t1", "y") == Decimal("150000")
+    assert RiskStore(path, "a").first_value("2024-06-04", Decimal("150000"), "t1", "y") == Decimal(
+        "150000"
+    )
 
 
 def test_the_file_is_in_wal_mode(tmp_path):

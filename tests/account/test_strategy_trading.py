@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.errors import UnknownOrderStatusError
 from jqtrade.gates.fake import FakeTradeGate
 from jqtrade.loader import load_strategy
+from jqtrade.model.reports import BalanceReport, OrderReport
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
 
@@ -45,6 +45,9 @@ def at(hour: int, minute: int = 0, second: int = 0, day: datetime.date = DAY) ->
     return pendulum.datetime(day.year, day.month, day.day, hour, minute, second, tz=MARKET_TZ)
 
 
+# Loading a strategy file changes sys.path and sys.modules; tests/conftest.py undoes it.
+pytestmark = pytest.mark.usefixtures("restore_sys_path")
+
 _STARTED: list[Runtime] = []
 
 
@@ -54,16 +57,6 @@ def finish_runtimes():
     yield
     while _STARTED:
         _STARTED.pop().finish()
-
-
-@pytest.fixture(autouse=True)
-def restore_sys_path():
-    """The loader puts the strategy folder on sys.path and the module in sys.modules."""
-    saved_path, saved_modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        del sys.modules[name]
 
 
 class MatchingGate(FakeTradeGate):
@@ -86,13 +79,13 @@ class MatchingGate(FakeTradeGate):
         self._apply_moves()
         super().order(request)
         quote = self.quotes.get(request.code)
-        limit = self.order_row(request.order_id)["price"]
+        limit = self.order_report(request.order_id).price or 0  # None: a market or best-price order
         if quote is None:
             return
         if limit == 0 or (quote <= limit if request.is_buy else quote >= limit):
             self.fill(request.order_id, price=quote if limit == 0 else limit)
 
-    def sync_orders(self) -> list[dict[str, Any]]:
+    def sync_orders(self) -> list[OrderReport]:
         self._apply_moves()
         return super().sync_orders()
 
@@ -105,11 +98,11 @@ class CountingGate(FakeTradeGate):
         self.balance_calls: list[pendulum.DateTime] = []
         self.order_calls: list[pendulum.DateTime] = []
 
-    def sync_balance(self) -> dict[str, Any]:
+    def sync_balance(self) -> BalanceReport:
         self.balance_calls.append(self.clock.now())
         return super().sync_balance()
 
-    def sync_orders(self) -> list[dict[str, Any]]:
+    def sync_orders(self) -> list[OrderReport]:
         self.order_calls.append(self.clock.now())
         return super().sync_orders()
 
@@ -150,7 +143,11 @@ def make_runtime(
 ) -> Runtime:
     options = Options().evolve({"runtime_dir": str(tmp_path / "runtime"), **extra_options})
     runtime = Runtime(
-        strategy, clock=SimClock(start), options=options, gate_factory=lambda opts: gate, task_name=task
+        strategy,
+        clock=SimClock(start),
+        options=options,
+        gate_factory=lambda opts: gate,
+        task_name=task,
     )
     _STARTED.append(runtime)
     runtime.initialize()
@@ -178,7 +175,9 @@ def process_initialize(context):
 """
 
 
-def legacy_runtime(tmp_path: Path, gate: FakeTradeGate, source: str = LEGACY_TRADER) -> tuple[Runtime, Any]:
+def legacy_runtime(
+    tmp_path: Path, gate: FakeTradeGate, source: str = LEGACY_TRADER
+) -> tuple[Runtime, Any]:
     path = tmp_path / "legacy_trader.py"
     path.write_text(source, encoding="utf-8")
     strategy = load_strategy(path)
@@ -200,7 +199,9 @@ def seed_gate() -> MatchingGate:
     )
 
 
-def run_seed_day(strategy: Strategy, tmp_path: Path, task: str) -> tuple[Runtime, MatchingGate, list[OrderSnapshot]]:
+def run_seed_day(
+    strategy: Strategy, tmp_path: Path, task: str
+) -> tuple[Runtime, MatchingGate, list[OrderSnapshot]]:
     gate = seed_gate()
     # Order sync every 30 s (simulated) instead of 5 s: same story, a sixth of the work.
     runtime = make_runtime(strategy, gate, tmp_path, task=task, order_sync_interval=30)
@@ -209,7 +210,9 @@ def run_seed_day(strategy: Strategy, tmp_path: Path, task: str) -> tuple[Runtime
     return runtime, gate, orders
 
 
-def check_seed_day(runtime: Runtime, gate: MatchingGate, orders: list[OrderSnapshot], g: dict) -> None:
+def check_seed_day(
+    runtime: Runtime, gate: MatchingGate, orders: list[OrderSnapshot], g: dict
+) -> None:
     sells = [o for o in orders if o.code == "000001.XSHE"]
     buys = [o for o in orders if o.code == "000002.XSHE"]
     assert len(orders) == len(sells) + len(buys) == 32
@@ -218,7 +221,12 @@ def check_seed_day(runtime: Runtime, gate: MatchingGate, orders: list[OrderSnaps
     # One market buy of 000002, filled on arrival at 8.0 (then held, so never bought again).
     (buy,) = buys
     assert buy.status == OrderStatus.filled and buy.status == "filled"
-    assert (buy.amount, buy.filled_amount, buy.avg_price, buy.deal_balance) == (100, 100, 8.0, 800.0)
+    assert (buy.amount, buy.filled_amount, buy.avg_price, buy.deal_balance) == (
+        100,
+        100,
+        8.0,
+        800.0,
+    )
     assert buy.style == MarketOrderStyle() and buy.order_price is None and buy.action == "open"
     assert buy.create_time == at(9, 30)
     assert g["order_id_000002"] == buy.order_id
@@ -228,20 +236,34 @@ def check_seed_day(runtime: Runtime, gate: MatchingGate, orders: list[OrderSnaps
     for minute, sell in zip(range(30), sells[:30]):
         assert sell.create_time == at(9, 30 + minute)
         assert (sell.status, sell.amount, sell.filled_amount, sell.canceled_amount) == (
-            OrderStatus.canceled, 1000, 0, 1000,
+            OrderStatus.canceled,
+            1000,
+            0,
+            1000,
         )
-        assert sell.style == LimitOrderStyle(10) and sell.order_price == 10.0 and sell.action == "close"
+        assert (
+            sell.style == LimitOrderStyle(10)
+            and sell.order_price == 10.0
+            and sell.action == "close"
+        )
     last = sells[30]
     assert last.create_time == at(10, 0)
-    assert (last.status, last.filled_amount, last.avg_price, last.deal_balance) == ("filled", 1000, 10.0, 10_000.0)
+    assert (last.status, last.filled_amount, last.avg_price, last.deal_balance) == (
+        "filled",
+        1000,
+        10.0,
+        10_000.0,
+    )
     assert g["order_id_000001"] == last.order_id
 
     # The broker and the local state agree on every order.
-    broker = {row["order_id"]: row for row in gate.peek_orders()}
+    broker = {row.order_id: row for row in gate.peek_orders()}
     assert set(broker) == {o.order_id for o in orders}
     for o in orders:
         assert (o.status.value, o.filled_amount, o.canceled_amount) == (
-            broker[o.order_id]["status"], broker[o.order_id]["filled_amount"], broker[o.order_id]["canceled_amount"],
+            broker[o.order_id].status,
+            broker[o.order_id].filled_amount,
+            broker[o.order_id].canceled_amount,
         )
 
     # Portfolio after the last sync: 000001 sold, 000002 held (bought today: not closeable).
@@ -289,7 +311,9 @@ def test_class_twin_of_seed_strategy_gets_callbacks_with_right_values(tmp_path):
     for update in strategy.updates:
         assert isinstance(update, OrderSnapshot)
         assert (update.status, update.filled_amount, update.canceled_amount) == (
-            final[update.order_id].status, final[update.order_id].filled_amount, final[update.order_id].canceled_amount,
+            final[update.order_id].status,
+            final[update.order_id].filled_amount,
+            final[update.order_id].canceled_amount,
         )
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         strategy.updates[0].status = OrderStatus.open
@@ -297,7 +321,9 @@ def test_class_twin_of_seed_strategy_gets_callbacks_with_right_values(tmp_path):
 
 
 def test_legacy_script_hooks_receive_order_updates_and_trades(tmp_path):
-    source = LEGACY_TRADER + """
+    source = (
+        LEGACY_TRADER
+        + """
 seen = []
 
 def on_order_update(context, order):
@@ -306,6 +332,7 @@ def on_order_update(context, order):
 def on_trade(context, trade):
     seen.append(("trade", trade.order_id, trade.amount, trade.price))
 """
+    )
     gate = standard_gate()
     runtime, module = legacy_runtime(tmp_path, gate, source)
     oid = module.order("600000.XSHG", 300, LimitOrderStyle(8.0))
@@ -378,12 +405,17 @@ def test_order_snapshot_has_every_user_attribute(trading):
     strategy.sync_orders()
     o = strategy.get_orders()[oid]
     assert (o.order_id, o.code, o.side, o.action, o.style, o.order_price) == (
-        oid, "600000.XSHG", "long", "open", LimitOrderStyle(8.0), 8.0,
+        oid,
+        "600000.XSHG",
+        "long",
+        "open",
+        LimitOrderStyle(8.0),
+        8.0,
     )
     assert (o.status, o.amount, o.filled_amount, o.canceled_amount) == ("filling", 200, 100, 0)
     assert (o.avg_price, o.deal_balance, o.commission, o.err_msg) == (7.95, 795.0, 0.0, "")
     assert o.create_time == at(9, 35) and o.entrust_time == at(9, 35)
-    assert o.broker_order_id == gate.order_row(oid)["broker_order_id"]
+    assert o.broker_order_id == gate.order_report(oid).broker_order_id
 
 
 # --- portfolio and positions ---------------------------------------------------------------
@@ -407,9 +439,17 @@ def test_portfolio_and_position_aliases(trading):
 
     # A code not held: zeros, not a KeyError; `in` and get() still say "not held".
     empty = portfolio.long_positions["600000.XSHG"]
-    assert (empty.code, empty.total_amount, empty.closeable_amount, empty.available_amount) == ("600000.XSHG", 0, 0, 0)
+    assert (empty.code, empty.total_amount, empty.closeable_amount, empty.available_amount) == (
+        "600000.XSHG",
+        0,
+        0,
+        0,
+    )
     assert (empty.avg_cost, empty.acc_avg_cost, empty.price, empty.value) == (0, 0, 0, 0)
-    assert "600000.XSHG" not in portfolio.long_positions and portfolio.long_positions.get("600000.XSHG") is None
+    assert (
+        "600000.XSHG" not in portfolio.long_positions
+        and portfolio.long_positions.get("600000.XSHG") is None
+    )
     assert portfolio.short_positions["000001.XSHE"].total_amount == 0
 
     # Freezing cash by a working buy shows after the next balance sync.
@@ -424,7 +464,9 @@ def test_order_target_and_order_value(trading):
     strategy, gate, _ = trading
     assert strategy.order_target("000001.XSHE", 1550, LimitOrderStyle(10)) is None  # already there
     sell = strategy.order_target("000001.XSHE", 1000, LimitOrderStyle(10))
-    assert strategy.get_orders()[sell].amount == 550 and strategy.get_orders()[sell].action == "close"
+    assert (
+        strategy.get_orders()[sell].amount == 550 and strategy.get_orders()[sell].action == "close"
+    )
     buy = strategy.order_target("600000.XSHG", 300, LimitOrderStyle(8))
     assert strategy.get_orders()[buy].amount == 300
     with pytest.raises(OrderRejectedError, match="-5") as info:
@@ -433,10 +475,15 @@ def test_order_target_and_order_value(trading):
 
     value_buy = strategy.order_value("600000.XSHG", 10_050, LimitOrderStyle(8.0))  # 1256 -> 1200
     assert strategy.get_orders()[value_buy].amount == 1200
-    star = strategy.order_value("688001.XSHG", 10_010, LimitOrderStyle(50.0))  # STAR: 200, steps of 1
+    star = strategy.order_value(
+        "688001.XSHG", 10_010, LimitOrderStyle(50.0)
+    )  # STAR: 200, steps of 1
     assert strategy.get_orders()[star].amount == 200
     value_sell = strategy.order_value("000001.XSHE", -2_000, LimitOrderStyle(10.0))
-    assert strategy.get_orders()[value_sell].action == "close" and strategy.get_orders()[value_sell].amount == 200
+    assert (
+        strategy.get_orders()[value_sell].action == "close"
+        and strategy.get_orders()[value_sell].amount == 200
+    )
     for style in (None, MarketOrderStyle(), LimitOrderStyle(0)):
         with pytest.raises(OrderRejectedError, match="LimitOrderStyle") as info:
             strategy.order_value("600000.XSHG", 10_000, style)
@@ -458,26 +505,67 @@ BAD_ORDERS = [
     pytest.param(("60000.XSHG", 100, None, "long"), "bad_code", "60000.XSHG", id="five-digits"),
     pytest.param(("830799.BJ", 100, None, "long"), "bad_code", "830799.BJ", id="beijing"),
     pytest.param((600000, 100, None, "long"), "bad_code", "600000", id="int-code"),
-    pytest.param(("000001.XSHG", 100, LimitOrderStyle(10), "long"), "unsupported_security", "000001.XSHG", id="index"),
+    pytest.param(
+        ("000001.XSHG", 100, LimitOrderStyle(10), "long"),
+        "unsupported_security",
+        "000001.XSHG",
+        id="index",
+    ),
     pytest.param(("600000.XSHG", 0, None, "long"), "bad_amount", "0", id="zero"),
     pytest.param(("600000.XSHG", 100.5, None, "long"), "bad_amount", "100.5", id="fraction"),
     pytest.param(("600000.XSHG", "100", None, "long"), "bad_amount", "'100'", id="str-amount"),
     pytest.param(("600000.XSHG", True, None, "long"), "bad_amount", "True", id="bool-amount"),
     pytest.param(("600000.XSHG", 150, LimitOrderStyle(8), "long"), "bad_lot", "150", id="main-lot"),
-    pytest.param(("300750.XSHE", 50, LimitOrderStyle(200), "long"), "bad_lot", "50", id="chinext-lot"),
-    pytest.param(("688001.XSHG", 199, LimitOrderStyle(50), "long"), "bad_lot", "199", id="star-min"),
-    pytest.param(("000001.XSHE", -30, LimitOrderStyle(10), "long"), "odd_lot_sell", "30", id="odd-sell"),
-    pytest.param(("688001.XSHG", -150, LimitOrderStyle(50), "long"), "odd_lot_sell", "150", id="star-odd-sell"),
-    pytest.param(("600000.XSHG", 100, LimitOrderStyle(-1), "long"), "bad_price", "-1", id="negative-price"),
-    pytest.param(("600000.XSHG", 100, LimitOrderStyle(math.nan), "long"), "bad_price", "nan", id="nan-price"),
-    pytest.param(("600000.XSHG", 100, LimitOrderStyle(8.001), "long"), "bad_tick", "8.001", id="stock-tick"),
-    pytest.param(("510300.XSHG", 100, LimitOrderStyle(3.0005), "long"), "bad_tick", "3.0005", id="fund-tick"),
-    pytest.param(("000001.XSHE", -1100, LimitOrderStyle(10), "long"), "not_enough_closeable", "1100", id="t-plus-1"),
-    pytest.param(("600000.XSHG", 20_000, LimitOrderStyle(8), "long"), "not_enough_cash", "20000", id="cash-limit"),
-    pytest.param(("000001.XSHE", 20_000, MarketOrderStyle(), "long"), "not_enough_cash", "20000", id="cash-market"),
+    pytest.param(
+        ("300750.XSHE", 50, LimitOrderStyle(200), "long"), "bad_lot", "50", id="chinext-lot"
+    ),
+    pytest.param(
+        ("688001.XSHG", 199, LimitOrderStyle(50), "long"), "bad_lot", "199", id="star-min"
+    ),
+    pytest.param(
+        ("000001.XSHE", -30, LimitOrderStyle(10), "long"), "odd_lot_sell", "30", id="odd-sell"
+    ),
+    pytest.param(
+        ("688001.XSHG", -150, LimitOrderStyle(50), "long"),
+        "odd_lot_sell",
+        "150",
+        id="star-odd-sell",
+    ),
+    pytest.param(
+        ("600000.XSHG", 100, LimitOrderStyle(-1), "long"), "bad_price", "-1", id="negative-price"
+    ),
+    pytest.param(
+        ("600000.XSHG", 100, LimitOrderStyle(math.nan), "long"), "bad_price", "nan", id="nan-price"
+    ),
+    pytest.param(
+        ("600000.XSHG", 100, LimitOrderStyle(8.001), "long"), "bad_tick", "8.001", id="stock-tick"
+    ),
+    pytest.param(
+        ("510300.XSHG", 100, LimitOrderStyle(3.0005), "long"), "bad_tick", "3.0005", id="fund-tick"
+    ),
+    pytest.param(
+        ("000001.XSHE", -1100, LimitOrderStyle(10), "long"),
+        "not_enough_closeable",
+        "1100",
+        id="t-plus-1",
+    ),
+    pytest.param(
+        ("600000.XSHG", 20_000, LimitOrderStyle(8), "long"),
+        "not_enough_cash",
+        "20000",
+        id="cash-limit",
+    ),
+    pytest.param(
+        ("000001.XSHE", 20_000, MarketOrderStyle(), "long"),
+        "not_enough_cash",
+        "20000",
+        id="cash-market",
+    ),
     pytest.param(("600000.XSHG", 100, None, "short"), "short_not_supported", "short", id="short"),
     pytest.param(("600000.XSHG", 100, None, "buy"), "bad_side", "buy", id="bad-side"),
-    pytest.param(("600000.XSHG", 100, 8.0, "long"), "bad_style", "LimitOrderStyle(8.0)", id="number-style"),
+    pytest.param(
+        ("600000.XSHG", 100, 8.0, "long"), "bad_style", "LimitOrderStyle(8.0)", id="number-style"
+    ),
 ]
 
 
@@ -522,11 +610,17 @@ def test_accepted_forms_are_normalised(trading):
         strategy.order("300750.XSHE", 100, MarketOrderStyle(), side="LONG"),
         strategy.order("600000.XSHG", 100),  # no style: market
     ]
-    rows = {row["order_id"]: row for row in gate.peek_orders()}
-    assert [rows[i]["code"] for i in ids] == [
-        "600000.XSHG", "000001.XSHE", "000001.XSHE", "688001.XSHG", "510300.XSHG", "300750.XSHE", "600000.XSHG",
+    rows = {row.order_id: row for row in gate.peek_orders()}
+    assert [rows[i].code for i in ids] == [
+        "600000.XSHG",
+        "000001.XSHE",
+        "000001.XSHE",
+        "688001.XSHG",
+        "510300.XSHG",
+        "300750.XSHE",
+        "600000.XSHG",
     ]
-    assert [rows[i]["amount"] for i in ids] == [100, 550, 500, 201, 100, 100, 100]
+    assert [rows[i].amount for i in ids] == [100, 550, 500, 201, 100, 100, 100]
     assert strategy.get_orders()[ids[-1]].style == MarketOrderStyle()
 
 
@@ -536,7 +630,7 @@ def test_disabled_checks_option_turns_one_check_off(tmp_path):
     make_runtime(strategy, gate, tmp_path, start=at(9, 35))
     odd = strategy.order("600000.XSHG", 150, LimitOrderStyle(8.0))
     big = strategy.order("600000.XSHG", 100_000, LimitOrderStyle(8.0))
-    assert {row["order_id"] for row in gate.peek_orders()} == {odd, big}
+    assert {row.order_id for row in gate.peek_orders()} == {odd, big}
     with pytest.raises(OrderRejectedError) as info:  # other checks still on
         strategy.order("000001.XSHE", -30, LimitOrderStyle(10))
     assert info.value.reason == "odd_lot_sell"
@@ -549,7 +643,9 @@ def test_disabled_checks_option_turns_one_check_off(tmp_path):
 
 def test_side_short_is_refused_in_batch_too(trading):
     strategy, gate, _ = trading
-    assert strategy.batch_submit_orders([{"code": "600000.XSHG", "amount": 100, "side": "short"}]) == [None]
+    assert strategy.batch_submit_orders(
+        [{"code": "600000.XSHG", "amount": 100, "side": "short"}]
+    ) == [None]
     assert gate.peek_orders() == []
 
 
@@ -559,19 +655,21 @@ def test_side_short_is_refused_in_batch_too(trading):
 def test_batch_submit_skips_bad_entries_and_keeps_going(trading, caplog):
     strategy, gate, _ = trading
     caplog.set_level(logging.ERROR, logger="jqtrade.account")
-    ids = strategy.batch_submit_orders([
-        {"code": "600000.XSHG", "amount": 100, "style": LimitOrderStyle(8.0)},
-        {"code": "600000.XSHG", "amount": 150, "style": LimitOrderStyle(8.0)},  # bad lot
-        {"code": "000001.XSHE", "amount": -100, "style": LimitOrderStyle(10)},
-        "600000.XSHG 100",  # not a dict
-        {"code": "600000.XSHG"},  # no amount
-        {"code": "600000.XSHG", "amount": 100, "price": 8.0},  # unknown key
-        {"code": "600000.XSHG", "amount": 100, "side": "short"},
-        {"code": "000001.SZ", "amount": 200},
-    ])
+    ids = strategy.batch_submit_orders(
+        [
+            {"code": "600000.XSHG", "amount": 100, "style": LimitOrderStyle(8.0)},
+            {"code": "600000.XSHG", "amount": 150, "style": LimitOrderStyle(8.0)},  # bad lot
+            {"code": "000001.XSHE", "amount": -100, "style": LimitOrderStyle(10)},
+            "600000.XSHG 100",  # not a dict
+            {"code": "600000.XSHG"},  # no amount
+            {"code": "600000.XSHG", "amount": 100, "price": 8.0},  # unknown key
+            {"code": "600000.XSHG", "amount": 100, "side": "short"},
+            {"code": "000001.SZ", "amount": 200},
+        ]
+    )
     assert [i is None for i in ids] == [False, True, False, True, True, True, True, False]
     good = [i for i in ids if i is not None]
-    assert len(set(good)) == 3 and [row["order_id"] for row in gate.peek_orders()] == good
+    assert len(set(good)) == 3 and [row.order_id for row in gate.peek_orders()] == good
     messages = " ".join(r.getMessage() for r in caplog.records)
     for position in (2, 4, 5, 6, 7):
         assert f"第 {position} 项" in messages
@@ -582,14 +680,16 @@ def test_batch_submit_survives_a_gate_failure_in_the_middle(trading):
     strategy, gate, _ = trading
     first = strategy.order("600000.XSHG", 100, LimitOrderStyle(8.0))
     gate.fail_next_orders(1, "柜台断线")
-    ids = strategy.batch_submit_orders([
-        {"code": "600000.XSHG", "amount": 100, "style": LimitOrderStyle(8.0)},
-        {"code": "600000.XSHG", "amount": 200, "style": LimitOrderStyle(8.0)},
-    ])
+    ids = strategy.batch_submit_orders(
+        [
+            {"code": "600000.XSHG", "amount": 100, "style": LimitOrderStyle(8.0)},
+            {"code": "600000.XSHG", "amount": 200, "style": LimitOrderStyle(8.0)},
+        ]
+    )
     assert ids[0] is None and ids[1] is not None
     failed = [o for o in strategy.get_orders(status="rejected")]
     assert len(failed) == 1 and "柜台断线" in failed[0].err_msg and failed[0].amount == 100
-    assert [row["order_id"] for row in gate.peek_orders()] == [first, ids[1]]
+    assert [row.order_id for row in gate.peek_orders()] == [first, ids[1]]
 
 
 def test_batch_cancel_and_cancel_of_unknown_or_final_orders(trading, caplog):
@@ -606,7 +706,11 @@ def test_batch_cancel_and_cancel_of_unknown_or_final_orders(trading, caplog):
     assert [o.status for o in strategy.get_orders()] == ["canceling", "canceling", "filled"]
     strategy.sync_orders()
     assert [o.status for o in strategy.get_orders()] == ["canceled", "canceled", "filled"]
-    assert [u.status for u in strategy.updates if u.order_id == a] == ["open", "canceling", "canceled"]
+    assert [u.status for u in strategy.updates if u.order_id == a] == [
+        "open",
+        "canceling",
+        "canceled",
+    ]
     strategy.cancel_order(c)  # final: nothing to do, no error
     with pytest.raises(OrderNotFoundError, match="888888"):
         strategy.cancel_order("888888")
@@ -642,7 +746,11 @@ class NoAccount(Strategy):
 
 def test_account_api_without_account_says_how_to_turn_it_on(tmp_path):
     strategy = NoAccount()
-    runtime = Runtime(strategy, clock=SimClock(at(9, 35)), options=Options().evolve({"runtime_dir": str(tmp_path)}))
+    runtime = Runtime(
+        strategy,
+        clock=SimClock(at(9, 35)),
+        options=Options().evolve({"runtime_dir": str(tmp_path)}),
+    )
     runtime.initialize()
     calls = [
         lambda: strategy.order("600000.XSHG", 100),
@@ -659,14 +767,20 @@ def test_account_api_without_account_says_how_to_turn_it_on(tmp_path):
     for call in calls:
         with pytest.raises(AccountDisabledError) as info:
             call()
-        assert "set_options(account_no=" in str(info.value) and "use_account=True" in str(info.value)
+        assert "set_options(account_no=" in str(info.value) and "use_account=True" in str(
+            info.value
+        )
 
 
 def test_legacy_api_without_account_logs_how_to_turn_it_on(tmp_path, caplog):
     path = tmp_path / "no_account.py"
     path.write_text("def process_initialize(context):\n    pass\n", encoding="utf-8")
     strategy = load_strategy(path)
-    Runtime(strategy, clock=SimClock(at(9, 35)), options=Options().evolve({"runtime_dir": str(tmp_path)})).initialize()
+    Runtime(
+        strategy,
+        clock=SimClock(at(9, 35)),
+        options=Options().evolve({"runtime_dir": str(tmp_path)}),
+    ).initialize()
     with caplog.at_level(logging.ERROR, logger="strategy"):
         assert strategy.module.order("600000.XSHG", 100) is None
     assert "use_account=True" in caplog.text
@@ -674,7 +788,11 @@ def test_legacy_api_without_account_logs_how_to_turn_it_on(tmp_path, caplog):
 
 def test_builtin_fake_gate_by_option(tmp_path):
     strategy = Trader(trade_gate="fake")
-    runtime = Runtime(strategy, clock=SimClock(at(9, 35)), options=Options().evolve({"runtime_dir": str(tmp_path)}))
+    runtime = Runtime(
+        strategy,
+        clock=SimClock(at(9, 35)),
+        options=Options().evolve({"runtime_dir": str(tmp_path)}),
+    )
     _STARTED.append(runtime)
     runtime.initialize()
     assert isinstance(runtime.account.gate, FakeTradeGate)
@@ -701,7 +819,9 @@ def test_sync_interval_legacy_spelling_period_and_switches(tmp_path):
     runtime.finish()
 
     quiet = CountingGate(cash=10_000)
-    make_runtime(Trader(sync_balance=False, sync_order=False), quiet, tmp_path / "quiet").run(until=at(15, 30))
+    make_runtime(Trader(sync_balance=False, sync_order=False), quiet, tmp_path / "quiet").run(
+        until=at(15, 30)
+    )
     assert quiet.balance_calls == [] and quiet.order_calls == []
 
 
@@ -719,7 +839,9 @@ def test_failing_sync_keeps_last_good_state_marked_stale(trading, caplog):
     assert runtime.context.portfolio is stale
     # the same snapshot; only the order's reservation (100 x 8.00 + fees) is laid over it
     assert (stale.total_value, stale.as_of, stale.last_sync_time) == (
-        before.total_value, before.as_of, before.last_sync_time,
+        before.total_value,
+        before.as_of,
+        before.last_sync_time,
     )
     assert stale.available_cash == pytest.approx(before.available_cash - 800 - 5 - 0.01)
     assert stale.long_positions["000001.XSHE"] == before.long_positions["000001.XSHE"]
@@ -737,13 +859,21 @@ def test_loop_survives_failing_syncs_and_orders_of_others(tmp_path):
     def place(context) -> None:
         strategy.placed = strategy.order("600000.XSHG", 100, LimitOrderStyle(8.0))
         gate.add_external_order("600000.XSHG", "open", 300, 7.9)  # another program, no jqtrade id
-        gate.add_external_order("000001.XSHE", "close", 100, 10.5, order_id="OTHER-1", status="filled")
+        gate.add_external_order(
+            "000001.XSHE", "close", 100, 10.5, order_id="OTHER-1", status="filled"
+        )
         gate.fail_next_syncs(6)
 
     def fill(context) -> None:
         gate.fill(strategy.placed)
 
-    strategy = Trader(jobs=[(place, "09:40"), (fill, "09:45"), (lambda c: strategy.ran.append(c.current_dt), "10:00")])
+    strategy = Trader(
+        jobs=[
+            (place, "09:40"),
+            (fill, "09:45"),
+            (lambda c: strategy.ran.append(c.current_dt), "10:00"),
+        ]
+    )
     runtime = make_runtime(strategy, gate, tmp_path)
     runtime.run(until=at(10, 1))
     assert runtime.loop.errors == 0 and strategy.ran == [at(10, 0)]
@@ -764,22 +894,34 @@ def test_exception_in_on_order_update_is_logged_and_the_loop_goes_on(tmp_path, c
     gate = standard_gate()
 
     def place(context) -> None:
-        strategy.placed = [strategy.order("600000.XSHG", 100, LimitOrderStyle(8.0)) for _ in range(2)]
+        strategy.placed = [
+            strategy.order("600000.XSHG", 100, LimitOrderStyle(8.0)) for _ in range(2)
+        ]
 
     def fill(context) -> None:
         for oid in strategy.placed:
             gate.fill(oid)
 
-    strategy = Grumpy(jobs=[(place, "09:40"), (fill, "09:45"), (lambda c: strategy.ran.append(c.current_dt), "10:00")])
+    strategy = Grumpy(
+        jobs=[
+            (place, "09:40"),
+            (fill, "09:45"),
+            (lambda c: strategy.ran.append(c.current_dt), "10:00"),
+        ]
+    )
     runtime = make_runtime(strategy, gate, tmp_path)
-    with caplog.at_level(logging.ERROR, logger="jqtrade.runtime"):
+    with caplog.at_level(logging.ERROR, logger="jqtrade.loop"):
         runtime.run(until=at(10, 1))
     assert strategy.ran == [at(10, 0)]
     # Both orders were updated despite the hook raising on the first; on_trade still ran.
     assert [o.status for o in strategy.get_orders()] == ["filled", "filled"]
     assert [t.order_id for t in strategy.trades] == strategy.placed
     assert [u.status for u in strategy.updates] == ["open", "open", "filled", "filled"]
-    errors = [r for r in caplog.records if r.name == "jqtrade.runtime" and "on_order_update" in r.getMessage()]
+    errors = [
+        r
+        for r in caplog.records
+        if r.name == "jqtrade.loop" and "on_order_update" in r.getMessage()
+    ]
     assert len(errors) == 4 and errors[0].exc_info[0] is RuntimeError
     runtime.finish()
 
@@ -790,7 +932,10 @@ def test_on_callback_error_stop_stops_on_a_failing_order_hook(tmp_path):
     def place(context) -> None:
         strategy.order("600000.XSHG", 100, LimitOrderStyle(8.0))
 
-    strategy = Grumpy(jobs=[(place, "09:40"), (lambda c: strategy.ran.append(c.current_dt), "10:00")], on_callback_error="stop")
+    strategy = Grumpy(
+        jobs=[(place, "09:40"), (lambda c: strategy.ran.append(c.current_dt), "10:00")],
+        on_callback_error="stop",
+    )
     runtime = make_runtime(strategy, gate, tmp_path)
     runtime.run(until=at(10, 1))
     assert strategy.ran == [] and isinstance(runtime.loop.failed, RuntimeError)

@@ -12,9 +12,9 @@ import pendulum
 
 from jqtrade import Context, LimitOrderStyle, OrderRejectedError, Strategy
 from jqtrade.clock import MARKET_TZ, SimClock
-from jqtrade.gates.sim import SimulatedOneQuant
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
+from jqtrade.sim import SimulatedOneQuant
 
 DAY = datetime.date(2024, 6, 3)
 ACCOUNT = "SIM0001"
@@ -51,7 +51,12 @@ def run_day(tmp_path: Path, strategy: Strategy, poll: Any, sim: SimulatedOneQuan
         clock=SimClock(at(9, 0)),
         options=Options().evolve({"runtime_dir": str(tmp_path / "runtime")}),
         task_name="truth",
-        overrides={"trade_gate": "onequant", "order_dir": str(sim.directory), "account_no": ACCOUNT, "file_encoding": "gbk"},
+        overrides={
+            "trade_gate": "onequant",
+            "order_dir": str(sim.directory),
+            "account_no": ACCOUNT,
+            "file_encoding": "gbk",
+        },
         broker_poll=poll,
     )
     runtime.initialize()
@@ -66,7 +71,14 @@ def bought_at_broker(sim: SimulatedOneQuant) -> int:
 
 
 def test_a_positions_file_left_half_written_never_makes_order_target_overbuy(tmp_path):
-    sim = SimulatedOneQuant(tmp_path / "broker", ACCOUNT, cash=1_000_000, encoding="gbk", latency=0.0, snapshot_interval=30.0)
+    sim = SimulatedOneQuant(
+        tmp_path / "broker",
+        ACCOUNT,
+        cash=1_000_000,
+        encoding="gbk",
+        latency=0.0,
+        snapshot_interval=30.0,
+    )
 
     def poll(now: pendulum.DateTime) -> None:
         sim.poll(now)
@@ -85,12 +97,24 @@ def test_a_positions_file_left_half_written_never_makes_order_target_overbuy(tmp
 
 
 def test_a_simulated_day_starts_without_warnings_about_files_not_written_yet(tmp_path, caplog):
-    sim = SimulatedOneQuant(tmp_path / "broker", ACCOUNT, cash=1_000_000, encoding="gbk", latency=0.0, snapshot_interval=30.0)
+    sim = SimulatedOneQuant(
+        tmp_path / "broker",
+        ACCOUNT,
+        cash=1_000_000,
+        encoding="gbk",
+        latency=0.0,
+        snapshot_interval=30.0,
+    )
     strategy = TargetEveryMinute()
     with caplog.at_level(logging.INFO):
         runtime = run_day(tmp_path, strategy, sim.poll, sim)
     runtime.finish()
-    noisy = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("jqtrade.")
-             and ("不存在" in r.getMessage() or "不完整" in r.getMessage())]
+    noisy = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING
+        and r.name.startswith("jqtrade.")
+        and ("不存在" in r.getMessage() or "不完整" in r.getMessage())
+    ]
     assert noisy == []
     assert bought_at_broker(sim) == 1000 and strategy.stale_seen == 0

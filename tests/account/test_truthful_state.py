@@ -8,20 +8,22 @@ import logging
 from pathlib import Path
 from typing import Any, Optional
 
+import attrs
 import pendulum
 import pytest
+from account_support import T0, close_accounts, make_account  # noqa: F401 - close_accounts: autouse fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jqtrade import GateError, LimitOrderStyle, OrderRejectedError
-from jqtrade.account.account import Account
 from jqtrade.account.journal import OrderJournal
 from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.errors import GateWriteError, OrderNotFoundError, SnapshotUnusableError
 from jqtrade.gates.fake import FakeTradeGate
+from jqtrade.model.orders import OrderAction, OrderStatus
+from jqtrade.model.reports import BalanceReport, OrderReport
 from jqtrade.options import Options
 
-T0 = pendulum.datetime(2024, 6, 3, 9, 35, tz=MARKET_TZ)
 CODES = ("600000.XSHG", "000001.XSHE")
 
 
@@ -34,8 +36,8 @@ class LaggingGate(FakeTradeGate):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.snapshots: list[dict[str, Any]] = []
-        self.reports: list[list[dict[str, Any]]] = []
+        self.snapshots: list[BalanceReport] = []
+        self.reports: list[list[OrderReport]] = []
         self.deliver_snapshot: Optional[int] = None
         self.deliver_reports: Optional[int] = None
         self.fail_balance: Optional[str] = None
@@ -48,47 +50,26 @@ class LaggingGate(FakeTradeGate):
         self.reports.append(self.peek_orders())
         return len(self.reports) - 1
 
-    def sync_balance(self) -> dict[str, Any]:
+    def sync_balance(self) -> BalanceReport:
         if self.fail_balance:
             raise SnapshotUnusableError(self.fail_balance)
         if not self.snapshots:
             return self.peek_balance()
         return self.snapshots[-1 if self.deliver_snapshot is None else self.deliver_snapshot]
 
-    def sync_orders(self) -> list[dict[str, Any]]:
+    def sync_orders(self) -> list[OrderReport]:
         if not self.reports:
             return []
         return self.reports[-1 if self.deliver_reports is None else self.deliver_reports]
 
 
-_OPEN: list[Account] = []
-
-
-@pytest.fixture(autouse=True)
-def close_accounts():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def make_account(
-    tmp_path: Path, gate: FakeTradeGate, *, clock: Optional[SimClock] = None, task: str = "t",
-    notify: Any = None, runtime_dir: Optional[Path] = None, **options: Any,
-) -> Account:
-    clock = clock or SimClock(T0)
-    gate.setup({}, clock=clock)
-    runtime_dir = runtime_dir or tmp_path
-    opts = Options().evolve({"runtime_dir": str(runtime_dir), "use_account": True, "sync_order": False, **options})
-    account = Account(gate=gate, clock=clock, options=opts, runtime_dir=runtime_dir, task_name=task, notify=notify)
-    _OPEN.append(account)
-    account.start()
-    return account
-
-
 def lagging(**kwargs: Any) -> LaggingGate:
     defaults: dict[str, Any] = dict(
-        cash=100_000, positions={"600000.XSHG": {"total_amount": 1000, "closeable_amount": 1000, "avg_cost": 8}},
-        prices={"600000.XSHG": 8.0, "000001.XSHE": 10.0}, auto_accept=False, auto_cancel=False,
+        cash=100_000,
+        positions={"600000.XSHG": {"total_amount": 1000, "closeable_amount": 1000, "avg_cost": 8}},
+        prices={"600000.XSHG": 8.0, "000001.XSHE": 10.0},
+        auto_accept=False,
+        auto_cancel=False,
     )
     defaults.update(kwargs)
     return LaggingGate(**defaults)
@@ -131,7 +112,9 @@ def test_sizing_helpers_refuse_an_old_snapshot_but_plain_orders_go(tmp_path):
         assert info.value.reason == "stale_position" and "max_snapshot_age" in info.value.message
     assert account.order("600000.XSHG", 100, LimitOrderStyle(8.0))  # not blocked
     gate.snapshots.clear()  # the broker writes again: the helper reads once before refusing
-    assert account.order_target("600000.XSHG", 1000, LimitOrderStyle(8.0)) is not None  # a sell of 100
+    assert (
+        account.order_target("600000.XSHG", 1000, LimitOrderStyle(8.0)) is not None
+    )  # a sell of 100
 
 
 def test_max_snapshot_age_none_turns_the_refusal_off(tmp_path):
@@ -160,7 +143,11 @@ def test_repeated_failures_are_logged_once_then_once_a_minute_and_recovery_once(
         for _ in range(30):  # 30 failures over 150 s
             account.sync_balance()
             clock.advance(5)
-        warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "assetInfo" in r.getMessage()]
+        warnings = [
+            r
+            for r in caplog.records
+            if r.levelno == logging.WARNING and "assetInfo" in r.getMessage()
+        ]
         assert len(warnings) == 3  # the first, then once a minute
         assert "又出现 12 次" in warnings[1].getMessage()
         caplog.clear()
@@ -171,7 +158,9 @@ def test_repeated_failures_are_logged_once_then_once_a_minute_and_recovery_once(
     assert len(infos) == 1 and infos[0].levelno == logging.INFO
 
 
-def test_failures_before_the_first_success_are_quiet_and_the_first_success_is_no_recovery(tmp_path, caplog):
+def test_failures_before_the_first_success_are_quiet_and_the_first_success_is_no_recovery(
+    tmp_path, caplog
+):
     gate = lagging()
     gate.fail_balance = "positionInfo_20240603.csv 不存在"  # a simulator that has not written yet
     clock = SimClock(T0)
@@ -230,8 +219,8 @@ def test_fills_after_the_snapshot_move_shares_and_cash_without_double_counting(t
     view = account.portfolio
     truth = gate.peek_balance()
     assert view.long_positions["000001.XSHE"].total_amount == 200
-    assert view.available_cash == pytest.approx(truth["cash"]["available_cash"])
-    assert view.locked_cash == pytest.approx(truth["cash"]["locked_cash"])
+    assert view.available_cash == pytest.approx(float(truth.available_cash))
+    assert view.locked_cash == pytest.approx(float(truth.locked_cash))
 
 
 def test_order_target_every_minute_with_a_late_snapshot_never_overbuys(tmp_path):
@@ -253,7 +242,7 @@ def test_order_target_every_minute_with_a_late_snapshot_never_overbuys(tmp_path)
         account.sync_orders()
         account.sync_balance()
         clock.advance(60)
-    bought = sum(row["amount"] for row in gate.peek_orders())
+    bought = sum(row.amount for row in gate.peek_orders())
     assert bought == 1000
     assert account.portfolio.long_positions["600000.XSHG"].total_amount == 1000
 
@@ -261,7 +250,9 @@ def test_order_target_every_minute_with_a_late_snapshot_never_overbuys(tmp_path)
 # hypothesis: a broker whose reports and snapshots arrive early, late or never ---------------
 
 _step = st.one_of(
-    st.tuples(st.just("order"), st.sampled_from(CODES), st.integers(-6, 6).filter(bool), st.integers(0, 3)),
+    st.tuples(
+        st.just("order"), st.sampled_from(CODES), st.integers(-6, 6).filter(bool), st.integers(0, 3)
+    ),
     st.tuples(st.just("accept"), st.integers(0, 50)),
     st.tuples(st.just("fill"), st.integers(0, 50), st.integers(1, 6)),
     st.tuples(st.just("cancel"), st.integers(0, 50)),
@@ -274,17 +265,21 @@ _step = st.one_of(
 )
 
 
-def _held(balance: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    return {row["code"]: (row["total_amount"], row["closeable_amount"]) for row in balance["positions"]}
+def _held(balance: BalanceReport) -> dict[str, tuple[int, int]]:
+    return {row.code: (row.total_amount, row.closeable_amount) for row in balance.positions}
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=st.lists(_step, max_size=60))
 def test_overlay_matches_the_broker_whatever_the_timing(tmp_path_factory, steps):
     gate = lagging(positions={"600000.XSHG": 1000, "000001.XSHE": 500}, cash=50_000)
     clock = SimClock(T0)
-    account = make_account(tmp_path_factory.mktemp("overlay"), gate, clock=clock, max_snapshot_age=None)
-    truth_at: dict[pendulum.DateTime, dict[str, Any]] = {T0: gate.peek_balance()}
+    account = make_account(
+        tmp_path_factory.mktemp("overlay"), gate, clock=clock, max_snapshot_age=None
+    )
+    truth_at: dict[pendulum.DateTime, BalanceReport] = {T0: gate.peek_balance()}
     snapshot_time = T0
     report_time: Optional[pendulum.DateTime] = None
     published_reports: list[pendulum.DateTime] = []
@@ -293,27 +288,35 @@ def test_overlay_matches_the_broker_whatever_the_timing(tmp_path_factory, steps)
     for step in steps:
         clock.advance(0.001)  # every event has its own instant, as on a real broker
         kind = step[0]
-        orders = [row["order_id"] for row in gate.peek_orders() if row["status"] not in ("filled", "canceled", "partly_canceled", "rejected")]
-        pick = orders[step[1] % len(orders)] if orders and kind in ("accept", "fill", "cancel", "reject") else None
+        orders = [
+            row.order_id
+            for row in gate.peek_orders()
+            if row.status not in ("filled", "canceled", "partly_canceled", "rejected")
+        ]
+        pick = (
+            orders[step[1] % len(orders)]
+            if orders and kind in ("accept", "fill", "cancel", "reject")
+            else None
+        )
         if kind == "order":
             _, code, lots, tick = step
             try:
                 account.order(code, lots * 100, LimitOrderStyle(8.0 + tick / 100))
             except OrderRejectedError:
                 pass
-        elif kind == "accept" and pick and gate.order_row(pick)["status"] == "new":
+        elif kind == "accept" and pick and gate.order_report(pick).status == "new":
             gate.accept(pick)
         elif kind == "fill" and pick:
-            row = gate.order_row(pick)
-            if row["status"] != "new":
-                left = row["amount"] - row["filled_amount"]
+            row = gate.order_report(pick)
+            if row.status != "new":
+                left = row.amount - row.filled_amount
                 gate.fill(pick, min(left, step[2] * 100))
         elif kind == "cancel" and pick:
             gate.cancel_order(pick)
             gate.complete_cancel(pick)
         elif kind == "reject" and pick:
-            row = gate.order_row(pick)
-            if row["filled_amount"] == 0 and row["status"] in ("new", "open"):
+            row = gate.order_report(pick)
+            if row.filled_amount == 0 and row.status in ("new", "open"):
                 gate.reject(pick)
         elif kind == "publish_reports":
             gate.capture_reports()
@@ -327,7 +330,7 @@ def test_overlay_matches_the_broker_whatever_the_timing(tmp_path_factory, steps)
             account.sync_orders()
             when = published_reports[index]
             report_time = when if report_time is None else max(report_time, when)
-            accepted |= {row["order_id"] for row in gate.reports[index] if row["status"] != "new"}
+            accepted |= {row.order_id for row in gate.reports[index] if row.status != "new"}
         elif kind == "deliver_snapshot" and published_snapshots:
             index = step[1] % len(published_snapshots)
             gate.deliver_snapshot = index
@@ -350,7 +353,7 @@ def test_overlay_matches_the_broker_whatever_the_timing(tmp_path_factory, steps)
             assert mine.closeable_amount <= sellable
             if not unaccepted:
                 assert mine.closeable_amount == sellable
-        assert view.available_cash <= truth_at[known]["cash"]["available_cash"] + 0.005
+        assert view.available_cash <= float(truth_at[known].available_cash) + 0.005
 
     # a complete snapshot after the last report: the view is the broker's, exactly
     gate.step()
@@ -364,9 +367,11 @@ def test_overlay_matches_the_broker_whatever_the_timing(tmp_path_factory, steps)
     account.sync_balance()
     truth = gate.peek_balance()
     view = account.portfolio
-    assert {c: (p.total_amount, p.closeable_amount) for c, p in view.long_positions.items()} == _held(truth)
-    assert view.available_cash == pytest.approx(truth["cash"]["available_cash"])
-    assert view.locked_cash == pytest.approx(truth["cash"]["locked_cash"])
+    assert {
+        c: (p.total_amount, p.closeable_amount) for c, p in view.long_positions.items()
+    } == _held(truth)
+    assert view.available_cash == pytest.approx(float(truth.available_cash))
+    assert view.locked_cash == pytest.approx(float(truth.locked_cash))
 
 
 # --- 3. ids and reports that must match ------------------------------------------------------
@@ -377,16 +382,26 @@ class SharedFolderGate(FakeTradeGate):
 
     def __init__(self, folder: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.order_id_dir = folder / "jqtrade_order_ids"
+        self._shared = folder / "jqtrade_order_ids"
+
+    @property
+    def order_id_dir(self) -> Path:
+        return self._shared
 
 
 def test_two_tasks_with_different_runtime_dirs_never_send_the_same_id(tmp_path):
     broker = tmp_path / "broker"
     accounts = [
-        make_account(tmp_path, SharedFolderGate(broker, cash=10**7), task=name, runtime_dir=tmp_path / name)
+        make_account(
+            tmp_path, SharedFolderGate(broker, cash=10**7), task=name, runtime_dir=tmp_path / name
+        )
         for name in ("a", "b")
     ]
-    ids = [account.order("600000.XSHG", 100, LimitOrderStyle(8.0)) for _ in range(150) for account in accounts]
+    ids = [
+        account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
+        for _ in range(150)
+        for account in accounts
+    ]
     assert len(set(ids)) == len(ids)
 
 
@@ -407,13 +422,21 @@ def test_an_id_kept_from_yesterday_does_not_cancel_an_order_of_today(tmp_path):
 
 @pytest.mark.parametrize(
     "change,why",
-    [({"code": "000001.XSHE"}, "证券代码"), ({"action": "close"}, "买卖方向"), ({"amount": 900}, "委托数量")],
+    [
+        ({"code": "000001.XSHE"}, "证券代码"),
+        ({"action": OrderAction.close}, "买卖方向"),
+        ({"amount": 900}, "委托数量"),
+    ],
 )
-def test_a_report_that_does_not_match_what_we_sent_is_ignored_and_logged_once(tmp_path, caplog, change, why):
+def test_a_report_that_does_not_match_what_we_sent_is_ignored_and_logged_once(
+    tmp_path, caplog, change, why
+):
     gate = lagging()
     account = make_account(tmp_path, gate)
     oid = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
-    foreign = {**gate.peek_orders()[0], "status": "rejected", "err_msg": "重复的委托编号", **change}
+    foreign = attrs.evolve(
+        gate.peek_orders()[0], status=OrderStatus.rejected, err_msg="重复的委托编号", **change
+    )
     gate.reports.append([foreign])
     with caplog.at_level(logging.WARNING, logger="jqtrade.account"):
         account.sync_orders()
@@ -441,14 +464,16 @@ def _break_journal(monkeypatch: pytest.MonkeyPatch, kinds: set[str]) -> list[str
     return broken
 
 
-def test_sent_but_not_journaled_returns_the_id_and_blocks_new_orders_until_writable(tmp_path, monkeypatch, caplog):
+def test_sent_but_not_journaled_returns_the_id_and_blocks_new_orders_until_writable(
+    tmp_path, monkeypatch, caplog
+):
     gate = lagging()
     account = make_account(tmp_path, gate)
     broken = _break_journal(monkeypatch, {"sent"})  # the intent got through, then the disk filled
     with caplog.at_level(logging.CRITICAL, logger="jqtrade.account"):
         oid = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
     assert oid and [r for r in caplog.records if r.levelno == logging.CRITICAL]
-    assert [row["order_id"] for row in gate.peek_orders()] == [oid]  # sent exactly once
+    assert [row.order_id for row in gate.peek_orders()] == [oid]  # sent exactly once
     with pytest.raises(OrderRejectedError) as info:
         account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
     assert info.value.reason == "journal_unwritable"
@@ -458,7 +483,9 @@ def test_sent_but_not_journaled_returns_the_id_and_blocks_new_orders_until_writa
     assert f'"t":"sent","id":"{oid}"' in account._journal.path.read_text(encoding="utf-8")
 
 
-def test_a_report_that_cannot_be_journaled_is_kept_and_its_hooks_fire_exactly_once(tmp_path, monkeypatch):
+def test_a_report_that_cannot_be_journaled_is_kept_and_its_hooks_fire_exactly_once(
+    tmp_path, monkeypatch
+):
     gate = lagging()
     fired: list[tuple[str, Any]] = []
     account = make_account(tmp_path, gate, notify=lambda hook, value: fired.append((hook, value)))
@@ -490,10 +517,12 @@ class WriteFailingGate(LaggingGate):
     def order(self, request: Any) -> None:
         if self.line_written:
             super().order(request)
-        raise GateWriteError("algoOrder_20240603.csv", "磁盘已满（[Errno 28] No space left on device）")
+        raise GateWriteError(
+            "algoOrder_20240603.csv", "磁盘已满（[Errno 28] No space left on device）"
+        )
 
     def has_order(self, order_id: str) -> bool:
-        return order_id in {row["order_id"] for row in self.peek_orders()}
+        return order_id in {row.order_id for row in self.peek_orders()}
 
 
 @pytest.mark.parametrize("line_written", [True, False])
@@ -509,6 +538,47 @@ def test_a_failed_order_file_write_is_settled_from_the_broker_files(tmp_path, li
     gate.capture_reports()
     account.sync_orders()
     assert account.get_orders()[oid].status == ("open" if line_written else "rejected")
+
+
+class UnsureGate(WriteFailingGate):
+    """Asked whether an order arrived, it fails (its files unreadable just now)."""
+
+    asking_fails = True
+
+    def has_order(self, order_id: str) -> bool:
+        if self.asking_fails:
+            raise GateError("委托文件暂时无法读取")
+        return super().has_order(order_id)
+
+
+def test_a_gate_failing_to_say_whether_an_order_arrived_is_asked_again(tmp_path, caplog):
+    gate = UnsureGate(line_written=False, cash=100_000, prices={"600000.XSHG": 8.0})
+    account = make_account(tmp_path, gate)
+    with pytest.raises(GateWriteError):
+        account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
+    (oid,) = account.get_orders().keys()
+    gate.capture_reports()
+    with caplog.at_level(logging.WARNING, logger="jqtrade.account"):
+        account.sync_orders()  # never raises
+    assert account.get_orders()[oid].status == "new" and "委托文件暂时无法读取" in caplog.text
+    gate.asking_fails = False
+    account.sync_orders()
+    assert account.get_orders()[oid].status == "rejected"
+
+
+def test_reports_that_are_not_order_reports_are_skipped_and_logged_once(tmp_path, caplog):
+    gate = lagging()
+    account = make_account(tmp_path, gate)
+    oid = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
+    gate.step()
+    (report,) = gate.peek_orders()
+    gate.reports.append([{"order_id": oid, "status": "filled", "filled_amount": 100}, None, report])  # type: ignore[list-item]
+    with caplog.at_level(logging.WARNING, logger="jqtrade.account"):
+        account.sync_orders()
+        account.sync_orders()
+    assert account.get_orders()[oid].status == "open"  # the typed report applied, the dict not
+    warnings = [r.getMessage() for r in caplog.records if "OrderReport" in r.getMessage()]
+    assert len(warnings) == 2 and "dict" in warnings[0] and "NoneType" in warnings[1]
 
 
 def test_order_ids_are_dated_and_day_only_rolls_forward(tmp_path):
@@ -530,14 +600,18 @@ def test_lending_cash_in_a_reverse_repo_shows_as_cash_gone_not_as_a_sell(tmp_pat
 def test_order_value_rounds_to_the_lot_of_the_instrument(tmp_path):
     gate = lagging(cash=1_000_000)
     account = make_account(tmp_path, gate)
-    account.order_value("113050.XSHG", 12_345, LimitOrderStyle(120.0))  # a convertible bond: lots of 10 张
+    account.order_value(
+        "113050.XSHG", 12_345, LimitOrderStyle(120.0)
+    )  # a convertible bond: lots of 10 张
     account.order_value("600000.XSHG", 12_345, LimitOrderStyle(8.0))
-    assert [row["amount"] for row in gate.peek_orders()] == [100, 1500]
+    assert [row.amount for row in gate.peek_orders()] == [100, 1500]
 
 
-def test_a_fill_the_snapshot_already_holds_is_not_counted_twice_when_its_report_comes_later(tmp_path):
+def test_a_fill_the_snapshot_already_holds_is_not_counted_twice_when_its_report_comes_later(
+    tmp_path,
+):
     """The broker filled, wrote its positions, and only then did jqtrade read the order line:
-    the report's own broker time (OneQuant's updTime, a time of day) tells it is contained."""
+    the report's own broker time (``update_time``; OneQuant's updTime) tells it is contained."""
     gate = lagging(positions={})
     clock = SimClock(T0)
     account = make_account(tmp_path, gate, clock=clock)
@@ -549,7 +623,9 @@ def test_a_fill_the_snapshot_already_holds_is_not_counted_twice_when_its_report_
     gate.capture_snapshot()  # positions written at 09:35:02, holding the fill
     account.sync_balance()
     clock.advance(1)
-    report = {**gate.peek_orders()[0], "update_time": "093501.000000"}
+    report = attrs.evolve(
+        gate.peek_orders()[0], update_time=pendulum.datetime(2024, 6, 3, 9, 35, 1, tz=MARKET_TZ)
+    )
     gate.reports.append([report])
     account.sync_orders()  # read at 09:35:03
     assert account.portfolio.long_positions["600000.XSHG"].total_amount == 1000

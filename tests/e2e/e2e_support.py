@@ -10,7 +10,6 @@ import csv
 import datetime
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pendulum
+from support import cli_env
 
 from jqtrade.account.journal import OrderJournal, RecoveredOrder
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import MARKET_TZ, LiveClock
-from jqtrade.gates.onequant_files import DayFiles
+from jqtrade.gates.onequant.files import DayFiles
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE.parent / "account" / "scripts"  # the seed strategy and its class twin, shared
 STRATEGIES = HERE / "strategies"
@@ -32,28 +31,22 @@ TIMEOUT = 30.0
 
 #: OneQuant status codes -> jqtrade status names.
 STATUS_BY_CODE = {
-    "7": "new", "0": "open", "1": "filling", "2": "filled",
-    "8": "canceling", "3": "partly_canceled", "4": "canceled", "5": "rejected",
+    "7": "new",
+    "0": "open",
+    "1": "filling",
+    "2": "filled",
+    "8": "canceling",
+    "3": "partly_canceled",
+    "4": "canceled",
+    "5": "rejected",
 }
 FINAL_CODES = frozenset({"2", "3", "4", "5"})
 #: Marker of the JSON lines the e2e strategies log.
 TAG = "E2E-JSON "
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["COLUMNS"] = "200"
-    env.pop("JQTRADE_DEBUG", None)
-    env.update(extra)
-    return env
-
-
 def jqtrade(*args: object) -> list[str]:
     return [sys.executable, "-m", "jqtrade", *map(str, args)]
-
-
 
 
 # --- live clock ----------------------------------------------------------------------------
@@ -135,7 +128,8 @@ class BrokerFiles:
     def order_ids(self, account: Optional[str] = None) -> list[str]:
         """``custBatchNo`` of every line in ``algoOrder``, in file order (duplicates kept)."""
         return [
-            row["custBatchNo"] for row in self.rows(self.files.algo_order)
+            row["custBatchNo"]
+            for row in self.rows(self.files.algo_order)
             if account is None or row["acct"] == account
         ]
 
@@ -146,7 +140,11 @@ class BrokerFiles:
         """Well-formed ``orderUpdate`` lines of ``account`` with a known status and numbers."""
         good = []
         for row in self.rows(self.files.order_update):
-            if row["acct"] != account or row["status"] not in STATUS_BY_CODE or not row["custBatchNo"]:
+            if (
+                row["acct"] != account
+                or row["status"] not in STATUS_BY_CODE
+                or not row["custBatchNo"]
+            ):
                 continue
             if not all(row[key].isdigit() for key in ("orderQty", "filledQty", "cancelQty")):
                 continue
@@ -197,12 +195,21 @@ def write_prices(path: Path, prices: dict[str, float]) -> Path:
 class Proc:
     """A process started by a test, with its output in files; killed at teardown if still alive."""
 
-    def __init__(self, args: list[str], root: Path, name: str, env: Optional[dict[str, str]] = None) -> None:
+    def __init__(
+        self, args: list[str], root: Path, name: str, env: Optional[dict[str, str]] = None
+    ) -> None:
         self.name = name
         self.stdout_path = root / f"{name}.stdout"
         self.stderr_path = root / f"{name}.stderr"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(args, cwd=root, env=env or cli_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                args,
+                cwd=root,
+                env=env or cli_env(),
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
 
     @property
     def pid(self) -> int:

@@ -18,9 +18,9 @@ from e2e_support import BrokerFiles, journal, journal_state, state_of
 
 from jqtrade import Context, LimitOrderStyle, Strategy
 from jqtrade.clock import MARKET_TZ, SimClock
-from jqtrade.gates.sim import SimulatedOneQuant
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
+from jqtrade.sim import SimulatedOneQuant
 
 DAY = datetime.date(2024, 6, 3)
 ACCOUNT = "SIM0001"
@@ -64,13 +64,20 @@ class Trader(Strategy):
         self.updates.append(order)
 
 
-def make_runtime(tmp_path: Path, sim: SimulatedOneQuant, strategy: Strategy, start: pendulum.DateTime) -> Runtime:
+def make_runtime(
+    tmp_path: Path, sim: SimulatedOneQuant, strategy: Strategy, start: pendulum.DateTime
+) -> Runtime:
     runtime = Runtime(
         strategy,
         clock=SimClock(start),
         options=Options().evolve({"runtime_dir": str(tmp_path / "runtime")}),
         task_name="e2e",
-        overrides={"trade_gate": "onequant", "order_dir": str(sim.directory), "account_no": ACCOUNT, "file_encoding": "gbk"},
+        overrides={
+            "trade_gate": "onequant",
+            "order_dir": str(sim.directory),
+            "account_no": ACCOUNT,
+            "file_encoding": "gbk",
+        },
         broker_poll=sim.poll,
     )
     runtime.initialize()
@@ -92,7 +99,9 @@ def assert_account_matches_broker(runtime: Runtime, sim: SimulatedOneQuant) -> N
         booked = sim.orders[order_id]
         assert (order.filled_amount, order.canceled_amount) == (booked.filled, booked.cancel_qty)
     for order_id, recovered in journal(runtime.runtime_dir, runtime.task_name, DAY).items():
-        assert journal_state(recovered) == state_of(latest[order_id]), f"order {order_id}: journal vs file"
+        assert journal_state(recovered) == state_of(latest[order_id]), (
+            f"order {order_id}: journal vs file"
+        )
 
 
 def assert_balance_matches_broker(runtime: Runtime, sim: SimulatedOneQuant) -> None:
@@ -100,15 +109,23 @@ def assert_balance_matches_broker(runtime: Runtime, sim: SimulatedOneQuant) -> N
     portfolio = runtime.account.sync_balance()
     assert not portfolio.is_stale
     assert portfolio.available_cash == pytest.approx(float(sim.available_cash), abs=0.005)
-    held = {code: (p.total_amount, p.closeable_amount) for code, p in portfolio.long_positions.items()}
+    held = {
+        code: (p.total_amount, p.closeable_amount) for code, p in portfolio.long_positions.items()
+    }
     assert held == {code: (p.total, p.sellable) for code, p in sim.positions.items()}
 
 
 def test_fault_mode_no_crash_every_good_line_applied_state_converges(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     sim = SimulatedOneQuant(
-        tmp_path / "onequant", ACCOUNT, seed=11, fault_mode=True, fault_rate=0.3, partial_fills=True,
-        positions={"000001.XSHE": 30_000}, snapshot_interval=30.0,
+        tmp_path / "onequant",
+        ACCOUNT,
+        seed=11,
+        fault_mode=True,
+        fault_rate=0.3,
+        partial_fills=True,
+        positions={"000001.XSHE": 30_000},
+        snapshot_interval=30.0,
     )
     strategy = Trader()
     runtime = make_runtime(tmp_path, sim, strategy, at(0))
@@ -118,7 +135,9 @@ def test_fault_mode_no_crash_every_good_line_applied_state_converges(tmp_path, c
         runtime.finish()
 
 
-def check_fault_day(runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, caplog: Any) -> None:
+def check_fault_day(
+    runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, caplog: Any
+) -> None:
     runtime.run(at(15, 10))
 
     # no crash: no callback failed, nothing logged as an error
@@ -128,7 +147,9 @@ def check_fault_day(runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, 
     assert sum("跳过" in r.getMessage() or "无法" in r.getMessage() for r in caplog.records) > 20
     assert any("沿用上次完整的快照" in r.getMessage() for r in caplog.records)
     broker = BrokerFiles(sim.directory, DAY)
-    assert any(row["custBatchNo"].startswith("other-") for row in broker.rows(broker.files.order_update))
+    assert any(
+        row["custBatchNo"].startswith("other-") for row in broker.rows(broker.files.order_update)
+    )
 
     # every update the strategy saw is a state the broker wrote for that order, in order:
     # nothing came from another account's line that reuses one of our ids, or from garbage
@@ -136,9 +157,15 @@ def check_fault_day(runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, 
     for row in broker.updates(ACCOUNT):
         lines.setdefault(row["custBatchNo"], []).append(state_of(row))
     for order_id in {u.order_id for u in strategy.updates}:
-        seen = [(u.status.value, u.filled_amount, u.canceled_amount) for u in strategy.updates if u.order_id == order_id]
+        seen = [
+            (u.status.value, u.filled_amount, u.canceled_amount)
+            for u in strategy.updates
+            if u.order_id == order_id
+        ]
         written = iter(lines[order_id])
-        assert all(state in written for state in seen), f"order {order_id}: {seen} vs {lines[order_id]}"
+        assert all(state in written for state in seen), (
+            f"order {order_id}: {seen} vs {lines[order_id]}"
+        )
 
     # after the faults stop, everything converges: orders, journal, cash and positions
     sim.fault_mode = False
@@ -153,7 +180,13 @@ def check_fault_day(runtime: Runtime, sim: SimulatedOneQuant, strategy: Trader, 
 
 def test_restart_on_the_simulated_clock_keeps_every_order_once(tmp_path):
     """The task dies at 10:30 (no stop hook), OneQuant keeps working, the task restarts at 10:40."""
-    sim = SimulatedOneQuant(tmp_path / "onequant", ACCOUNT, seed=3, partial_fills=True, positions={"000001.XSHE": 30_000})
+    sim = SimulatedOneQuant(
+        tmp_path / "onequant",
+        ACCOUNT,
+        seed=3,
+        partial_fills=True,
+        positions={"000001.XSHE": 30_000},
+    )
     first = make_runtime(tmp_path, sim, Trader(), at(0))
     first.run(at(10, 30))
     assert first.account is not None

@@ -18,7 +18,6 @@ from e2e_support import (
     STRATEGIES,
     BrokerFiles,
     Proc,
-    cli_env,
     clock_text,
     journal,
     journal_state,
@@ -31,7 +30,7 @@ from e2e_support import (
     state_of,
     write_prices,
 )
-from polling import wait_for
+from support import cli_env, wait_for
 
 from jqtrade.account.journal import INTERRUPTED_MESSAGE
 
@@ -53,10 +52,28 @@ class LiveBench:
         prices = write_prices(root / "prices.csv", {"600000.XSHG": 10.00})
         self.sim = self._start(
             "sim",
-            jqtrade("sim", "--dir", self.sim_dir, "--account", ACCOUNT, "--any-time", "--prices", prices,
-                    "--snapshot-interval", "1", "--poll-interval", "0.1", "--latency", "0.5", *sim_args),
+            jqtrade(
+                "sim",
+                "--dir",
+                self.sim_dir,
+                "--account",
+                ACCOUNT,
+                "--any-time",
+                "--prices",
+                prices,
+                "--snapshot-interval",
+                "1",
+                "--poll-interval",
+                "0.1",
+                "--latency",
+                "0.5",
+                *sim_args,
+            ),
         )
-        wait_for(lambda: "模拟 OneQuant 已启动" in self.sim.output() or self._died(self.sim), "the simulator to start")
+        wait_for(
+            lambda: "模拟 OneQuant 已启动" in self.sim.output() or self._died(self.sim),
+            "the simulator to start",
+        )
 
     def _start(self, name: str, args: list[str], **env: str) -> Proc:
         proc = Proc(args, self.root, name, cli_env(**env))
@@ -66,24 +83,36 @@ class LiveBench:
     @staticmethod
     def _died(proc: Proc) -> bool:
         if not proc.alive():
-            raise AssertionError(f"{proc.name} exited ({proc.proc.returncode}):\n{proc.output()[-3000:]}")
+            raise AssertionError(
+                f"{proc.name} exited ({proc.proc.returncode}):\n{proc.output()[-3000:]}"
+            )
         return False
 
     def start_task(self, name: str, run: int = 1, **env: str) -> Task:
         log = self.root / f"{name}.log"
         proc = self._start(
             f"{name}-{run}",
-            jqtrade("start_task", "-n", name, "-c", TRADER, "--runtime-dir", self.runtime, "-o", log),
-            E2E_ACCOUNT=ACCOUNT, E2E_DIR=str(self.sim_dir), **env,
+            jqtrade(
+                "start_task", "-n", name, "-c", TRADER, "--runtime-dir", self.runtime, "-o", log
+            ),
+            E2E_ACCOUNT=ACCOUNT,
+            E2E_DIR=str(self.sim_dir),
+            **env,
         )
         return Task(self, name, proc, log)
 
     def stop_task(self, name: str) -> None:
         done = subprocess.run(
-            jqtrade("stop_task", "-n", name, "--runtime-dir", self.runtime), cwd=self.root, env=cli_env(),
-            capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+            jqtrade("stop_task", "-n", name, "--runtime-dir", self.runtime),
+            cwd=self.root,
+            env=cli_env(),
+            capture_output=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
         )
-        assert done.returncode == 0, done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+        assert done.returncode == 0, done.stdout.decode("utf-8", "replace") + done.stderr.decode(
+            "utf-8", "replace"
+        )
 
     @property
     def broker(self) -> BrokerFiles:
@@ -123,7 +152,10 @@ class Task:
             LiveBench._died(self.proc)
             latest = self.bench.broker.latest(ACCOUNT)
             rows = [latest.get(i) for i in ids]
-            if any(row is None or row["status"] == "7" or (final and row["status"] not in FINAL_CODES) for row in rows):
+            if any(
+                row is None or row["status"] == "7" or (final and row["status"] not in FINAL_CODES)
+                for row in rows
+            ):
                 return False
             seen = self.seen()
             return all(seen.get(i) == state_of(row)[0] for i, row in zip(ids, rows))
@@ -170,7 +202,9 @@ def test_two_tasks_share_one_folder_and_account(live):
     assert len(sent) == 12 and len(set(sent)) == 12, f"ids collide in algoOrder: {sent}"
     assert set(sent) == set(placed["alpha"]) | set(placed["beta"])
     assert not set(placed["alpha"]) & set(placed["beta"])
-    assert all(row["status"] == "0" for row in broker.exec_results()), "the broker refused an instruction"
+    assert all(row["status"] == "0" for row in broker.exec_results()), (
+        "the broker refused an instruction"
+    )
     latest = broker.latest(ACCOUNT)
     day = market_now().date()
     for task in tasks:
@@ -186,7 +220,10 @@ def test_two_tasks_share_one_folder_and_account(live):
 def test_restart_in_the_middle_of_the_day(live):
     """Killed (SIGKILL) while placing orders one by one; restarted with the same name."""
     first = live.start_task(
-        "restart", E2E_PLACE_AT=clock_text(market_now().add(seconds=3)), E2E_BURST="8", E2E_PACE="0.25",
+        "restart",
+        E2E_PLACE_AT=clock_text(market_now().add(seconds=3)),
+        E2E_BURST="8",
+        E2E_PACE="0.25",
     )
     first.wait_placed(3)
     first.proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no stop hook, no flush
@@ -196,9 +233,14 @@ def test_restart_in_the_middle_of_the_day(live):
     resting = {e["id"] for e in before_events if e["resting"]}
     assert 3 <= len(before) < 8
 
-    second = live.start_task("restart", run=2, E2E_CANCEL_AT=clock_text(market_now().add(seconds=3)), E2E_AFTER="2")
-    wait_for(lambda: len(second.placed()) >= len(before) + 2 or LiveBench._died(second.proc), "the restarted task to trade")
-    after = second.placed()[len(before):]
+    second = live.start_task(
+        "restart", run=2, E2E_CANCEL_AT=clock_text(market_now().add(seconds=3)), E2E_AFTER="2"
+    )
+    wait_for(
+        lambda: len(second.placed()) >= len(before) + 2 or LiveBench._died(second.proc),
+        "the restarted task to trade",
+    )
+    after = second.placed()[len(before) :]
     broker = live.broker
     sent = broker.order_ids(ACCOUNT)
     second.wait_in_step_with_broker(sent, final=True)
@@ -234,7 +276,9 @@ def test_restart_in_the_middle_of_the_day(live):
 def test_fault_mode_simulator_process(live_bench):
     """``jqtrade sim --fault-mode``: half lines, broken snapshots, garbage, foreign orders."""
     live = live_bench("--fault-mode")
-    task = live.start_task("faulty", E2E_PLACE_AT=clock_text(market_now().add(seconds=3)), E2E_BURST="6")
+    task = live.start_task(
+        "faulty", E2E_PLACE_AT=clock_text(market_now().add(seconds=3)), E2E_BURST="6"
+    )
     placed = task.wait_placed(6)
     task.wait_in_step_with_broker(placed)
     live.stop_task("faulty")

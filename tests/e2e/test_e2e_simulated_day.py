@@ -17,7 +17,6 @@ from e2e_support import (
     SCRIPTS,
     STRATEGIES,
     BrokerFiles,
-    cli_env,
     journal,
     journal_state,
     jqtrade,
@@ -26,6 +25,7 @@ from e2e_support import (
     sim_state_dir,
     state_of,
 )
+from support import cli_env
 
 from jqtrade.account.ids import order_id_day
 
@@ -47,9 +47,28 @@ class SimRun:
         self.log = root / f"{name}.log"
         root.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            jqtrade("start_task", "-n", name, "-c", code, "--simulate", days, "--broker", "sim",
-                    "--sim-dir", self.sim_dir, "--runtime-dir", self.runtime, "-o", self.log),
-            cwd=root, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            jqtrade(
+                "start_task",
+                "-n",
+                name,
+                "-c",
+                code,
+                "--simulate",
+                days,
+                "--broker",
+                "sim",
+                "--sim-dir",
+                self.sim_dir,
+                "--runtime-dir",
+                self.runtime,
+                "-o",
+                self.log,
+            ),
+            cwd=root,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
         )
         self.stdout = self.stderr = ""
         self.returncode: int | None = None
@@ -78,7 +97,9 @@ def seed_runs(tmp_path_factory) -> dict[str, SimRun]:
     """The seed README strategy and its class twin, one simulated day each, run side by side."""
     base = tmp_path_factory.mktemp("seed")
     runs = {
-        "function": SimRun(base / "function", "seed", SCRIPTS / "seed_strategy.py", DAY1.isoformat()),
+        "function": SimRun(
+            base / "function", "seed", SCRIPTS / "seed_strategy.py", DAY1.isoformat()
+        ),
         "class": SimRun(base / "class", "seed_class", SCRIPTS / "seed_class.py", DAY1.isoformat()),
     }
     return {kind: run.wait() for kind, run in runs.items()}
@@ -104,7 +125,12 @@ def test_seed_strategy_over_one_simulated_day(seed_runs, kind):
     assert "Traceback" not in run.log_text and " ERROR " not in run.log_text
 
     # the summary: orders, positions and cash, labelled as simulated
-    for part in (f"{SUMMARY_TITLE} · 订单", "持仓", "总资产", "可用资金"):  # (narrow tables wrap titles)
+    for part in (
+        f"{SUMMARY_TITLE} · 订单",
+        "持仓",
+        "总资产",
+        "可用资金",
+    ):  # (narrow tables wrap titles)
         assert part in run.stdout
 
     recorded = check_day_against_broker(run, DAY1)
@@ -146,7 +172,13 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     # new files are used on day 2, and they hold day-2 orders only
     for day in (DAY1, DAY2):
         files = run.broker(day).files
-        for path in (files.algo_order, files.order_update, files.exec_result, files.asset_info, files.position_info):
+        for path in (
+            files.algo_order,
+            files.order_update,
+            files.exec_result,
+            files.asset_info,
+            files.position_info,
+        ):
             assert path.exists(), path
     day1 = check_day_against_broker(run, DAY1)
     day2 = check_day_against_broker(run, DAY2)
@@ -158,7 +190,10 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     assert len(day1) > len(day2)
 
     # old offsets were not reused: day 2's much shorter files were read from their start
-    assert run.broker(DAY1).files.order_update.stat().st_size > 3 * run.broker(DAY2).files.order_update.stat().st_size
+    assert (
+        run.broker(DAY1).files.order_update.stat().st_size
+        > 3 * run.broker(DAY2).files.order_update.stat().st_size
+    )
     latest2 = run.broker(DAY2).latest(SIM_ACCOUNT)
     for order_id, recovered in day2.items():
         assert journal_state(recovered) == state_of(latest2[order_id]), f"day-2 order {order_id}"
@@ -171,7 +206,9 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     latest1 = run.broker(DAY1).latest(SIM_ACCOUNT)
     for order_id, recovered in day1.items():
         if order_id != open_id:
-            assert journal_state(recovered) == state_of(latest1[order_id]), f"day-1 order {order_id}"
+            assert journal_state(recovered) == state_of(latest1[order_id]), (
+                f"day-1 order {order_id}"
+            )
     assert journal_state(day1[open_id])[0] == "open"
     assert state_of(latest1[open_id]) == ("canceled", 0, 100)
 

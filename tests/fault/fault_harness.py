@@ -22,7 +22,6 @@ import collections
 import datetime
 import json
 import logging
-import os
 import random
 import re
 import signal
@@ -33,35 +32,40 @@ import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import attrs
 import pendulum
 
 from jqtrade.account.account import Account
-from jqtrade.account.codes import tick_size
 from jqtrade.account.journal import OrderJournal
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderStatus, OrderStyle
 from jqtrade.clock import MARKET_TZ, LiveClock, SimClock
+from jqtrade.gates import configure_gate
+from jqtrade.gates.base import GateEnv
 from jqtrade.gates.onequant import OneQuantTradeGate
-from jqtrade.gates.onequant_files import (
+from jqtrade.gates.onequant.files import AppendedFileReader, DayFiles, encode_rows
+from jqtrade.gates.onequant.protocol import (
     ALGO_ORDER_HEADER,
     EXEC_RESULT_HEADER,
     ORDER_FILE_LINE_END,
     ORDER_UPDATE_HEADER,
     STATUS_CODES,
-    AppendedFileReader,
-    DayFiles,
     code_to_symbol,
-    encode_rows,
     symbol_to_code,
 )
-from jqtrade.gates.sim import PriceFeed, SimulatedOneQuant, round_tick
+from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle, OrderStatus, OrderStyle
+from jqtrade.model.rules import round_tick, tick_size
 from jqtrade.options import Options
+from jqtrade.sim import PriceFeed, SimulatedOneQuant
 from jqtrade.tasks.control import ControlChannel
 from jqtrade.tasks.registry import TaskRegistry
 
-ROOT = Path(__file__).resolve().parents[2]
+# The helpers every test folder shares live in tests/support.py. pytest has tests/ on the path
+# already; bench/bench_faults.py and this folder's scripts/ put only tests/fault there.
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support import cli_env, wait_for  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE / "scripts"
 STRATEGIES = HERE / "strategies"
@@ -80,27 +84,6 @@ def _journal_dir(runtime: Path) -> Path:
     return runs[-1] if runs else runtime / "journal"
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment of a child process: this checkout first on the path, UTF-8 output."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.pop("JQTRADE_DEBUG", None)
-    env.update(extra)
-    return env
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = TIMEOUT, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(step)
-
-
 def jqtrade_command(*args: object) -> list[str]:
     return [sys.executable, "-m", "jqtrade", *map(str, args)]
 
@@ -115,8 +98,16 @@ FLOW_DAY = datetime.date(2024, 6, 3)
 #: The market time the flow's clock shows when a point starts (a trading morning).
 FLOW_START = pendulum.datetime(2024, 6, 3, 10, 0, tz=MARKET_TZ)
 POOL = (
-    "600000.XSHG", "600036.XSHG", "601318.XSHG", "600519.XSHG", "601988.XSHG",
-    "000001.XSHE", "000002.XSHE", "000858.XSHE", "002415.XSHE", "300750.XSHE",
+    "600000.XSHG",
+    "600036.XSHG",
+    "601318.XSHG",
+    "600519.XSHG",
+    "601988.XSHG",
+    "000001.XSHE",
+    "000002.XSHE",
+    "000858.XSHE",
+    "002415.XSHE",
+    "300750.XSHE",
 )
 PRICES = PriceFeed(seed=0, volatility=0.0)  # the simulated broker's prices: constant all day
 
@@ -193,10 +184,14 @@ class ShiftedClock:
 
 
 def flow_options(runtime_dir: Path, order_dir: Path) -> Options:
-    return Options().evolve({
-        "runtime_dir": str(runtime_dir), "account_no": FLOW_ACCOUNT, "order_dir": str(order_dir),
-        "file_encoding": ENCODING,
-    })
+    return Options().evolve(
+        {
+            "runtime_dir": str(runtime_dir),
+            "account_no": FLOW_ACCOUNT,
+            "order_dir": str(order_dir),
+            "file_encoding": ENCODING,
+        }
+    )
 
 
 @attrs.define
@@ -220,11 +215,28 @@ class KillPoint:
     seconds: float = 0.0
 
 
-def _flow_command(base: Path, offset: float, plan_size: int, seed: int, phase: str, hook: str = "") -> list[str]:
+def _flow_command(
+    base: Path, offset: float, plan_size: int, seed: int, phase: str, hook: str = ""
+) -> list[str]:
     return [
-        sys.executable, str(ORDER_FLOW), "--runtime-dir", str(base / "runtime"), "--order-dir", str(base / "onequant"),
-        "--offset", repr(offset), "--plan", str(plan_size), "--seed", str(seed), "--phase", phase,
-        "--hook", hook, "--result", str(base / f"{phase}.json"),
+        sys.executable,
+        str(ORDER_FLOW),
+        "--runtime-dir",
+        str(base / "runtime"),
+        "--order-dir",
+        str(base / "onequant"),
+        "--offset",
+        repr(offset),
+        "--plan",
+        str(plan_size),
+        "--seed",
+        str(seed),
+        "--phase",
+        phase,
+        "--hook",
+        hook,
+        "--result",
+        str(base / f"{phase}.json"),
     ]
 
 
@@ -239,20 +251,34 @@ def run_kill_point(
     offset = FLOW_START.timestamp() - time.time()
     clock = ShiftedClock(offset)
     sim = SimulatedOneQuant(
-        order_dir, FLOW_ACCOUNT, cash=1e9, encoding=ENCODING, seed=0, volatility=0.0,
-        snapshot_interval=0.3, positions={code: 1_000_000 for code in POOL},
+        order_dir,
+        FLOW_ACCOUNT,
+        cash=1e9,
+        encoding=ENCODING,
+        seed=0,
+        volatility=0.0,
+        snapshot_interval=0.3,
+        positions={code: 1_000_000 for code in POOL},
     )
     stop = threading.Event()
     broker = threading.Thread(target=sim.run_forever, args=(clock, stop, 0.01), daemon=True)
     broker.start()
     point = KillPoint(seed=seed, mode=mode, site=site)
     try:
-        wait_for(lambda: sim.files is not None and sim.files.asset_info.exists(), "the broker's first snapshot")
+        wait_for(
+            lambda: sim.files is not None and sim.files.asset_info.exists(),
+            "the broker's first snapshot",
+            TIMEOUT,
+            step=0.02,
+        )
         hook = f"{site}:{rng.randint(1, site_calls(site, plan_size))}" if mode == "hook" else ""
         with open(base / "first.stderr", "wb") as err:
             first = subprocess.Popen(
                 _flow_command(base, offset, plan_size, seed, "first", hook),
-                stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, env=cli_env(),
+                stdout=subprocess.PIPE,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=cli_env(),
             )
         try:
             assert first.stdout is not None
@@ -260,13 +286,17 @@ def run_kill_point(
             if ready != "ready":
                 first.kill()
                 first.wait(TIMEOUT)
-                raise AssertionError(f"order flow did not start: {ready!r}\n{_text(base / 'first.stderr')}")
+                raise AssertionError(
+                    f"order flow did not start: {ready!r}\n{_text(base / 'first.stderr')}"
+                )
             if mode == "delay":
                 time.sleep(rng.uniform(0, max_delay))
                 point.killed_in_flow = first.poll() is None and not _said_done(base)
                 first.kill()
             else:
-                said = first.stdout.readline().decode("utf-8").strip()  # "done", or nothing: it died
+                said = (
+                    first.stdout.readline().decode("utf-8").strip()
+                )  # "done", or nothing: it died
                 point.killed_in_flow = not said.startswith("done")
                 if not point.killed_in_flow:
                     first.kill()
@@ -278,13 +308,18 @@ def run_kill_point(
             if first.stdout is not None:
                 first.stdout.close()
         if code == 0:
-            raise AssertionError(f"the order flow was not killed (exit 0)\n{_text(base / 'first.stderr')}")
+            raise AssertionError(
+                f"the order flow was not killed (exit 0)\n{_text(base / 'first.stderr')}"
+            )
         journal = OrderJournal(base / "runtime" / "journal", FLOW_TASK, FLOW_DAY).replay()
         point.interrupted = sum(1 for order in journal.values() if order.outcome == "interrupted")
 
         restart = subprocess.run(
             _flow_command(base, offset, plan_size, seed, "restart"),
-            capture_output=True, stdin=subprocess.DEVNULL, env=cli_env(), timeout=TIMEOUT * 2,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=cli_env(),
+            timeout=TIMEOUT * 2,
         )
         if restart.returncode != 0:
             raise AssertionError(
@@ -311,7 +346,9 @@ def _text(path: Path) -> str:
 
 def read_algo_orders(order_dir: Path, day: datetime.date, account: str) -> list[dict[str, str]]:
     """Our account's rows of the day's algoOrder file, in file order."""
-    reader = AppendedFileReader(DayFiles(order_dir, day).algo_order, ENCODING, default_header=ALGO_ORDER_HEADER)
+    reader = AppendedFileReader(
+        DayFiles(order_dir, day).algo_order, ENCODING, default_header=ALGO_ORDER_HEADER
+    )
     return [row for row in reader.iter_rows() if row.get("acct", "").strip() == account]
 
 
@@ -322,7 +359,10 @@ def _compare(point: KillPoint, base: Path, sim: SimulatedOneQuant, plan_size: in
     rows = read_algo_orders(base / "onequant", FLOW_DAY, FLOW_ACCOUNT)
     ids = collections.Counter(row["custBatchNo"].strip() for row in rows)
     keys = collections.Counter(
-        (symbol_to_code(row["symbol"].strip()), int(row["targetQty"]) * (1 if row["tradeSide"].strip() == "1" else -1))
+        (
+            symbol_to_code(row["symbol"].strip()),
+            int(row["targetQty"]) * (1 if row["tradeSide"].strip() == "1" else -1),
+        )
         for row in rows
     )
     point.at_broker = len(ids)
@@ -335,13 +375,15 @@ def _compare(point: KillPoint, base: Path, sim: SimulatedOneQuant, plan_size: in
         mine = task.get(order_id)
         sim_order = sim.orders.get(order_id)
         if sim_order is not None:
-            status, filled = STATUS_CODES[sim_order.status].value, sim_order.filled
+            status, filled = sim_order.status.value, sim_order.filled
         elif order_id in rejected_at_entry:
             status, filled = OrderStatus.rejected.value, 0
         else:
             status, filled = "unanswered", 0
         if mine is None or mine["status"] != status or mine["filled"] != filled:
-            point.lost.append(f"{order_id}: 券商 {status}/{filled}，任务 {mine and (mine['status'], mine['filled'])}")
+            point.lost.append(
+                f"{order_id}: 券商 {status}/{filled}，任务 {mine and (mine['status'], mine['filled'])}"
+            )
             if mine is not None and mine["status"] == "canceling" and status in ("open", "filling"):
                 point.stuck_canceling.append(point.lost[-1])
     for order_id, mine in task.items():
@@ -350,9 +392,12 @@ def _compare(point: KillPoint, base: Path, sim: SimulatedOneQuant, plan_size: in
 
 
 def _entry_rejections(order_dir: Path, day: datetime.date) -> set[str]:
-    reader = AppendedFileReader(DayFiles(order_dir, day).exec_result, ENCODING, default_header=EXEC_RESULT_HEADER)
+    reader = AppendedFileReader(
+        DayFiles(order_dir, day).exec_result, ENCODING, default_header=EXEC_RESULT_HEADER
+    )
     return {
-        row["custBatchNo"].strip() for row in reader.iter_rows()
+        row["custBatchNo"].strip()
+        for row in reader.iter_rows()
         if row.get("resultType", "").strip() == "1" and row.get("status", "").strip() == "1"
     }
 
@@ -382,8 +427,18 @@ def appended_row(process: int, index: int) -> list[str]:
     code = POOL[(process + index) % len(POOL)]
     price = f"{5 + (index * 7919 + process) % 4000 / 100:.2f}"
     return [
-        f"{93000 + index % 3000:06d}.{process:06d}", f"p{process}-{index}", "UM0", FLOW_ACCOUNT,
-        code_to_symbol(code), "1" if index % 2 else "2", str(100 * (1 + index % 50)), "DMA", "AT", "0", price, price,
+        f"{93000 + index % 3000:06d}.{process:06d}",
+        f"p{process}-{index}",
+        "UM0",
+        FLOW_ACCOUNT,
+        code_to_symbol(code),
+        "1" if index % 2 else "2",
+        str(100 * (1 + index % 50)),
+        "DMA",
+        "AT",
+        "0",
+        price,
+        price,
     ]
 
 
@@ -409,7 +464,10 @@ def run_appenders(base: Path, processes: int = 8, per_process: int = 1000) -> Ap
     children = [
         subprocess.Popen(
             [sys.executable, str(APPENDER), str(path), str(p), str(per_process), str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=cli_env(),
         )
         for p in range(processes)
     ]
@@ -417,7 +475,9 @@ def run_appenders(base: Path, processes: int = 8, per_process: int = 1000) -> Ap
         for child in children:  # everyone imported and waits at the start line
             assert child.stdout is not None
             line = child.stdout.readline().decode("utf-8").strip()
-            assert line == "ready", f"appender did not start: {line!r} {child.stderr.read().decode('utf-8', 'replace') if child.stderr else ''}"
+            assert line == "ready", (
+                f"appender did not start: {line!r} {child.stderr.read().decode('utf-8', 'replace') if child.stderr else ''}"
+            )
         started = time.monotonic()
         go.touch()
         for child in children:
@@ -432,7 +492,8 @@ def run_appenders(base: Path, processes: int = 8, per_process: int = 1000) -> Ap
     result = AppendResult(processes=processes, per_process=per_process, seconds=seconds)
     expected = {
         encode_rows([appended_row(p, i)], ENCODING, ORDER_FILE_LINE_END)[:-1]: (p, i)
-        for p in range(processes) for i in range(per_process)
+        for p in range(processes)
+        for i in range(per_process)
     }
     header = encode_rows([ALGO_ORDER_HEADER], ENCODING, ORDER_FILE_LINE_END)[:-1]
     data = path.read_bytes()
@@ -486,10 +547,24 @@ NOISE_KINDS = (
 )
 #: Noise the gate drops before choosing each order's newest line, so it never needs the fallback
 #: to older lines (which ``NOISE_KINDS`` as a whole also exercises).
-DROPPED_NOISE_KINDS = ("truncated", "utf16", "random_bytes", "other_account", "field_count", "blank", "header")
+DROPPED_NOISE_KINDS = (
+    "truncated",
+    "utf16",
+    "random_bytes",
+    "other_account",
+    "field_count",
+    "blank",
+    "header",
+)
 #: Well-formed lines that are not ours: reported by the gate, ignored by the account.
 FOREIGN_KINDS = ("foreign_id", "manual_order")
-EXEC_NOISE_KINDS = ("exec_garbage", "exec_bad_type", "exec_foreign_reject", "exec_cancel_refused", "exec_accepted")
+EXEC_NOISE_KINDS = (
+    "exec_garbage",
+    "exec_bad_type",
+    "exec_foreign_reject",
+    "exec_cancel_refused",
+    "exec_accepted",
+)
 #: How a good line may be written: all of these must be applied.
 GOOD_VARIANTS = ("plain", "quoted_text", "utf8_text", "crlf", "trailing_empty", "decimal_quantity")
 
@@ -576,15 +651,37 @@ class _FuzzWriter:
         return f"{100000 + self.seq % 50000:06d}.{self.seq % 1000000:06d}"
 
     def update_fields(
-        self, story: _Story, state: tuple[str, int, int], *, text: str = "", acct: str = FUZZ_ACCOUNT,
+        self,
+        story: _Story,
+        state: tuple[str, int, int],
+        *,
+        text: str = "",
+        acct: str = FUZZ_ACCOUNT,
         order_id: Optional[str] = None,
     ) -> list[str]:
         status, filled, canceled = state
         average = story.price if filled else Decimal(0)
         return [
-            self._upd(), "20240603", "093000", "UM0", acct, code_to_symbol(story.code), "1" if story.buy else "2",
-            status, str(story.qty), f"{story.price}", "0", str(filled), f"{average}", f"{story.price * filled}",
-            str(canceled), story.order_no, story.order_no, story.order_id if order_id is None else order_id, text, "",
+            self._upd(),
+            "20240603",
+            "093000",
+            "UM0",
+            acct,
+            code_to_symbol(story.code),
+            "1" if story.buy else "2",
+            status,
+            str(story.qty),
+            f"{story.price}",
+            "0",
+            str(filled),
+            f"{average}",
+            f"{story.price * filled}",
+            str(canceled),
+            story.order_no,
+            story.order_no,
+            story.order_id if order_id is None else order_id,
+            text,
+            "",
         ]
 
     def good(self, story: _Story) -> _Line:
@@ -594,10 +691,16 @@ class _FuzzWriter:
         variant = self.rng.choice(GOOD_VARIANTS)
         text = self.rng.choice(_TEXTS)
         expect: dict[str, Any] = {
-            "status": _STATE_NAMES[status], "filled_amount": filled, "canceled_amount": canceled,
-            "amount": story.qty, "code": story.code, "action": "open" if story.buy else "close",
-            "broker_order_id": story.order_no, "avg_price": float(story.price) if filled else 0.0,
-            "deal_balance": float(story.price * filled), "err_msg": text,
+            "status": _STATE_NAMES[status],
+            "filled_amount": filled,
+            "canceled_amount": canceled,
+            "amount": story.qty,
+            "code": story.code,
+            "action": "open" if story.buy else "close",
+            "broker_order_id": story.order_no,
+            "avg_price": float(story.price) if filled else 0.0,
+            "deal_balance": float(story.price * filled),
+            "err_msg": text,
         }
         if variant == "quoted_text":
             text = expect["err_msg"] = '含"引号",和逗号'
@@ -619,8 +722,13 @@ class _FuzzWriter:
         story.next += 1
         fields = [self._upd(), "1", story.order_id, "1", "-1", "可用资金不足"]
         expect = {
-            "status": "rejected", "filled_amount": 0, "canceled_amount": story.qty, "amount": story.qty,
-            "code": story.code, "action": "open" if story.buy else "close", "err_msg": "可用资金不足",
+            "status": "rejected",
+            "filled_amount": 0,
+            "canceled_amount": story.qty,
+            "amount": story.qty,
+            "code": story.code,
+            "action": "open" if story.buy else "close",
+            "err_msg": "可用资金不足",
         }
         return _Line(encode_rows([fields], ENCODING), "good", story.order_id, expect)
 
@@ -633,7 +741,18 @@ class _FuzzWriter:
             data = data[: rng.randrange(1, data.rindex(b","))] + b"\n"
         elif kind == "garbled":
             index = rng.choice((5, 6, 7, 8, 9, 11, 12, 13, 14))
-            junk = rng.choice((b"\xff\xfe", b"??", "一百".encode(ENCODING), b"1e999", b"NaN", b"0x1F", b"inf", b"1,2"))
+            junk = rng.choice(
+                (
+                    b"\xff\xfe",
+                    b"??",
+                    "一百".encode(ENCODING),
+                    b"1e999",
+                    b"NaN",
+                    b"0x1F",
+                    b"inf",
+                    b"1,2",
+                )
+            )
             fields[index] = "@JUNK@"
             data = encode_rows([fields], ENCODING).replace(b"@JUNK@", junk)
         elif kind == "bad_numbers":
@@ -650,9 +769,18 @@ class _FuzzWriter:
         elif kind == "utf16":
             data = encode_rows([fields], ENCODING)[:-1].decode(ENCODING).encode("utf-16-le") + b"\n"
         elif kind == "random_bytes":
-            data = bytes(b for b in (rng.randrange(256) for _ in range(rng.randint(1, 80))) if b not in (10, 13)) + b"\n"
+            data = (
+                bytes(
+                    b
+                    for b in (rng.randrange(256) for _ in range(rng.randint(1, 80)))
+                    if b not in (10, 13)
+                )
+                + b"\n"
+            )
         elif kind == "other_account":
-            fields = self.update_fields(story, rng.choice([*story.states, ("5", 0, story.qty)]), acct="OTHER0001")
+            fields = self.update_fields(
+                story, rng.choice([*story.states, ("5", 0, story.qty)]), acct="OTHER0001"
+            )
             data = encode_rows([fields], ENCODING)
         elif kind == "unknown_status":
             fields[7] = rng.choice(("6", "9", "A", "", "10", "-1", "２"))
@@ -668,7 +796,9 @@ class _FuzzWriter:
         elif kind == "header":
             data = encode_rows([ORDER_UPDATE_HEADER], ENCODING)
         elif kind == "foreign_id":
-            data = encode_rows([self.update_fields(story, state, order_id=f"F{self.seq}")], ENCODING)
+            data = encode_rows(
+                [self.update_fields(story, state, order_id=f"F{self.seq}")], ENCODING
+            )
         elif kind == "manual_order":
             data = encode_rows([self.update_fields(story, state, order_id="")], ENCODING)
         else:
@@ -678,12 +808,40 @@ class _FuzzWriter:
     def exec_noise(self, kind: str, story: _Story) -> _Line:
         rng = self.rng
         if kind == "exec_garbage":
-            data = bytes(b for b in (rng.randrange(256) for _ in range(rng.randint(1, 60))) if b not in (10, 13)) + b"\n"
+            data = (
+                bytes(
+                    b
+                    for b in (rng.randrange(256) for _ in range(rng.randint(1, 60)))
+                    if b not in (10, 13)
+                )
+                + b"\n"
+            )
             return _Line(data, kind)
         fields = {
-            "exec_bad_type": [self._upd(), rng.choice(("3", "", "x")), story.order_id, "1", "-1", "未知类型"],
-            "exec_foreign_reject": [self._upd(), "1", f"F{self.seq}", "1", "-1", "其他程序的委托被拒绝"],
-            "exec_cancel_refused": [self._upd(), "2", story.order_id, "1", "-1", "撤单失败：委托已成交"],
+            "exec_bad_type": [
+                self._upd(),
+                rng.choice(("3", "", "x")),
+                story.order_id,
+                "1",
+                "-1",
+                "未知类型",
+            ],
+            "exec_foreign_reject": [
+                self._upd(),
+                "1",
+                f"F{self.seq}",
+                "1",
+                "-1",
+                "其他程序的委托被拒绝",
+            ],
+            "exec_cancel_refused": [
+                self._upd(),
+                "2",
+                story.order_id,
+                "1",
+                "-1",
+                "撤单失败：委托已成交",
+            ],
             "exec_accepted": [self._upd(), "1", story.order_id, "0", "0", ""],
         }[kind]
         return _Line(encode_rows([fields], ENCODING), kind)
@@ -702,7 +860,12 @@ def _same_report(report: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
 
 
 def run_fuzz(
-    base: Path, lines: int = 5000, *, seed: int = 0, chunk_max: int = 300, noise: Sequence[str] = NOISE_KINDS,
+    base: Path,
+    lines: int = 5000,
+    *,
+    seed: int = 0,
+    chunk_max: int = 300,
+    noise: Sequence[str] = NOISE_KINDS,
 ) -> FuzzResult:
     """Write ``lines`` fuzzed lines in random chunks, syncing the gate and an account after each.
 
@@ -713,24 +876,41 @@ def run_fuzz(
     order_dir, runtime = base / "onequant", base / "runtime"
     order_dir.mkdir(parents=True)
     clock = SimClock(FUZZ_START)
-    options = Options().evolve({
-        "runtime_dir": str(runtime), "account_no": FUZZ_ACCOUNT, "order_dir": str(order_dir), "file_encoding": ENCODING,
-        # thousands of orders left open on purpose: the risk limits are not what this tests
-        "risk_max_active_orders": 0, "risk_max_orders_per_day": 0, "risk_max_orders_per_minute": 0,
-        "risk_max_orders_per_second": 0,
-    })
+    options = Options().evolve(
+        {
+            "runtime_dir": str(runtime),
+            "account_no": FUZZ_ACCOUNT,
+            "order_dir": str(order_dir),
+            "file_encoding": ENCODING,
+            # thousands of orders left open on purpose: the risk limits are not what this tests
+            "risk_max_active_orders": 0,
+            "risk_max_orders_per_day": 0,
+            "risk_max_orders_per_minute": 0,
+            "risk_max_orders_per_second": 0,
+        }
+    )
     notified: dict[str, list[tuple[str, int]]] = collections.defaultdict(list)
 
     def notify(hook: str, value: Any) -> None:
         if hook == "on_order_update":
             notified[value.order_id].append((value.status.value, value.filled_amount))
 
-    own_gate = OneQuantTradeGate()
-    own_gate.setup(options.as_dict(), clock=clock)
-    account = Account(gate=own_gate, clock=clock, options=options, runtime_dir=runtime, task_name=FUZZ_TASK, notify=notify)
+    own_gate = configure_gate(
+        OneQuantTradeGate(), options.as_dict(), GateEnv(clock=clock, runtime_dir=Path(runtime))
+    )
+    account = Account(
+        gate=own_gate,
+        clock=clock,
+        options=options,
+        runtime_dir=runtime,
+        task_name=FUZZ_TASK,
+        notify=notify,
+    )
     account.start()
-    reader = OneQuantTradeGate()  # a second gate on the same folder, read only: its reports are checked line by line
-    reader.setup(options.as_dict(), clock=clock)
+    # a second gate on the same folder, read only: its reports are checked line by line
+    reader = configure_gate(
+        OneQuantTradeGate(), options.as_dict(), GateEnv(clock=clock, runtime_dir=Path(runtime))
+    )
 
     writer = _FuzzWriter(rng)
     stories: list[_Story] = []
@@ -740,9 +920,18 @@ def run_fuzz(
         buy = rng.random() < 0.6
         price = round_tick(PRICES.prev_close(code, FUZZ_START.date()), tick_size(code))
         order_id = account.order(code, qty if buy else -qty, LimitOrderStyle(float(price)))
-        stories.append(_Story(
-            order_id, code, buy, qty, price, f"{700000 + number}", _story_states(rng, qty), exec_only=rng.random() < 0.03,
-        ))
+        stories.append(
+            _Story(
+                order_id,
+                code,
+                buy,
+                qty,
+                price,
+                f"{700000 + number}",
+                _story_states(rng, qty),
+                exec_only=rng.random() < 0.03,
+            )
+        )
     ours = {story.order_id: story for story in stories}
     active = list(stories)
 
@@ -751,7 +940,9 @@ def run_fuzz(
     gate_log = logging.getLogger("jqtrade.gates.onequant")
     gate_log.addHandler(counting)
     files = DayFiles(order_dir, FUZZ_START.date())
-    files.order_update.write_bytes(encode_rows([ORDER_UPDATE_HEADER], ENCODING))  # as OneQuant starts them
+    files.order_update.write_bytes(
+        encode_rows([ORDER_UPDATE_HEADER], ENCODING)
+    )  # as OneQuant starts them
     files.exec_result.write_bytes(encode_rows([EXEC_RESULT_HEADER], ENCODING))
     carry: dict[Path, _Line] = {}  # the rest of a line torn at the end of the previous write
     expected_state: dict[str, tuple[str, int]] = {}
@@ -775,11 +966,17 @@ def run_fuzz(
                     if story.done:
                         active.remove(story)
                 elif roll < 0.58:
-                    chunk[files.exec_result].append(writer.exec_noise(rng.choice(EXEC_NOISE_KINDS), rng.choice(stories)))
+                    chunk[files.exec_result].append(
+                        writer.exec_noise(rng.choice(EXEC_NOISE_KINDS), rng.choice(stories))
+                    )
                 elif roll < 0.63:
-                    chunk[files.order_update].append(writer.noise(rng.choice(FOREIGN_KINDS), rng.choice(stories)))
+                    chunk[files.order_update].append(
+                        writer.noise(rng.choice(FOREIGN_KINDS), rng.choice(stories))
+                    )
                 else:
-                    chunk[files.order_update].append(writer.noise(rng.choice(noise), rng.choice(stories)))
+                    chunk[files.order_update].append(
+                        writer.noise(rng.choice(noise), rng.choice(stories))
+                    )
             # write each file; now and then tear its last line and finish it with the next write
             complete: list[_Line] = []
             for path, entries in chunk.items():
@@ -818,10 +1015,14 @@ def run_fuzz(
     for order_id, (status, filled) in expected_state.items():
         snapshot = final[order_id]
         if (snapshot.status.value, snapshot.filled_amount) != (status, filled):
-            result.account_wrong.append(f"{order_id}: 账户 {snapshot.status.value}/{snapshot.filled_amount}，应为 {status}/{filled}")
+            result.account_wrong.append(
+                f"{order_id}: 账户 {snapshot.status.value}/{snapshot.filled_amount}，应为 {status}/{filled}"
+            )
     for order_id in ours:
         if notified.get(order_id, []) != expected_notes.get(order_id, []):
-            result.account_wrong.append(f"{order_id}: 通知 {notified.get(order_id)}，应为 {expected_notes.get(order_id)}")
+            result.account_wrong.append(
+                f"{order_id}: 通知 {notified.get(order_id)}，应为 {expected_notes.get(order_id)}"
+            )
     result.notifications = sum(len(v) for v in notified.values())
     result.seconds = time.monotonic() - started
     return result
@@ -837,8 +1038,12 @@ class _CountingHandler(logging.Handler):
 
 
 def _check_sync(
-    result: FuzzResult, reader: OneQuantTradeGate, account: Account, complete: list[_Line],
-    ours: Mapping[str, _Story], expected_state: dict[str, tuple[str, int]],
+    result: FuzzResult,
+    reader: OneQuantTradeGate,
+    account: Account,
+    complete: list[_Line],
+    ours: Mapping[str, _Story],
+    expected_state: dict[str, tuple[str, int]],
     expected_notes: dict[str, list[tuple[str, int]]],
 ) -> None:
     result.syncs += 1
@@ -847,7 +1052,9 @@ def _check_sync(
         if entry.kind == "good":
             goods[entry.order_id].append(entry)
     try:
-        reports = reader.sync_orders()
+        reports = [
+            attrs.asdict(r, recurse=False) for r in reader.sync_orders()
+        ]  # checked by field name below
     except Exception as exc:  # noqa: BLE001 - counted: the figure is "crashes"
         result.crashes += 1
         result.crash_notes.append(f"sync {result.syncs}: 交易接口同步崩溃 {exc!r}")
@@ -872,15 +1079,21 @@ def _check_sync(
     for order_id, report in reported.items():
         lines = goods.get(order_id)
         if not lines:
-            result.wrong.append(f"sync {result.syncs}: 订单 {order_id} 没有新的好行，却有回报 {_brief(report)}")
+            result.wrong.append(
+                f"sync {result.syncs}: 订单 {order_id} 没有新的好行，却有回报 {_brief(report)}"
+            )
         elif not _same_report(report, lines[-1].expect or {}):
-            result.wrong.append(f"sync {result.syncs}: 订单 {order_id} 回报 {_brief(report)}，应为 {dict(lines[-1].expect or {})}")
+            result.wrong.append(
+                f"sync {result.syncs}: 订单 {order_id} 回报 {_brief(report)}，应为 {dict(lines[-1].expect or {})}"
+            )
     for order_id, lines in goods.items():
         report = reported.get(order_id)
         if report is not None and _same_report(report, lines[-1].expect or {}):
             result.reflected += len(lines)
         else:
-            result.missed.append(f"sync {result.syncs}: 订单 {order_id} 的 {len(lines)} 行好行没有体现")
+            result.missed.append(
+                f"sync {result.syncs}: 订单 {order_id} 的 {len(lines)} 行好行没有体现"
+            )
         expect = lines[-1].expect or {}
         state = (str(expect["status"]), int(expect["filled_amount"]))
         previous = expected_state.get(order_id, ("new", 0))
@@ -891,7 +1104,9 @@ def _check_sync(
 
 def _brief(report: Mapping[str, Any]) -> str:
     keys = ("status", "filled_amount", "canceled_amount", "avg_price", "deal_balance")
-    return "{" + ", ".join(f"{k}={getattr(report.get(k), 'value', report.get(k))}" for k in keys) + "}"
+    return (
+        "{" + ", ".join(f"{k}={getattr(report.get(k), 'value', report.get(k))}" for k in keys) + "}"
+    )
 
 
 # =============================================================================================
@@ -930,17 +1145,33 @@ def run_raising_callbacks(base: Path, count: int = 100) -> CallbackResult:
     log = base / "raising.log"
     proc = subprocess.run(
         jqtrade_command(
-            "start_task", "-n", "raising", "-c", STRATEGIES / "raising.py", "--runtime-dir", base / "runtime",
-            "--simulate", f"{days[0]}..{days[-1]}", "-o", log,
+            "start_task",
+            "-n",
+            "raising",
+            "-c",
+            STRATEGIES / "raising.py",
+            "--runtime-dir",
+            base / "runtime",
+            "--simulate",
+            f"{days[0]}..{days[-1]}",
+            "-o",
+            log,
         ),
-        capture_output=True, stdin=subprocess.DEVNULL, env=cli_env(JQT_RAISE_COUNT=str(count)), timeout=TIMEOUT * 5,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env=cli_env(JQT_RAISE_COUNT=str(count)),
+        timeout=TIMEOUT * 5,
     )
     text = log.read_text(encoding="utf-8")
-    result = CallbackResult(raised=count, exit_code=proc.returncode, expected_calls=len(days) * EVERY_MINUTE_PER_DAY)
+    result = CallbackResult(
+        raised=count, exit_code=proc.returncode, expected_calls=len(days) * EVERY_MINUTE_PER_DAY
+    )
     for record in log_records(text):
         if "Raising.boom" in record and "运行出错" in record:
             result.error_records += 1
-            result.with_traceback += "Traceback (most recent call last)" in record and "raising.py" in record
+            result.with_traceback += (
+                "Traceback (most recent call last)" in record and "raising.py" in record
+            )
     result.healthy_days = len(re.findall(r"HEALTHY \d{4}-\d{2}-\d{2}", text))
     ended = re.search(r"END calls=(\d+)", text)
     result.calls = int(ended.group(1)) if ended else 0
@@ -988,7 +1219,9 @@ class StopResult:
     seconds: float = 0.0
 
 
-def run_stop(base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: float = 0.05) -> StopResult:
+def run_stop(
+    base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: float = 0.05
+) -> StopResult:
     """Stop a task at a random moment of a busy callback (``how``: see :class:`StopResult`)."""
     started = time.monotonic()
     rng = random.Random(f"stop|{how}|{seed}")
@@ -1000,14 +1233,34 @@ def run_stop(base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: fl
     with open(base / "busy.stderr", "wb") as err:
         proc = subprocess.Popen(
             jqtrade_command(
-                "start_task", "-n", name, "-c", STRATEGIES / "busy_callback.py", "--runtime-dir", runtime,
-                "--simulate", "2024-06-03..2024-06-07", "--broker", "sim", "--sim-dir", sim_dir, "-o", log,
+                "start_task",
+                "-n",
+                name,
+                "-c",
+                STRATEGIES / "busy_callback.py",
+                "--runtime-dir",
+                runtime,
+                "--simulate",
+                "2024-06-03..2024-06-07",
+                "--broker",
+                "sim",
+                "--sim-dir",
+                sim_dir,
+                "-o",
+                log,
             ),
-            stdout=err, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env=cli_env(JQT_BUSY_ORDERS=str(orders), JQT_BUSY_PAUSE=repr(pause)),
         )
     try:
-        wait_for(lambda: "BUSY STARTED" in _text(log) or proc.poll() is not None, "the busy callback")
+        wait_for(
+            lambda: "BUSY STARTED" in _text(log) or proc.poll() is not None,
+            "the busy callback",
+            TIMEOUT,
+            step=0.02,
+        )
         # stop_task needs a moment to start Python before its request lands: aim earlier
         time.sleep(rng.uniform(0, orders * pause * (0.3 if how == "stop_task" else 0.6)))
         channel = ControlChannel(registry.control_path(name))
@@ -1020,15 +1273,27 @@ def run_stop(base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: fl
         else:
             stopper = subprocess.Popen(
                 jqtrade_command("stop_task", "-n", name, "--runtime-dir", runtime),
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=cli_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=cli_env(),
             )
             # the request is on the control channel once its file exists: was the callback still running?
-            wait_for(lambda: channel.stop_file.exists() or stopper.poll() is not None, "the stop request", step=0.005)
-            result.requested_mid_callback = channel.stop_file.exists() and "BUSY FINISHED" not in _text(log)
+            wait_for(
+                lambda: channel.stop_file.exists() or stopper.poll() is not None,
+                "the stop request",
+                TIMEOUT,
+                step=0.005,
+            )
+            result.requested_mid_callback = (
+                channel.stop_file.exists() and "BUSY FINISHED" not in _text(log)
+            )
             out, _ = stopper.communicate(timeout=TIMEOUT)
             said = out.decode("utf-8", "replace")
             result.stopper_ok = stopper.returncode == 0 and "已正常停止" in said
-            result.final_state = "stopped" if result.stopper_ok else said.strip()  # read from the channel by stop_task
+            result.final_state = (
+                "stopped" if result.stopper_ok else said.strip()
+            )  # read from the channel by stop_task
         result.exit_code = proc.wait(TIMEOUT)
         if how == "control":
             result.final_state = channel.result()
@@ -1041,12 +1306,20 @@ def run_stop(base: Path, how: str, *, seed: int = 0, orders: int = 20, pause: fl
     result.callback_finished = finished is not None
     result.orders_placed = int(finished.group(1)) if finished else 0
     hook = re.search(r"STOP HOOK RAN orders=(\d+)", text)
-    result.hook_ran = hook is not None and (finished is None or text.index(finished.group(0)) < text.index(hook.group(0)))
+    result.hook_ran = hook is not None and (
+        finished is None or text.index(finished.group(0)) < text.index(hook.group(0))
+    )
     result.later_job_ran = "LATER RAN" in text
-    result.record_released = not registry.record_path(name).exists() and not registry.is_held(name) and not registry.list()
+    result.record_released = (
+        not registry.record_path(name).exists()
+        and not registry.is_held(name)
+        and not registry.list()
+    )
     journal = OrderJournal(_journal_dir(runtime), name, FLOW_DAY).replay()
     result.orders_journaled = sum(1 for order in journal.values() if order.outcome == "sent")
-    result.orders_interrupted = sum(1 for order in journal.values() if order.outcome == "interrupted")
+    result.orders_interrupted = sum(
+        1 for order in journal.values() if order.outcome == "interrupted"
+    )
     result.orders_at_broker = len(read_algo_orders(sim_dir, FLOW_DAY, "SIM0001"))
     result.seconds = time.monotonic() - started
     return result
@@ -1071,10 +1344,14 @@ class DaysResult:
     update_file_days: list[datetime.date] = attrs.Factory(list)  # orderUpdate_<day>.csv files
     misfiled_updates: int = 0  # orderUpdate lines whose orderDate is not their file's day
     journal_days: list[datetime.date] = attrs.Factory(list)
-    snapshot_days: int = 0  # days with an assetInfo file (the embedded broker also polls on closed days)
+    snapshot_days: int = (
+        0  # days with an assetInfo file (the embedded broker also polls on closed days)
+    )
     orders: int = 0
     final_orders: int = 0  # of those, in a final state at that day's close
-    rss_mb: list[float] = attrs.Factory(list)  # resident memory at each day's close, inside the task
+    rss_mb: list[float] = attrs.Factory(
+        list
+    )  # resident memory at each day's close, inside the task
     seconds: float = 0.0
 
     @property
@@ -1089,10 +1366,26 @@ def run_many_days(base: Path, start: datetime.date, end: datetime.date) -> DaysR
     report, sim_dir = base / "report.jsonl", base / "onequant"
     proc = subprocess.run(
         jqtrade_command(
-            "start_task", "-n", "many-days", "-c", STRATEGIES / "many_days.py", "--runtime-dir", base / "runtime",
-            "--simulate", f"{start}..{end}", "--broker", "sim", "--sim-dir", sim_dir, "-o", base / "many_days.log",
+            "start_task",
+            "-n",
+            "many-days",
+            "-c",
+            STRATEGIES / "many_days.py",
+            "--runtime-dir",
+            base / "runtime",
+            "--simulate",
+            f"{start}..{end}",
+            "--broker",
+            "sim",
+            "--sim-dir",
+            sim_dir,
+            "-o",
+            base / "many_days.log",
         ),
-        capture_output=True, stdin=subprocess.DEVNULL, env=cli_env(JQT_FAULT_REPORT=str(report)), timeout=TIMEOUT * 20,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env=cli_env(JQT_FAULT_REPORT=str(report)),
+        timeout=TIMEOUT * 20,
     )
     result = DaysResult(start=start, end=end, exit_code=proc.returncode)
     day = start
@@ -1127,7 +1420,11 @@ def run_many_days(base: Path, start: datetime.date, end: datetime.date) -> DaysR
     result.snapshot_days = len(days_of("assetInfo", sim_dir))
     result.journal_days = days_of("orders_many-days", _journal_dir(base / "runtime"), "{}_*.jsonl")
     for day in result.update_file_days:
-        reader = AppendedFileReader(DayFiles(sim_dir, day).order_update, ENCODING, default_header=ORDER_UPDATE_HEADER)
-        result.misfiled_updates += sum(1 for row in reader.iter_rows() if row["orderDate"] != f"{day:%Y%m%d}")
+        reader = AppendedFileReader(
+            DayFiles(sim_dir, day).order_update, ENCODING, default_header=ORDER_UPDATE_HEADER
+        )
+        result.misfiled_updates += sum(
+            1 for row in reader.iter_rows() if row["orderDate"] != f"{day:%Y%m%d}"
+        )
     result.seconds = time.monotonic() - started
     return result

@@ -23,8 +23,15 @@ def test_days_fire_only_when_open_switch_files_daily_and_keep_memory_flat(tmp_pa
     assert result.closed_day_firings == 0
     assert result.minutes_per_day == {EVERY_MINUTE_PER_DAY}
     assert result.month_ends == [datetime.date(2024, 9, 30)]
-    assert result.order_file_days == result.update_file_days == result.journal_days == result.trading_days
+    assert (
+        result.order_file_days
+        == result.update_file_days
+        == result.journal_days
+        == result.trading_days
+    )
     assert result.misfiled_updates == 0
-    assert result.orders > 0 and result.final_orders == result.orders  # every day's orders ended that day
+    assert (
+        result.orders > 0 and result.final_orders == result.orders
+    )  # every day's orders ended that day
     assert len(result.rss_mb) == 5
     assert result.rss_growth_mb < 30, result.rss_mb  # generous: the bench reports the real figure

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pendulum
 import pytest
@@ -23,16 +22,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jqtrade.account.account import Account
-from jqtrade.account.models import LimitOrderStyle, OrderAction, OrderRequest
 from jqtrade.clock import MARKET_TZ, SimClock
+from jqtrade.gates import configure_gate
+from jqtrade.gates.base import GateEnv
 from jqtrade.gates.onequant import OneQuantTradeGate
-from jqtrade.gates.onequant_files import (
-    ORDER_UPDATE_HEADER,
-    DayFiles,
-    RowError,
-    encode_rows,
-    parse_quantity,
-)
+from jqtrade.gates.onequant.files import DayFiles, encode_rows
+from jqtrade.gates.onequant.parsing import RowError, parse_quantity
+from jqtrade.gates.onequant.protocol import ORDER_UPDATE_HEADER
+from jqtrade.model.orders import LimitOrderStyle, OrderAction, OrderRequest
+from jqtrade.model.reports import OrderReport
 from jqtrade.options import Options
 
 ACCOUNT = "FUZZ0001"
@@ -68,17 +66,44 @@ def test_every_good_line_among_all_kinds_of_noise_is_applied_once(fuzzed):
 def test_every_good_line_among_dropped_noise_is_applied_once(seed, lines, chunk_max):
     """Noise the gate drops up front, torn writes, other encodings, other programs' orders."""
     with tempfile.TemporaryDirectory() as folder:
-        assert_applied(run_fuzz(Path(folder), lines, seed=seed, chunk_max=chunk_max, noise=DROPPED_NOISE_KINDS))
+        assert_applied(
+            run_fuzz(Path(folder), lines, seed=seed, chunk_max=chunk_max, noise=DROPPED_NOISE_KINDS)
+        )
 
 
 # --- what the fuzz found ---------------------------------------------------------------------
 
 
-def update_row(order_id: str, status: str, filled: int = 0, *, acct: str = ACCOUNT, avg: str = "", qty: str = "100") -> list[str]:
+def update_row(
+    order_id: str,
+    status: str,
+    filled: int = 0,
+    *,
+    acct: str = ACCOUNT,
+    avg: str = "",
+    qty: str = "100",
+) -> list[str]:
     return [
-        "100000.000000", "20240603", "093000", "UM0", acct, "600000.SH", "1", status, qty, "10.00", "0",
-        str(filled), avg or ("10.00" if filled else "0"), f"{10 * filled:.2f}", "0", "700001", "700001",
-        order_id, "", "",
+        "100000.000000",
+        "20240603",
+        "093000",
+        "UM0",
+        acct,
+        "600000.SH",
+        "1",
+        status,
+        qty,
+        "10.00",
+        "0",
+        str(filled),
+        avg or ("10.00" if filled else "0"),
+        f"{10 * filled:.2f}",
+        "0",
+        "700001",
+        "700001",
+        order_id,
+        "",
+        "",
     ]
 
 
@@ -88,18 +113,32 @@ class Folder:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.clock = SimClock(T0)
-        self.options = Options().evolve({
-            "runtime_dir": str(directory / "runtime"), "account_no": ACCOUNT, "order_dir": str(directory),
-            "file_encoding": ENCODING, "sync_balance": False,
-        })
-        self.gate = OneQuantTradeGate()
-        self.gate.setup(self.options.as_dict(), clock=self.clock)
+        self.options = Options().evolve(
+            {
+                "runtime_dir": str(directory / "runtime"),
+                "account_no": ACCOUNT,
+                "order_dir": str(directory),
+                "file_encoding": ENCODING,
+                "sync_balance": False,
+            }
+        )
+        self.gate = configure_gate(
+            OneQuantTradeGate(),
+            self.options.as_dict(),
+            GateEnv(clock=self.clock, runtime_dir=directory / "runtime"),
+        )
         self.files = DayFiles(directory, T0.date())
 
     def place(self, order_id: str = "1") -> None:
-        self.gate.order(OrderRequest(
-            order_id=order_id, code="600000.XSHG", action=OrderAction.open, amount=100, style=LimitOrderStyle(10.0),
-        ))
+        self.gate.order(
+            OrderRequest(
+                order_id=order_id,
+                code="600000.XSHG",
+                action=OrderAction.open,
+                amount=100,
+                style=LimitOrderStyle(10.0),
+            )
+        )
 
     def write(self, *rows: list[str]) -> None:
         path = self.files.order_update
@@ -108,8 +147,8 @@ class Folder:
                 handle.write(encode_rows([ORDER_UPDATE_HEADER], ENCODING))
             handle.write(encode_rows(list(rows), ENCODING))
 
-    def reports(self) -> dict[str, dict[str, Any]]:
-        return {report["order_id"]: report for report in self.gate.sync_orders()}
+    def reports(self) -> dict[str, OrderReport]:
+        return {report.order_id: report for report in self.gate.sync_orders()}
 
 
 def test_a_line_of_another_fund_account_is_never_the_fallback(tmp_path):
@@ -118,16 +157,18 @@ def test_a_line_of_another_fund_account_is_never_the_fallback(tmp_path):
     folder.place("1")
     folder.write(update_row("1", "0"), update_row("1", "5", acct="OTHER0001"), update_row("1", "9"))
     report = folder.reports()["1"]
-    assert report["status"].value == "open"  # not the other account's rejection
+    assert report.status.value == "open"  # not the other account's rejection
 
 
 def test_the_fallback_takes_the_newest_usable_line(tmp_path):
     """An unusable final line was chosen over a newer good line: the newer good line must win."""
     folder = Folder(tmp_path)
     folder.place("1")
-    folder.write(update_row("1", "0"), update_row("1", "2", 100, avg="NaN"), update_row("1", "1", 50))
+    folder.write(
+        update_row("1", "0"), update_row("1", "2", 100, avg="NaN"), update_row("1", "1", 50)
+    )
     report = folder.reports()["1"]
-    assert (report["status"].value, report["filled_amount"]) == ("filling", 50)
+    assert (report.status.value, report.filled_amount) == ("filling", 50)
 
 
 @pytest.mark.parametrize(
@@ -144,12 +185,20 @@ def test_a_self_contradicting_newest_line_does_not_hide_the_good_one(tmp_path, b
     """The account ignores such a report, so passing it on would leave the order stuck."""
     folder = Folder(tmp_path)
     account = Account(
-        gate=folder.gate, clock=folder.clock, options=folder.options, runtime_dir=tmp_path / "runtime", task_name="t",
+        gate=folder.gate,
+        clock=folder.clock,
+        options=folder.options,
+        runtime_dir=tmp_path / "runtime",
+        task_name="t",
     )
     try:
         account.start()
         order_id = account.order("600000.XSHG", 100, LimitOrderStyle(10.0))
-        folder.write(update_row(order_id, "0"), update_row(order_id, "2", 100), [*bad[:17], order_id, *bad[18:]])
+        folder.write(
+            update_row(order_id, "0"),
+            update_row(order_id, "2", 100),
+            [*bad[:17], order_id, *bad[18:]],
+        )
         account.sync_orders()
         order = account.get_orders()[order_id]
     finally:
@@ -161,13 +210,22 @@ def test_a_self_contradicting_newest_line_does_not_hide_the_good_one(tmp_path, b
     "bad",
     [
         update_row("1", "2", 100, avg="-5.00"),
-        update_row("1", "4", 0)[:9] + ["-10.00"] + update_row("1", "4", 0)[10:],  # negative limit price
+        update_row("1", "4", 0)[:9]
+        + ["-10.00"]
+        + update_row("1", "4", 0)[10:],  # negative limit price
         update_row("1", "2", 1000),
         update_row("1", "5", 100),
         update_row("1", "4", 0, qty="1e999"),
         update_row("1", "4", 0, qty=str(10**13)),
     ],
-    ids=["negative-money", "negative-price", "overfilled", "rejected-with-fills", "exponent-quantity", "huge-quantity"],
+    ids=[
+        "negative-money",
+        "negative-price",
+        "overfilled",
+        "rejected-with-fills",
+        "exponent-quantity",
+        "huge-quantity",
+    ],
 )
 def test_a_self_contradicting_line_in_a_big_batch_falls_back_too(tmp_path, bad):
     """The same lines among enough others that the batch would be parsed column by column."""
@@ -176,15 +234,25 @@ def test_a_self_contradicting_line_in_a_big_batch_falls_back_too(tmp_path, bad):
     others = [update_row(f"X{i}", "0") for i in range(100)]
     folder.write(*others[:50], update_row("1", "0"), update_row("1", "2", 100), *others[50:], bad)
     reports = folder.reports()
-    assert (reports["1"]["status"].value, reports["1"]["filled_amount"]) == ("filled", 100)
+    assert (reports["1"].status.value, reports["1"].filled_amount) == ("filled", 100)
     assert len(reports) == 101
 
 
-@pytest.mark.parametrize("text", ["1e3", "1E+2", "0x10", "100.5", "-100", "1" * 5000, str(10**13), "1.0e2"])
+@pytest.mark.parametrize(
+    "text", ["1e3", "1E+2", "0x10", "100.5", "-100", "1" * 5000, str(10**13), "1.0e2"]
+)
 def test_parse_quantity_takes_only_plain_share_counts(text):
     with pytest.raises(RowError):
         parse_quantity(text)
 
 
 def test_parse_quantity_takes_plain_counts():
-    assert [parse_quantity(t) for t in ("", " ", "100", " 100 ", "100.0", "100.", "0")] == [0, 0, 100, 100, 100, 100, 0]
+    assert [parse_quantity(t) for t in ("", " ", "100", " 100 ", "100.0", "100.", "0")] == [
+        0,
+        0,
+        100,
+        100,
+        100,
+        100,
+        0,
+    ]

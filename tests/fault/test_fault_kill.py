@@ -35,13 +35,17 @@ def assert_clean(point: KillPoint) -> None:
     assert point.at_broker >= 40, point  # the whole plan reached the broker once
 
 
-@pytest.mark.parametrize(("mode", "site", "seed"), POINTS, ids=[f"{m}-{s or 'random'}-{n}" for m, s, n in POINTS])
+@pytest.mark.parametrize(
+    ("mode", "site", "seed"), POINTS, ids=[f"{m}-{s or 'random'}-{n}" for m, s, n in POINTS]
+)
 def test_kill_and_restart_loses_nothing_and_sends_nothing_twice(tmp_path, mode, site, seed):
     point = run_kill_point(tmp_path, seed=seed, mode=mode, site=site)
     if mode == "hook":
         assert point.killed_in_flow, "the hook site was never reached"
     if site in ("intent", "order_line"):
-        assert point.interrupted == 1  # died inside order(): the journal has an intent without outcome
+        assert (
+            point.interrupted == 1
+        )  # died inside order(): the journal has an intent without outcome
     assert_clean(point)
 
 

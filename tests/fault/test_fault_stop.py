@@ -15,7 +15,12 @@ from fault_harness import run_stop
 pytestmark = pytest.mark.slow
 
 HOWS = [
-    pytest.param("sigterm", marks=pytest.mark.skipif(sys.platform == "win32", reason="Windows 没有可捕获的 SIGTERM，用控制通道")),
+    pytest.param(
+        "sigterm",
+        marks=pytest.mark.skipif(
+            sys.platform == "win32", reason="Windows 没有可捕获的 SIGTERM，用控制通道"
+        ),
+    ),
     "control",
     "stop_task",
 ]
@@ -31,4 +36,8 @@ def test_stop_in_the_middle_of_a_callback_is_clean(tmp_path, how):
     assert result.record_released, result
     if how != "sigterm":
         assert result.stopper_ok and result.final_state == "stopped", result
-    assert (result.orders_journaled, result.orders_interrupted, result.orders_at_broker) == (20, 0, 20), result
+    assert (result.orders_journaled, result.orders_interrupted, result.orders_at_broker) == (
+        20,
+        0,
+        20,
+    ), result

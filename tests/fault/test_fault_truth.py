@@ -43,10 +43,16 @@ def test_every_rewrite_of_a_result_file_is_noticed():
 
 
 def test_a_runaway_strategy_is_stopped_by_the_default_risk_limits():
-    limit = min(RISK_DEFAULTS["risk_max_orders_per_second"], RISK_DEFAULTS["risk_max_active_orders"])
+    limit = min(
+        RISK_DEFAULTS["risk_max_orders_per_second"], RISK_DEFAULTS["risk_max_active_orders"]
+    )
     attempts, reached, refused = run_runaway(5000)
     assert attempts == 5000
     assert 0 < reached <= limit
-    assert reached == truth_faults.last_runaway_placed[0]  # every accepted order is one algoOrder line
+    assert (
+        reached == truth_faults.last_runaway_placed[0]
+    )  # every accepted order is one algoOrder line
     assert reached + refused == attempts  # every other attempt was refused ...
-    assert truth_faults.last_runaway_refusals and all(r.startswith("risk_") for r in truth_faults.last_runaway_refusals)
+    assert truth_faults.last_runaway_refusals and all(
+        r.startswith("risk_") for r in truth_faults.last_runaway_refusals
+    )

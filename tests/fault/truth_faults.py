@@ -35,17 +35,12 @@ from jqtrade import Context, LimitOrderStyle, OrderRejectedError, Strategy
 from jqtrade.account.journal import OrderJournal
 from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.errors import GateError, SnapshotUnusableError
-from jqtrade.gates.onequant_files import (
-    ORDER_UPDATE_HEADER,
-    AppendedFileReader,
-    DayFiles,
-    LockedAppender,
-    encode_rows,
-)
-from jqtrade.gates.onequant_snapshot import read_snapshot_rows
-from jqtrade.gates.sim import SimulatedOneQuant
+from jqtrade.gates.onequant.files import AppendedFileReader, DayFiles, LockedAppender, encode_rows
+from jqtrade.gates.onequant.protocol import ORDER_UPDATE_HEADER
+from jqtrade.gates.onequant.snapshot import read_snapshot_rows
 from jqtrade.options import Options
 from jqtrade.runtime import Runtime
+from jqtrade.sim import SimulatedOneQuant
 
 DAY = datetime.date(2024, 6, 3)
 ACCOUNT = "SIM0001"
@@ -57,13 +52,25 @@ def at(hour: int, minute: int = 0, day: datetime.date = DAY) -> pendulum.DateTim
     return pendulum.datetime(day.year, day.month, day.day, hour, minute, tz=MARKET_TZ)
 
 
-def _runtime(folder: Path, strategy: Strategy, sim: SimulatedOneQuant, poll: Callable[[pendulum.DateTime], None], start: pendulum.DateTime, name: str = "truth") -> Runtime:
+def _runtime(
+    folder: Path,
+    strategy: Strategy,
+    sim: SimulatedOneQuant,
+    poll: Callable[[pendulum.DateTime], None],
+    start: pendulum.DateTime,
+    name: str = "truth",
+) -> Runtime:
     runtime = Runtime(
         strategy,
         clock=SimClock(start),
         options=Options().evolve({"runtime_dir": str(folder / "runtime")}),
         task_name=name,
-        overrides={"trade_gate": "onequant", "order_dir": str(sim.directory), "account_no": ACCOUNT, "file_encoding": "gbk"},
+        overrides={
+            "trade_gate": "onequant",
+            "order_dir": str(sim.directory),
+            "account_no": ACCOUNT,
+            "file_encoding": "gbk",
+        },
         broker_poll=poll,
     )
     runtime.initialize()
@@ -135,14 +142,24 @@ class _Targeter(Strategy):
             pass
 
 
-def run_torn_snapshots(seed: int, *, tear_rate: float = 0.3, folder: Optional[Path] = None) -> TornResult:
+def run_torn_snapshots(
+    seed: int, *, tear_rate: float = 0.3, folder: Optional[Path] = None
+) -> TornResult:
     """One simulated day; each snapshot write is left torn with ``tear_rate``, and a torn file
     stays torn for 1-20 minutes of writes."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="jqtrade-torn-") as temp:
         base = folder or Path(temp)
-        sim = SimulatedOneQuant(base / "broker", ACCOUNT, cash=1_000_000, encoding="gbk", latency=0.0,
-                                snapshot_interval=30.0, seed=seed, positions={CODE: _Targeter.START})
+        sim = SimulatedOneQuant(
+            base / "broker",
+            ACCOUNT,
+            cash=1_000_000,
+            encoding="gbk",
+            latency=0.0,
+            snapshot_interval=30.0,
+            seed=seed,
+            positions={CODE: _Targeter.START},
+        )
         result = TornResult()
         torn_until: list[pendulum.DateTime] = [at(0)]
 
@@ -168,8 +185,10 @@ def run_torn_snapshots(seed: int, *, tear_rate: float = 0.3, folder: Optional[Pa
 
         def checked_sync(**kwargs: Any) -> Any:
             files = sim.files
-            torn = files is not None and files.position_info.exists() and not (
-                _complete(files.position_info) and _complete(files.asset_info)
+            torn = (
+                files is not None
+                and files.position_info.exists()
+                and not (_complete(files.position_info) and _complete(files.asset_info))
             )
             now = runtime.clock.now()
             portfolio = sync(**kwargs)
@@ -179,7 +198,9 @@ def run_torn_snapshots(seed: int, *, tear_rate: float = 0.3, folder: Optional[Pa
                 if not portfolio.is_stale or portfolio.last_sync_time == now:
                     result.reported_fresh_while_torn += 1
             largest[0] = max(largest[0], strategy.target_at(now) if now >= at(9, 30) else 0)
-            held = _Targeter.START + (_net_bought(sim) if sim.files is not None and sim.files.order_update.exists() else 0)
+            held = _Targeter.START + (
+                _net_bought(sim) if sim.files is not None and sim.files.order_update.exists() else 0
+            )
             result.overshoot = max(result.overshoot, held - max(largest[0], _Targeter.START))
             return portfolio
 
@@ -245,7 +266,9 @@ class _Orderer(Strategy):
             return  # a cautious strategy: nothing new while an order is unsettled
         amount = 100 if len(self.placed) % 2 == 0 else -100
         try:
-            self.placed.append(self.order(CODE, amount if amount > 0 or self.placed else 100, LimitOrderStyle(0)))
+            self.placed.append(
+                self.order(CODE, amount if amount > 0 or self.placed else 100, LimitOrderStyle(0))
+            )
         except OrderRejectedError as exc:
             if exc.reason == "journal_unwritable":
                 self.refused += 1
@@ -278,8 +301,16 @@ def run_disk_full(seed: int, *, write_rate: float = 0.15, journal_rate: float = 
     try:
         with tempfile.TemporaryDirectory(prefix="jqtrade-disk-") as temp:
             base = Path(temp)
-            sim = SimulatedOneQuant(base / "broker", ACCOUNT, cash=10_000_000, encoding="gbk", latency=0.0,
-                                    snapshot_interval=30.0, seed=seed, positions={CODE: 100_000})
+            sim = SimulatedOneQuant(
+                base / "broker",
+                ACCOUNT,
+                cash=10_000_000,
+                encoding="gbk",
+                latency=0.0,
+                snapshot_interval=30.0,
+                seed=seed,
+                positions={CODE: 100_000},
+            )
             strategy = _Orderer()
             runtime = _runtime(base, strategy, sim, sim.poll, at(9, 0))
             account = runtime.account
@@ -287,8 +318,13 @@ def run_disk_full(seed: int, *, write_rate: float = 0.15, journal_rate: float = 
             runtime.run(until=at(15, 10))
             orders = {o.order_id: o for o in account.get_orders()}
             assert sim.files is not None
-            sent = [line.split(",")[1] for line in sim.files.algo_order.read_bytes().decode("gbk", "replace").splitlines()[1:]
-                    if line.count(",") == 11]
+            sent = [
+                line.split(",")[1]
+                for line in sim.files.algo_order.read_bytes()
+                .decode("gbk", "replace")
+                .splitlines()[1:]
+                if line.count(",") == 11
+            ]
             result.orders = len(orders)
             result.write_failures = writes[0]
             result.journal_failures = journal[0]
@@ -303,7 +339,9 @@ def run_disk_full(seed: int, *, write_rate: float = 0.15, journal_rate: float = 
                 if theirs != (order.status.value, order.filled_amount):
                     result.mismatched += 1
                     if len(result.examples) < 5:
-                        result.examples.append(f"{oid}: 券商 {theirs}，账户 {(order.status.value, order.filled_amount)}")
+                        result.examples.append(
+                            f"{oid}: 券商 {theirs}，账户 {(order.status.value, order.filled_amount)}"
+                        )
             runtime.finish()
     finally:
         LockedAppender._open = original_open  # type: ignore[method-assign]
@@ -311,17 +349,30 @@ def run_disk_full(seed: int, *, write_rate: float = 0.15, journal_rate: float = 
     return result
 
 
-_STATUS = {"7": "new", "0": "open", "1": "filling", "2": "filled", "8": "canceling",
-           "3": "partly_canceled", "4": "canceled", "5": "rejected"}
+_STATUS = {
+    "7": "new",
+    "0": "open",
+    "1": "filling",
+    "2": "filled",
+    "8": "canceling",
+    "3": "partly_canceled",
+    "4": "canceled",
+    "5": "rejected",
+}
 
 
 def _broker_states(sim: SimulatedOneQuant) -> dict[str, dict[str, Any]]:
     assert sim.files is not None
     states: dict[str, dict[str, Any]] = {}
     if sim.files.order_update.exists():
-        reader = AppendedFileReader(sim.files.order_update, "gbk", default_header=ORDER_UPDATE_HEADER)
+        reader = AppendedFileReader(
+            sim.files.order_update, "gbk", default_header=ORDER_UPDATE_HEADER
+        )
         for row in reader.iter_rows():
-            states[row["custBatchNo"]] = {"status": _STATUS.get(row["status"], "?"), "filled": int(float(row["filledQty"] or 0))}
+            states[row["custBatchNo"]] = {
+                "status": _STATUS.get(row["status"], "?"),
+                "filled": int(float(row["filledQty"] or 0)),
+            }
     if sim.files.exec_result.exists():
         reader = AppendedFileReader(sim.files.exec_result, "gbk")
         for row in reader.iter_rows():
@@ -344,10 +395,17 @@ def run_shared_folder(tasks: int, orders: int) -> tuple[int, int]:
         class Idle(Strategy):
             def process_initialize(self, context: Context) -> None:
                 # hundreds of open orders per task on purpose: the risk limits are not tested here
-                self.set_options(use_account=True, risk_max_active_orders=0, risk_max_orders_per_second=0,
-                                 risk_max_orders_per_minute=0)
+                self.set_options(
+                    use_account=True,
+                    risk_max_active_orders=0,
+                    risk_max_orders_per_second=0,
+                    risk_max_orders_per_minute=0,
+                )
 
-        runtimes = [_runtime(base / f"task{i}", Idle(), sim, sim.poll, at(9, 31), name=f"task{i}") for i in range(tasks)]
+        runtimes = [
+            _runtime(base / f"task{i}", Idle(), sim, sim.poll, at(9, 31), name=f"task{i}")
+            for i in range(tasks)
+        ]
         for _ in range(orders):
             for runtime in runtimes:
                 assert runtime.account is not None
@@ -355,7 +413,10 @@ def run_shared_folder(tasks: int, orders: int) -> tuple[int, int]:
         for runtime in runtimes:
             runtime.finish()
         assert sim.files is not None
-        ids = [line.split(",")[1] for line in sim.files.algo_order.read_bytes().decode("gbk").splitlines()[1:]]
+        ids = [
+            line.split(",")[1]
+            for line in sim.files.algo_order.read_bytes().decode("gbk").splitlines()[1:]
+        ]
         return len(ids), len(ids) - len(set(ids))
 
 
@@ -372,8 +433,31 @@ def run_rewrites(count: int, seed: int) -> tuple[int, int]:
         reader = AppendedFileReader(path, "gbk", default_header=ORDER_UPDATE_HEADER)
 
         def content(tag: int) -> bytes:
-            rows = [["093000.000000", "20240603", "093000", "UM0", ACCOUNT, SYMBOL, "1", "0", "100", "10.00", "AT",
-                     "0", "0", "0", "0", f"B{tag:06d}{i}", "", f"{tag:06d}{i:04d}", "", ""] for i in range(rng.randint(1, 20))]
+            rows = [
+                [
+                    "093000.000000",
+                    "20240603",
+                    "093000",
+                    "UM0",
+                    ACCOUNT,
+                    SYMBOL,
+                    "1",
+                    "0",
+                    "100",
+                    "10.00",
+                    "AT",
+                    "0",
+                    "0",
+                    "0",
+                    "0",
+                    f"B{tag:06d}{i}",
+                    "",
+                    f"{tag:06d}{i:04d}",
+                    "",
+                    "",
+                ]
+                for i in range(rng.randint(1, 20))
+            ]
             return encode_rows([ORDER_UPDATE_HEADER, *rows], "gbk")
 
         path.write_bytes(content(0))
@@ -385,7 +469,11 @@ def run_rewrites(count: int, seed: int) -> tuple[int, int]:
                 handle.write(data)
             rows = reader.read_rows()
             ids = {row["custBatchNo"] for row in rows}
-            if not ids or not all(i.startswith(f"{n:06d}") for i in ids) or len(rows) != data.count(b"\n") - 1:
+            if (
+                not ids
+                or not all(i.startswith(f"{n:06d}") for i in ids)
+                or len(rows) != data.count(b"\n") - 1
+            ):
                 missed += 1
     return count, missed
 
@@ -421,13 +509,24 @@ def run_runaway(attempts: int) -> tuple[int, int, int]:
     The refusals by reason are left in :data:`last_runaway_refusals` for the caller to check."""
     with tempfile.TemporaryDirectory(prefix="jqtrade-runaway-") as temp:
         base = Path(temp)
-        sim = SimulatedOneQuant(base / "broker", ACCOUNT, cash=10**9, encoding="gbk", latency=0.0,
-                                snapshot_interval=30.0, seed=1)
+        sim = SimulatedOneQuant(
+            base / "broker",
+            ACCOUNT,
+            cash=10**9,
+            encoding="gbk",
+            latency=0.0,
+            snapshot_interval=30.0,
+            seed=1,
+        )
         strategy = _Runaway(attempts)
         runtime = _runtime(base, strategy, sim, sim.poll, at(9, 0), name="runaway")
         runtime.run(until=at(10, 5))
         assert sim.files is not None
-        lines = sim.files.algo_order.read_bytes().decode("gbk").splitlines()[1:] if sim.files.algo_order.exists() else []
+        lines = (
+            sim.files.algo_order.read_bytes().decode("gbk").splitlines()[1:]
+            if sim.files.algo_order.exists()
+            else []
+        )
         runtime.finish()
     last_runaway_refusals.clear()
     last_runaway_refusals.update(strategy.refused)

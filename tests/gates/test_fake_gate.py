@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pendulum
 import pytest
 
-from jqtrade.account.models import LimitOrderStyle, MarketOrderStyle, OrderAction, OrderRequest
 from jqtrade.account.order import Order
 from jqtrade.account.portfolio import Portfolio
 from jqtrade.clock import SimClock
 from jqtrade.errors import GateError, OrderNotFoundError
+from jqtrade.gates import configure_gate
+from jqtrade.gates.base import GateEnv
 from jqtrade.gates.fake import FakeTradeGate
-from jqtrade.testing.gate_contract import GateContract, check_balance, check_order_row
+from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle, OrderAction, OrderRequest
+from jqtrade.model.reports import OrderReport
+from jqtrade.testing.gate_contract import GateContract, check_balance_report, check_order_report
 
 T0 = pendulum.datetime(2025, 3, 3, 9, 31, tz="Asia/Shanghai")
 
@@ -19,11 +24,11 @@ class TestFakeGateContract(GateContract):
     price = 10.0
 
     @pytest.fixture
-    def gate(self):
+    def gate(self, tmp_path):
         gate = FakeTradeGate(
             cash=100_000, positions={"600000.XSHG": 1000}, prices={"600000.XSHG": 8.0}
         )
-        gate.setup({})
+        configure_gate(gate, {}, GateEnv(clock=SimClock(T0), runtime_dir=tmp_path))
         yield gate
         gate.close()
 
@@ -48,31 +53,27 @@ def req(
     )
 
 
-def row(gate: FakeTradeGate, order_id: str) -> dict:
-    return gate.order_row(order_id)
+def row(gate: FakeTradeGate, order_id: str) -> OrderReport:
+    return gate.order_report(order_id)
 
 
 def test_new_then_open_on_sync_with_cash_frozen():
     gate = FakeTradeGate(cash=10_000)
     gate.order(req("1", amount=500, price=10.0))
-    assert row(gate, "1")["status"] == "new"
-    assert gate.sync_balance()["cash"]["available_cash"] == 10_000
+    assert row(gate, "1").status == "new"
+    assert gate.sync_balance().available_cash == 10_000
     rows = gate.sync_orders()
-    assert rows[0]["status"] == "open" and rows[0]["broker_order_id"]
-    cash = gate.sync_balance()["cash"]
-    assert (
-        cash["available_cash"] == 5000
-        and cash["locked_cash"] == 5000
-        and cash["total_value"] == 10_000
-    )
+    assert rows[0].status == "open" and rows[0].broker_order_id
+    cash = gate.sync_balance()
+    assert cash.available_cash == 5000 and cash.locked_cash == 5000 and cash.total_value == 10_000
 
 
 def test_buy_without_cash_is_rejected_with_reason():
     gate = FakeTradeGate(cash=500)
     gate.order(req("1", amount=100, price=10.0))
     r = gate.sync_orders()[0]
-    assert r["status"] == "rejected" and "可用资金不足" in r["err_msg"]
-    assert gate.sync_balance()["cash"]["locked_cash"] == 0
+    assert r.status == "rejected" and "可用资金不足" in r.err_msg
+    assert gate.sync_balance().locked_cash == 0
 
 
 def test_fill_in_parts_moves_cash_and_position_t_plus_1():
@@ -81,19 +82,19 @@ def test_fill_in_parts_moves_cash_and_position_t_plus_1():
     gate.sync_orders()
     gate.fill("1", 100, price=9.9)
     r = row(gate, "1")
-    assert r["status"] == "filling" and r["filled_amount"] == 100 and r["avg_price"] == 9.9
-    assert r["commission"] == pytest.approx(0.99)
+    assert r.status == "filling" and r.filled_amount == 100 and r.avg_price == Decimal("9.9")
+    assert r.commission == Decimal("0.99")
     gate.fill("1")
     r = row(gate, "1")
-    assert r["status"] == "filled" and r["filled_amount"] == 300
-    assert r["deal_balance"] == pytest.approx(990 + 2000)
+    assert r.status == "filled" and r.filled_amount == 300
+    assert r.deal_balance == 990 + 2000
     balance = gate.sync_balance()
-    pos = balance["positions"][0]
-    assert pos["total_amount"] == 300 and pos["closeable_amount"] == 0  # bought today
-    assert balance["cash"]["locked_cash"] == 0
+    pos = balance.positions[0]
+    assert pos.total_amount == 300 and pos.closeable_amount == 0  # bought today
+    assert balance.locked_cash == 0
     assert gate.cash == pytest.approx(10_000 - 2990 * 1.001)
     gate.new_day()
-    assert gate.sync_balance()["positions"][0]["closeable_amount"] == 300
+    assert gate.sync_balance().positions[0].closeable_amount == 300
     assert gate.sync_orders() == []
 
 
@@ -103,18 +104,18 @@ def test_sell_freezes_shares_and_fill_pays_cash():
         positions={"600000.XSHG": {"total_amount": 500, "closeable_amount": 300, "avg_cost": 7}},
     )
     gate.order(req("1", code="600000.XSHG", amount=400, price=8.0, action=OrderAction.close))
-    assert gate.sync_orders()[0]["status"] == "rejected"  # only 300 closeable
+    assert gate.sync_orders()[0].status == "rejected"  # only 300 closeable
     gate.order(req("2", code="600000.XSHG", amount=200, price=8.0, action=OrderAction.close))
     gate.sync_orders()
-    assert gate.sync_balance()["positions"][0]["closeable_amount"] == 100
+    assert gate.sync_balance().positions[0].closeable_amount == 100
     gate.fill("2", 50)
     gate.cancel_order("2")
-    assert row(gate, "2")["status"] == "canceling"
+    assert row(gate, "2").status == "canceling"
     gate.sync_orders()
     r = row(gate, "2")
-    assert r["status"] == "partly_canceled" and r["canceled_amount"] == 150
-    pos = gate.sync_balance()["positions"][0]
-    assert pos["total_amount"] == 450 and pos["closeable_amount"] == 250 and pos["avg_cost"] == 7
+    assert r.status == "partly_canceled" and r.canceled_amount == 150
+    pos = gate.sync_balance().positions[0]
+    assert pos.total_amount == 450 and pos.closeable_amount == 250 and pos.avg_cost == 7
     assert gate.cash == 400
 
 
@@ -122,11 +123,11 @@ def test_market_orders_use_last_price():
     gate = FakeTradeGate(cash=10_000, prices={"000001.XSHE": 12.5})
     gate.order(req("1", price=None))
     gate.sync_orders()
-    assert gate.sync_balance()["cash"]["locked_cash"] == 1250
+    assert gate.sync_balance().locked_cash == 1250
     gate.fill("1")
-    assert row(gate, "1")["avg_price"] == 12.5
+    assert row(gate, "1").avg_price == 12.5
     gate.order(req("2", code="000002.XSHE", price=None))
-    assert gate.sync_orders()[-1]["status"] == "rejected"
+    assert gate.sync_orders()[-1].status == "rejected"
 
 
 def test_reject_and_manual_accept():
@@ -134,11 +135,11 @@ def test_reject_and_manual_accept():
     gate.order(req("1"))
     gate.order(req("2"))
     gate.sync_orders()
-    assert row(gate, "1")["status"] == "new"
+    assert row(gate, "1").status == "new"
     gate.accept("1")
     gate.reject("2", "价格超出涨跌停")
-    assert row(gate, "1")["status"] == "open"
-    assert row(gate, "2")["status"] == "rejected" and row(gate, "2")["err_msg"] == "价格超出涨跌停"
+    assert row(gate, "1").status == "open"
+    assert row(gate, "2").status == "rejected" and row(gate, "2").err_msg == "价格超出涨跌停"
     gate.fill("1", 50)
     with pytest.raises(GateError):
         gate.reject("1")
@@ -152,12 +153,12 @@ def test_refused_cancel_keeps_order_working():
     gate.sync_orders()
     gate.cancel_order("1")
     gate.sync_orders()
-    assert row(gate, "1")["status"] == "canceling"
+    assert row(gate, "1").status == "canceling"
     gate.refuse_cancel("1")
-    assert row(gate, "1")["status"] == "open" and row(gate, "1")["err_msg"]
+    assert row(gate, "1").status == "open" and row(gate, "1").err_msg
     gate.cancel_order("1")
     gate.complete_cancel("1")
-    assert row(gate, "1")["status"] == "canceled"
+    assert row(gate, "1").status == "canceled"
 
 
 def test_cancel_before_acceptance():
@@ -165,8 +166,8 @@ def test_cancel_before_acceptance():
     gate.order(req("1"))
     gate.cancel_order("1")
     gate.sync_orders()
-    assert row(gate, "1")["status"] == "canceled"
-    assert gate.sync_balance()["cash"]["locked_cash"] == 0
+    assert row(gate, "1").status == "canceled"
+    assert gate.sync_balance().locked_cash == 0
 
 
 def test_misuse_raises_clearly():
@@ -196,25 +197,24 @@ def test_failures_on_demand():
         gate.sync_balance()
     with pytest.raises(GateError):
         gate.sync_orders()
-    check_balance(gate.sync_balance())
+    check_balance_report(gate.sync_balance())
 
 
 def test_entrust_time_from_clock():
     clock = SimClock(T0.add(minutes=5))
-    gate = FakeTradeGate()
-    gate.setup({}, clock=clock)
+    gate = FakeTradeGate(clock=clock)
     gate.order(req("1"))
     r = gate.sync_orders()[0]
-    check_order_row(r)
-    assert r["entrust_time"] == T0.add(minutes=5)
+    check_order_report(r)
+    assert r.entrust_time == T0.add(minutes=5)
 
 
 def test_external_orders_appear_without_our_id():
     gate = FakeTradeGate()
     broker_id = gate.add_external_order("600000.SH", "open", 100, 8.0)
     rows = gate.sync_orders()
-    assert rows[0]["order_id"] == "" and rows[0]["broker_order_id"] == broker_id
-    check_order_row(rows[0])
+    assert rows[0].order_id == "" and rows[0].broker_order_id == broker_id
+    check_order_report(rows[0])
 
 
 def test_state_file_persists_across_instances(tmp_path):

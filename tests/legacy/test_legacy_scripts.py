@@ -54,13 +54,19 @@ class Run:
         return self.checks[key]
 
     def ok(self) -> Run:
-        assert self.proc.returncode == 0, f"exit {self.proc.returncode}; first error: {first_error(self.out)}\n{self.out}"
+        assert self.proc.returncode == 0, (
+            f"exit {self.proc.returncode}; first error: {first_error(self.out)}\n{self.out}"
+        )
         assert "Traceback" not in self.out, self.out
         assert "运行出错" not in self.out, self.out  # a user callback raised
         return self
 
     def warnings(self) -> list[str]:
-        return [line for line in self.out.splitlines() if " WARNING " in line or line.startswith("WARNING")]
+        return [
+            line
+            for line in self.out.splitlines()
+            if " WARNING " in line or line.startswith("WARNING")
+        ]
 
 
 def parse_value(raw: str) -> Any:
@@ -83,7 +89,9 @@ def first_error(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run_script(bench: Bench, name: str, *extra: object, day: str = DAY, broker: bool = True, **env: str) -> Run:
+def run_script(
+    bench: Bench, name: str, *extra: object, day: str = DAY, broker: bool = True, **env: str
+) -> Run:
     args: list[object] = ["start_task", "-n", name, "-c", SCRIPTS / f"{name}.py", "--simulate", day]
     if broker:
         args += ["--broker", "sim", "--sim-dir", bench.root / f"sim_{name}"]
@@ -99,7 +107,9 @@ def ids_ok(values: list[Any]) -> bool:
 
 def test_account_is_ready_in_process_initialize(bench: Bench):
     run = run_script(bench, "account_in_init").ok()
-    assert run["init_total_value"] == pytest.approx(1_000_000.0)  # synced inside set_options, as in 1.0
+    assert run["init_total_value"] == pytest.approx(
+        1_000_000.0
+    )  # synced inside set_options, as in 1.0
     assert run["init_available_cash"] == pytest.approx(1_000_000.0)
     assert run["init_long_positions"] == 0 and run["init_empty_closeable"] == 0
     assert run["init_orders"] == 0
@@ -124,7 +134,9 @@ def test_unknown_set_options_keys_warn_and_run(bench: Bench):
     for key in ("coding", "debug", "my_broker_host", "file_encodeing"):
         assert key in warned, f"no warning names {key!r}:\n{run.out}"
     typo = [line for line in run.warnings() if "file_encodeing" in line]
-    assert any("file_encoding" in line.replace("file_encodeing", "") for line in typo), typo  # the suggestion
+    assert any("file_encoding" in line.replace("file_encodeing", "") for line in typo), (
+        typo
+    )  # the suggestion
 
 
 # --- item 3: looping over get_orders() ------------------------------------------------------
@@ -134,14 +146,20 @@ def test_both_get_orders_loops_cancel_everything(bench: Bench):
     run = run_script(bench, "orders_loop").ok()
     assert ids_ok(run["first_ids"]) and ids_ok(run["second_ids"]) and ids_ok(run["third_ids"])
     assert run["cancel_by_keys_done"] is True
-    assert run["first_statuses"] == ["canceled", "canceled"], "for oid in get_orders(): cancel_order(oid)"
-    assert run["second_statuses"] == ["canceled", "canceled"], "for o in get_orders(): cancel_order(o.order_id)"
+    assert run["first_statuses"] == ["canceled", "canceled"], (
+        "for oid in get_orders(): cancel_order(oid)"
+    )
+    assert run["second_statuses"] == ["canceled", "canceled"], (
+        "for o in get_orders(): cancel_order(o.order_id)"
+    )
     assert "找不到订单" not in run.out
     assert run["items_pair_matches"] is True and run["keys_are_ids"] is True
     assert run["len_orders"] == 6 and run["id_in_orders"] is True
     assert run["missing_raises_keyerror"] is True
     assert run["filter_by_id"] == [run["third_ids"][0]]
-    assert run["third_statuses"] == ["canceled", "canceled"], "cancel_order(order object) / get_orders()[order object]"
+    assert run["third_statuses"] == ["canceled", "canceled"], (
+        "cancel_order(order object) / get_orders()[order object]"
+    )
     assert run["open_left"] == []
 
 
@@ -216,7 +234,9 @@ def test_a_jqtrade_1_custom_gate_works_through_an_adapter(bench: Bench):
 
 
 def test_unknown_set_options_keys_reach_a_jqtrade_1_gate(bench: Bench):
-    run = run_script(bench, "custom_gate_extra_option", "-e", f"PYTHONPATH={GATES}", broker=False).ok()
+    run = run_script(
+        bench, "custom_gate_extra_option", "-e", f"PYTHONPATH={GATES}", broker=False
+    ).ok()
     assert run["gate_setup_broker_host"] == "127.0.0.1"  # as 1.0 did: options.get("my_broker_host")
     assert run["job_ran"] is True
     assert any("my_broker_host" in line for line in run.warnings()), run.out
@@ -224,9 +244,18 @@ def test_unknown_set_options_keys_reach_a_jqtrade_1_gate(bench: Bench):
 
 def test_a_gate_with_keys_we_do_not_understand_gets_a_clear_error(bench: Bench):
     run = run_script(
-        bench, "custom_gate", "-e", f"PYTHONPATH={GATES}", broker=False, LEGACY_GATE="legacy_gate:TotalAssertGate",
+        bench,
+        "custom_gate",
+        "-e",
+        f"PYTHONPATH={GATES}",
+        broker=False,
+        LEGACY_GATE="legacy_gate:TotalAssertGate",
     )
-    named = [line for line in run.out.splitlines() if "total_assert" in line and not line.startswith("CHECK")]
+    named = [
+        line
+        for line in run.out.splitlines()
+        if "total_assert" in line and not line.startswith("CHECK")
+    ]
     assert named, f"no message names the key 'total_assert':\n{run.out}"
     assert any(level in line for line in named for level in ("ERROR", "WARNING", "错误")), named
     # never a silent zero portfolio
@@ -242,7 +271,9 @@ def test_loose_option_values_are_coerced(bench: Bench):
     assert isinstance(run["order_id"], str)
     assert run["order_known"] is True
     assert run["order_status"] == "new"  # sync_order=0 (bool(0) is False in 1.0): never synced
-    assert any("UMC" in line for line in run.warnings()), f"no warning about counter_type UMC:\n{run.out}"
+    assert any("UMC" in line for line in run.warnings()), (
+        f"no warning about counter_type UMC:\n{run.out}"
+    )
 
 
 # --- item 8: a jqtrade 1.0 Python config file ------------------------------------------------
@@ -253,7 +284,9 @@ def test_a_jqtrade_1_python_config_file_is_read_without_running_it(bench: Bench)
     assert "THIS CONFIG WAS EXECUTED" not in run.out
     assert run["ten_job_ran"] == "2024-06-03 10:00:00"
     assert run["close_job_at"] == "2024-06-03 14:57:00"  # SCHEDULER_MARKET_PERIOD was mapped
-    assert any("EVENT_DAYS_COUNT" in line for line in run.warnings()), f"no warning about SCHEDULER_EVENT_DAYS_COUNT:\n{run.out}"
+    assert any("EVENT_DAYS_COUNT" in line for line in run.warnings()), (
+        f"no warning about SCHEDULER_EVENT_DAYS_COUNT:\n{run.out}"
+    )
 
 
 def test_a_toml_windows_path_in_double_quotes_says_use_single_quotes(bench: Bench):
@@ -280,7 +313,9 @@ def test_joinquant_habits_in_a_legacy_script(bench: Bench):
     assert run["market_open_ran"] == "2024-06-03 09:30:00"
     reference = [line for line in run.warnings() if "reference_security" in line]
     assert len(reference) == 1, run.warnings()  # one warning, not a traceback
-    assert any("every_minute" in line for line in run.out.splitlines() if "every_bar" in line), run.out
+    assert any("every_minute" in line for line in run.out.splitlines() if "every_bar" in line), (
+        run.out
+    )
     assert run["first_bar"] == "2024-06-03 09:30:00"
     assert run["bars_by_1030"] == 61
     assert ids_ok(run["order_ids"])
@@ -295,7 +330,9 @@ def test_joinquant_habits_in_a_legacy_script(bench: Bench):
 def test_orders_outside_trading_hours_are_sent_with_one_warning_each(bench: Bench):
     run = run_script(bench, "outside_hours").ok()
     for key in ("before_auction_id", "in_session_id", "lunch_id", "after_close_id"):
-        assert isinstance(run[key], str) and run[key], f"{key}\n{run.out}"  # sent, the broker decides
+        assert isinstance(run[key], str) and run[key], (
+            f"{key}\n{run.out}"
+        )  # sent, the broker decides
     warnings = [line for line in run.warnings() if not line.startswith("CHECK")]
     for code in ("600000.XSHG", "000001.XSHE", "000002.XSHE"):
         about = [line for line in warnings if code in line]
@@ -314,16 +351,26 @@ def test_an_order_on_a_closed_day_is_sent_with_a_warning(bench: Bench):
 
 def test_a_legacy_script_on_the_live_clock_in_beijing_time(bench: Bench):
     now = LiveClock().now().in_tz(MARKET_TZ)
-    if not TradingCalendar.builtin().is_trading_day(now.date()) or now.add(seconds=60).date() != now.date():
-        pytest.skip("today (Asia/Shanghai) is not a trading day, or the jobs would fall after midnight")
-    task = bench.start("live_cancel", SCRIPTS / "live_cancel.py", "--broker", "sim", TZ="Asia/Shanghai")
+    if (
+        not TradingCalendar.builtin().is_trading_day(now.date())
+        or now.add(seconds=60).date() != now.date()
+    ):
+        pytest.skip(
+            "today (Asia/Shanghai) is not a trading day, or the jobs would fall after midnight"
+        )
+    task = bench.start(
+        "live_cancel", SCRIPTS / "live_cancel.py", "--broker", "sim", TZ="Asia/Shanghai"
+    )
     task.wait_log("CHECK report_done", timeout=60)
     stop = bench.cmd("stop_task", "-n", "live_cancel")
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert task.wait_exit() == 0, task.log_text()
-    checks = {m.group(1): parse_value(m.group(2)) for m in map(CHECK.match, task.log_text().splitlines()) if m}
+    checks = {
+        m.group(1): parse_value(m.group(2))
+        for m in map(CHECK.match, task.log_text().splitlines())
+        if m
+    }
     assert checks["init_now_naive"] is True and checks["init_now_close_to_wall"] is True
     assert ids_ok(checks["placed"])
     assert checks["statuses"] == ["canceled", "canceled"], task.log_text()
     assert "找不到订单" not in task.log_text()
-

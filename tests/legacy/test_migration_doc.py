@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pendulum
 
-from jqtrade.account.models import (
+from jqtrade.account.order import OrderSnapshot
+from jqtrade.account.portfolio import Portfolio, Position
+from jqtrade.legacy import LegacyOrder, LegacyStrategy
+from jqtrade.model.orders import (
     LimitOrderStyle,
     MarketOrderStyle,
     OrderAction,
     OrderSide,
     OrderStatus,
 )
-from jqtrade.account.order import OrderSnapshot
-from jqtrade.account.portfolio import Portfolio, Position
-from jqtrade.legacy import LegacyOrder, LegacyStrategy
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migration.md"
 USABLE = ("相同", "有变化", "新增")
@@ -60,12 +60,26 @@ def test_every_usable_injected_name_is_injected():
 
 def _order() -> LegacyOrder:
     now = pendulum.datetime(2024, 6, 3, 10, tz="Asia/Shanghai")
-    return LegacyOrder(OrderSnapshot(
-        order_id="2406030001", code="600000.XSHG", status=OrderStatus.open, side=OrderSide.long,
-        action=OrderAction.open, style=MarketOrderStyle(), order_price=None, amount=100, filled_amount=0,
-        canceled_amount=0, avg_price=0.0, deal_balance=0.0, commission=0.0, err_msg="", create_time=now,
-        entrust_time=now,
-    ))
+    return LegacyOrder(
+        OrderSnapshot(
+            order_id="2406030001",
+            code="600000.XSHG",
+            status=OrderStatus.open,
+            side=OrderSide.long,
+            action=OrderAction.open,
+            style=MarketOrderStyle(),
+            order_price=None,
+            amount=100,
+            filled_amount=0,
+            canceled_amount=0,
+            avg_price=0.0,
+            deal_balance=0.0,
+            commission=0.0,
+            err_msg="",
+            create_time=now,
+            entrust_time=now,
+        )
+    )
 
 
 def test_every_usable_attribute_exists_on_the_objects_a_script_reads():
@@ -76,13 +90,18 @@ def test_every_usable_attribute_exists_on_the_objects_a_script_reads():
     }
     checked = 0
     for cell, _ in _rows("`context`、资金、持仓和订单"):
-        owner = next((value for key, value in owners.items() if cell.startswith(key) or f"`{key}." in cell), None)
+        owner = next(
+            (value for key, value in owners.items() if cell.startswith(key) or f"`{key}." in cell),
+            None,
+        )
         if owner is None:
             continue
         for name in _names(cell):
             if name in ("portfolio", "long_positions") and owner is not owners["portfolio"]:
                 continue
-            assert hasattr(owner, name), f"docs/migration.md says {type(owner).__name__}.{name} exists"
+            assert hasattr(owner, name), (
+                f"docs/migration.md says {type(owner).__name__}.{name} exists"
+            )
             checked += 1
     assert checked >= 35
 

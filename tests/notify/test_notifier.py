@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from polling import wait_for
+from support import wait_for
 
 from jqtrade.errors import OptionValueError
 from jqtrade.notify import (

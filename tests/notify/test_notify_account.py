@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+import account_support
 import pendulum
 import pytest
+from account_support import T0, close_accounts  # noqa: F401 - close_accounts: autouse fixture
 
 from jqtrade import LimitOrderStyle, OrderRejectedError
 from jqtrade.account.account import Account
@@ -16,9 +18,7 @@ from jqtrade.clock import MARKET_TZ, SimClock
 from jqtrade.errors import GateError
 from jqtrade.gates.fake import FakeTradeGate
 from jqtrade.notify import daily_summary
-from jqtrade.options import Options
 
-T0 = pendulum.datetime(2024, 6, 3, 9, 35, tz=MARKET_TZ)
 CODE = "600000.XSHG"
 
 
@@ -36,16 +36,6 @@ class Sink:
         return [e[0] for e in self.events]
 
 
-_OPEN: list[Account] = []
-
-
-@pytest.fixture(autouse=True)
-def close_accounts():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
 def make_account(
     tmp_path: Path, *, clock: Optional[SimClock] = None, **options: Any
 ) -> tuple[Account, FakeTradeGate, Sink]:
@@ -56,17 +46,8 @@ def make_account(
         auto_accept=False,
         auto_cancel=False,
     )
-    clock = clock or SimClock(T0)
-    broker.setup({}, clock=clock)
-    opts = Options().evolve(
-        {"runtime_dir": str(tmp_path), "use_account": True, "sync_order": False, **options}
-    )
     sink = Sink()
-    account = Account(
-        gate=broker, clock=clock, options=opts, runtime_dir=tmp_path, task_name="t", notifier=sink
-    )
-    _OPEN.append(account)
-    account.start()
+    account = account_support.make_account(tmp_path, broker, clock=clock, notifier=sink, **options)
     return account, broker, sink
 
 

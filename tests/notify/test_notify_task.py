@@ -22,9 +22,27 @@ def test_a_task_tells_its_start_its_own_message_a_refused_order_the_day_and_its_
     try:
         env = {**os.environ, "JQTRADE_NOTIFY": server.url, "PYTHONPATH": str(ROOT)}
         proc = subprocess.run(
-            [sys.executable, "-m", "jqtrade", "start_task", "-n", "notify-probe", "-c", str(STRATEGY),
-             "--simulate", "2024-06-03", "--broker", "sim", "--runtime-dir", str(tmp_path)],
-            capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "jqtrade",
+                "start_task",
+                "-n",
+                "notify-probe",
+                "-c",
+                str(STRATEGY),
+                "--simulate",
+                "2024-06-03",
+                "--broker",
+                "sim",
+                "--runtime-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         titles = [payload["title"] for payload in server.payloads]
@@ -33,7 +51,11 @@ def test_a_task_tells_its_start_its_own_message_a_refused_order_the_day_and_its_
         assert any("策略消息" in t for t in titles) and "十点了" in bodies
         assert "bad_lot" in bodies or "150" in bodies, server.payloads
         summary = [p for p in server.payloads if "每日汇总" in p["title"]]
-        assert len(summary) == 1 and "2024-06-03" in summary[0]["title"] and "总资产" in summary[0]["message"]
+        assert (
+            len(summary) == 1
+            and "2024-06-03" in summary[0]["title"]
+            and "总资产" in summary[0]["message"]
+        )
         assert "今日变化" in summary[0]["message"]  # against the day's first snapshot
         assert server.url not in proc.stdout + proc.stderr  # targets are never logged
     finally:

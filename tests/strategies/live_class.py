@@ -12,10 +12,14 @@ class LiveDemo(Strategy):
         self.run_daily(self.never_today, "before_open")
 
     def first(self, context: Context) -> None:
-        self.log.info("JOB first %s %s", context.current_dt.isoformat(), context.strategy_dt.isoformat())
+        self.log.info(
+            "JOB first %s %s", context.current_dt.isoformat(), context.strategy_dt.isoformat()
+        )
 
     def second(self, context: Context) -> None:
-        self.log.info("JOB second %s %s", context.current_dt.isoformat(), context.strategy_dt.isoformat())
+        self.log.info(
+            "JOB second %s %s", context.current_dt.isoformat(), context.strategy_dt.isoformat()
+        )
 
     def never_today(self, context: Context) -> None:
         self.log.info("JOB never_today %s", context.current_dt.isoformat())

@@ -13,7 +13,9 @@ class Several(Strategy):
         self.run_daily(self.job_after_close, "after_close")
 
     def _record(self, name: str, context: Context) -> None:
-        self.log.info("JOB %s %s %s", name, context.current_dt.isoformat(), context.strategy_dt.isoformat())
+        self.log.info(
+            "JOB %s %s %s", name, context.current_dt.isoformat(), context.strategy_dt.isoformat()
+        )
 
     def job_before_open(self, context: Context) -> None:
         self._record("before_open", context)

@@ -10,7 +10,13 @@ def process_initialize(context):
 
 def _record(name, context):
     g["runs"] += 1
-    log.info("JOB %s %s %s runs=%d", name, context.current_dt.isoformat(), context.strategy_dt.isoformat(), g["runs"])  # noqa: F821
+    log.info(
+        "JOB %s %s %s runs=%d",
+        name,
+        context.current_dt.isoformat(),
+        context.strategy_dt.isoformat(),
+        g["runs"],
+    )  # noqa: F821
 
 
 def market_open(context):

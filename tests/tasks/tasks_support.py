@@ -1,26 +1,8 @@
-"""Helpers the task tests share: the environment of a ``python -m jqtrade`` child, process checks."""
+"""Helpers the task tests share: process checks (``cli_env`` and ``wait_for`` are in ``tests/support.py``)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import psutil
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """This environment, with the repository importable and output in UTF-8, plus ``extra``."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-    )
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["COLUMNS"] = "200"  # rich tables in pipes: keep rows on one line
-    env.pop("JQTRADE_DEBUG", None)
-    env.update(extra)
-    return env
 
 
 def gone(pid: int) -> bool:

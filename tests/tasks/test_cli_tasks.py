@@ -23,13 +23,13 @@ from typing import Optional
 import pendulum
 import psutil
 import pytest
-from polling import wait_for
-from tasks_support import cli_env, gone
+from support import cli_env, wait_for
+from tasks_support import gone
 
 import jqtrade
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import MARKET_TZ, LiveClock
-from jqtrade.gates.onequant_files import DayFiles
+from jqtrade.gates.onequant.files import DayFiles
 from jqtrade.tasks.registry import TaskRecord, TaskRegistry
 
 pytestmark = pytest.mark.slow
@@ -78,7 +78,9 @@ class Task:
             if text in self.log_text():
                 return True
             if self.proc.poll() is not None and text not in self.log_text():
-                raise AssertionError(f"task {self.name} exited ({self.proc.returncode}) before logging {text!r}:\n{self.log_text()}")
+                raise AssertionError(
+                    f"task {self.name} exited ({self.proc.returncode}) before logging {text!r}:\n{self.log_text()}"
+                )
             return False
 
         wait_for(seen, f"{text!r} in the log of {self.name}", timeout)
@@ -87,7 +89,9 @@ class Task:
         def running() -> Optional[TaskRecord]:
             if self.proc.poll() is not None:
                 stderr = self.bench.stderr_of(self.name)
-                raise AssertionError(f"task {self.name} exited ({self.proc.returncode}):\n{self.log_text()}\n{stderr}")
+                raise AssertionError(
+                    f"task {self.name} exited ({self.proc.returncode}):\n{self.log_text()}\n{stderr}"
+                )
             for record in self.bench.registry.find(name=self.name):
                 if record.pid == self.pid and record.state == "running":
                     return record
@@ -109,11 +113,22 @@ class Bench:
         self.tasks: list[Task] = []
 
     def run(
-        self, *args: object, timeout: float = 60, cwd: Optional[Path] = None, encoding: str = "utf-8", **env: str
+        self,
+        *args: object,
+        timeout: float = 60,
+        cwd: Optional[Path] = None,
+        encoding: str = "utf-8",
+        **env: str,
     ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "jqtrade", *map(str, args)], cwd=cwd or self.root, env=cli_env(**env),
-            capture_output=True, text=True, encoding=encoding, timeout=timeout, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "jqtrade", *map(str, args)],
+            cwd=cwd or self.root,
+            env=cli_env(**env),
+            capture_output=True,
+            text=True,
+            encoding=encoding,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
 
     def cmd(self, command: str, *args: object, **kwargs: object) -> subprocess.CompletedProcess:
@@ -124,9 +139,26 @@ class Bench:
         log = self.root / f"{name}.log"
         with open(self.root / f"{name}.stderr", "wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "jqtrade", "start_task", "-n", name, "-c", str(code), "-o", str(log),
-                 "--runtime-dir", str(self.runtime), *map(str, extra)],
-                cwd=self.root, env=cli_env(**env), stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "jqtrade",
+                    "start_task",
+                    "-n",
+                    name,
+                    "-c",
+                    str(code),
+                    "-o",
+                    str(log),
+                    "--runtime-dir",
+                    str(self.runtime),
+                    *map(str, extra),
+                ],
+                cwd=self.root,
+                env=cli_env(**env),
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=subprocess.STDOUT,
             )
         task = Task(self, name, proc, log)
         self.tasks.append(task)
@@ -194,7 +226,9 @@ def test_duplicate_name_is_refused_naming_the_running_pid(bench: Bench):
     lines = error_lines(second)
     assert len(lines) == 1 and "Traceback" not in second.stderr, second.stderr
     assert "已在运行" in lines[0] and f"pid {first.pid}" in lines[0] and "dup" in lines[0]
-    assert not (bench.root / "second.log").exists() or "已启动" not in (bench.root / "second.log").read_text(encoding="utf-8")
+    assert not (bench.root / "second.log").exists() or "已启动" not in (
+        bench.root / "second.log"
+    ).read_text(encoding="utf-8")
     # The first task is untouched and still the one listed.
     assert first.proc.poll() is None
     assert [(t["name"], t["pid"]) for t in bench.listed()] == [("dup", first.pid)]
@@ -254,9 +288,23 @@ def test_stop_all_gracefully(bench: Bench):
 def _stop_during_long_callback(bench: Bench, task: Task) -> None:
     task.wait_log("LONG STARTED")
     stopper = subprocess.Popen(
-        [sys.executable, "-m", "jqtrade", "stop_task", "-n", "slow", "--runtime-dir", str(bench.runtime)],
-        cwd=bench.root, env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, encoding="utf-8",
+        [
+            sys.executable,
+            "-m",
+            "jqtrade",
+            "stop_task",
+            "-n",
+            "slow",
+            "--runtime-dir",
+            str(bench.runtime),
+        ],
+        cwd=bench.root,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
     stop_file = bench.registry.control_path("slow").with_name("slow.control.stop")
     wait_for(stop_file.exists, "the stop request on the control channel")
@@ -266,7 +314,12 @@ def _stop_during_long_callback(bench: Bench, task: Task) -> None:
     assert "已正常停止" in out
     assert_graceful(task)
     log = task.log_text()
-    assert log.index("LONG STARTED") < log.index("LONG FINISHED") < log.index(CONTROL_STOP) < log.index(HOOK)
+    assert (
+        log.index("LONG STARTED")
+        < log.index("LONG FINISHED")
+        < log.index(CONTROL_STOP)
+        < log.index(HOOK)
+    )
     assert "LATER JOB RAN" not in log  # nothing else runs once the stop was seen
 
 
@@ -279,14 +332,23 @@ def test_graceful_stop_lets_the_running_callback_finish_simulated_clock(bench: B
 def test_graceful_stop_lets_the_running_callback_finish_live_clock(bench: Bench):
     now = LiveClock().now().in_tz(MARKET_TZ)
     slot = now.add(seconds=6).replace(microsecond=0)
-    if not TradingCalendar.builtin().is_trading_day(now.date()) or slot.add(minutes=1).date() != now.date():
-        pytest.skip("today (Asia/Shanghai) is not a trading day, or the job would fall after midnight")
+    if (
+        not TradingCalendar.builtin().is_trading_day(now.date())
+        or slot.add(minutes=1).date() != now.date()
+    ):
+        pytest.skip(
+            "today (Asia/Shanghai) is not a trading day, or the job would fall after midnight"
+        )
     task = bench.start(
-        "slow", LONG, JQT_LONG_AT=slot.format("HH:mm:ss"), JQT_LATER_AT=slot.add(seconds=30).format("HH:mm:ss"),
+        "slow",
+        LONG,
+        JQT_LONG_AT=slot.format("HH:mm:ss"),
+        JQT_LATER_AT=slot.add(seconds=30).format("HH:mm:ss"),
         JQT_LONG_SECONDS="2",
     )
     record = wait_for(
-        lambda: next((r for r in bench.registry.find(name="slow") if r.next_job), None), "the task's next job"
+        lambda: next((r for r in bench.registry.find(name="slow") if r.next_job), None),
+        "the task's next job",
     )
     if not record.next_job.startswith(slot.format("YYYY-MM-DD HH:mm:ss")):  # type: ignore[attr-defined]
         pytest.skip(f"the task started after its job time {slot} (a very slow machine)")
@@ -294,7 +356,9 @@ def test_graceful_stop_lets_the_running_callback_finish_live_clock(bench: Bench)
 
 
 def test_stop_timeout_is_reported_and_the_request_stays(bench: Bench):
-    task = bench.start("stubborn", LONG, "--simulate", "2024-06-03..2024-06-07", JQT_LONG_SECONDS="4")
+    task = bench.start(
+        "stubborn", LONG, "--simulate", "2024-06-03..2024-06-07", JQT_LONG_SECONDS="4"
+    )
     task.wait_log("LONG STARTED")
     stop = bench.cmd("stop_task", "-n", "stubborn", "--timeout", "0.3")
     assert stop.returncode == 1, stop.stdout + stop.stderr
@@ -356,10 +420,27 @@ def test_stop_task_needs_a_selector_and_a_known_task(bench: Bench):
 def test_detached_task_survives_its_starter_and_is_listed_and_stopped(bench: Bench):
     options: dict = {"start_new_session": True} if POSIX else {}
     starter = subprocess.Popen(
-        [sys.executable, "-m", "jqtrade", "start_task", "-n", "bg", "-c", str(IDLE), "--detach",
-         "--runtime-dir", str(bench.runtime)],
-        cwd=bench.root, env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, encoding="utf-8", **options,
+        [
+            sys.executable,
+            "-m",
+            "jqtrade",
+            "start_task",
+            "-n",
+            "bg",
+            "-c",
+            str(IDLE),
+            "--detach",
+            "--runtime-dir",
+            str(bench.runtime),
+        ],
+        cwd=bench.root,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        **options,
     )
     out, err = starter.communicate(timeout=TIMEOUT)
     assert starter.returncode == 0, out + err
@@ -375,7 +456,9 @@ def test_detached_task_survives_its_starter_and_is_listed_and_stopped(bench: Ben
         assert os.getsid(pid) == pid  # its own session: no SIGHUP when the terminal closes
 
     record = wait_for(
-        lambda: next((r for r in bench.registry.find(name="bg") if r.state == "running" and r.next_job), None),
+        lambda: next(
+            (r for r in bench.registry.find(name="bg") if r.state == "running" and r.next_job), None
+        ),
         "the detached task running",
     )
     assert record.pid == pid  # type: ignore[attr-defined]
@@ -383,7 +466,9 @@ def test_detached_task_survives_its_starter_and_is_listed_and_stopped(bench: Ben
     assert Path(record.log_file) == default_log.resolve()  # type: ignore[attr-defined]
 
     again = bench.cmd("start_task", "-n", "bg", "-c", IDLE, "--detach")
-    assert again.returncode == 2 and error_lines(again) == [f"错误：名为 'bg' 的任务已在运行（pid {pid}），任务名称不能重复"]
+    assert again.returncode == 2 and error_lines(again) == [
+        f"错误：名为 'bg' 的任务已在运行（pid {pid}），任务名称不能重复"
+    ]
 
     plain = bench.cmd("get_tasks")  # stdout is a pipe: aligned plain text
     assert plain.returncode == 0
@@ -393,10 +478,23 @@ def test_detached_task_survives_its_starter_and_is_listed_and_stopped(bench: Ben
     assert "Idle.after_close" in rows[0] and str(IDLE) in rows[0]
 
     (entry,) = bench.listed()
-    assert {"name", "pid", "state", "next_job", "start_time", "strategy_file", "log_file", "gate", "last_sync"} <= set(entry)
+    assert {
+        "name",
+        "pid",
+        "state",
+        "next_job",
+        "start_time",
+        "strategy_file",
+        "log_file",
+        "gate",
+        "last_sync",
+    } <= set(entry)
     assert (entry["name"], entry["pid"], entry["state"]) == ("bg", pid, "running")
     assert entry["next_job"].endswith("Idle.after_close")
-    assert pendulum.parse(entry["next_job"].split(" ")[0]).date() >= LiveClock().now().in_tz(MARKET_TZ).date()
+    assert (
+        pendulum.parse(entry["next_job"].split(" ")[0]).date()
+        >= LiveClock().now().in_tz(MARKET_TZ).date()
+    )
 
     stop = bench.cmd("stop_task", "-n", "bg")
     assert stop.returncode == 0 and "已正常停止" in stop.stdout, stop.stdout + stop.stderr
@@ -416,7 +514,10 @@ def test_get_tasks_on_a_terminal_draws_a_table(bench: Bench):
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jqtrade", "get_tasks", "--runtime-dir", str(bench.runtime)],
-            cwd=bench.root, env=cli_env(COLUMNS="250", TERM="xterm"), stdin=subprocess.DEVNULL, stdout=slave,
+            cwd=bench.root,
+            env=cli_env(COLUMNS="250", TERM="xterm"),
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
             stderr=subprocess.PIPE,
         )
         os.close(slave)
@@ -449,9 +550,16 @@ def test_a_gbk_pipe_gets_readable_output_for_any_name(bench: Bench):
     assert (entry["name"], entry["pid"]) == ("任务😀", task.pid)
     plain = bench.cmd("get_tasks", **gbk)
     # what GBK cannot hold is written as an escape, readable and unambiguous
-    assert plain.returncode == 0 and plain.stdout.splitlines()[1].split()[:2] == ["任务\\U0001f600", str(task.pid)]
+    assert plain.returncode == 0 and plain.stdout.splitlines()[1].split()[:2] == [
+        "任务\\U0001f600",
+        str(task.pid),
+    ]
     stop = bench.cmd("stop_task", "-n", "任务😀", **gbk)
-    assert stop.returncode == 0 and "任务\\U0001f600（pid" in stop.stdout and "已正常停止" in stop.stdout, stop.stdout + stop.stderr
+    assert (
+        stop.returncode == 0
+        and "任务\\U0001f600（pid" in stop.stdout
+        and "已正常停止" in stop.stdout
+    ), stop.stdout + stop.stderr
     assert_graceful(task)
 
 
@@ -462,6 +570,7 @@ def test_every_spelling_of_detach_starts_exactly_one_task(bench: Bench):
         proc = bench.cmd("start_task", *argv, "-c", IDLE)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         pids[name] = int(re.search(r"pid (\d+)", proc.stdout).group(1))  # type: ignore[union-attr]
+
     def all_running() -> bool:
         running = {(r.name, r.pid) for r in bench.registry.list() if r.state == "running"}
         return running == set(pids.items())
@@ -495,8 +604,19 @@ def assert_live_state_untouched(bench: Bench) -> None:
 
 def test_repeated_simulations_keep_away_from_live_state_and_from_each_other(bench: Bench):
     for _run in (1, 2):
-        proc = bench.cmd("start_task", "-n", "buyer", "-c", BUYER, "--simulate", "2024-06-03", "--broker", "sim",
-                         "--sim-dir", bench.root / "onequant")
+        proc = bench.cmd(
+            "start_task",
+            "-n",
+            "buyer",
+            "-c",
+            BUYER,
+            "--simulate",
+            "2024-06-03",
+            "--broker",
+            "sim",
+            "--sim-dir",
+            bench.root / "onequant",
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert RECOVERED not in proc.stdout + proc.stderr
         assert len(filled_rows(proc.stdout)) == 1, proc.stdout  # this run's own order, filled
@@ -540,8 +660,17 @@ def test_the_simulated_broker_on_the_live_clock_keeps_its_state_apart(bench: Ben
 def test_simulated_clock_on_the_real_gate_is_refused(bench: Bench):
     real = bench.root / "real_onequant"
     real.mkdir()
-    proc = bench.cmd("start_task", "-n", "danger", "-c", BUYER, "--simulate", "2024-06-03",
-                     JQT_ORDER_DIR=str(real), JQT_ACCOUNT_NO="12345678")
+    proc = bench.cmd(
+        "start_task",
+        "-n",
+        "danger",
+        "-c",
+        BUYER,
+        "--simulate",
+        "2024-06-03",
+        JQT_ORDER_DIR=str(real),
+        JQT_ACCOUNT_NO="12345678",
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = error_lines(proc)
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -555,7 +684,12 @@ MODES = {  # name: (extra start_task arguments, mode, simulated, label in the ta
     "live": ((), "live", False, "实盘"),
     "paper": (("--broker", "sim"), "sim_broker", False, "模拟券商"),
     "clock": (("--simulate", "2024-06-03..2024-06-07"), "sim_clock", True, "模拟时钟"),
-    "both": (("--simulate", "2024-06-03..2024-06-07", "--broker", "sim"), "sim_clock_sim_broker", True, "模拟时钟+模拟券商"),
+    "both": (
+        ("--simulate", "2024-06-03..2024-06-07", "--broker", "sim"),
+        "sim_clock_sim_broker",
+        True,
+        "模拟时钟+模拟券商",
+    ),
 }
 
 
@@ -582,19 +716,26 @@ def test_get_tasks_tells_real_money_from_the_simulator(bench: Bench):
     assert plain.returncode == 0, plain.stderr
     header, *rows = plain.stdout.splitlines()
     column = header.split().index("模式")
-    assert {row.split()[0]: row.split()[column] for row in rows} == {name: m[3] for name, m in MODES.items()}
+    assert {row.split()[0]: row.split()[column] for row in rows} == {
+        name: m[3] for name, m in MODES.items()
+    }
 
 
 @pytest.mark.parametrize(
     ("days", "said"),
     [
         ("2024-10-01", "2024-10-01 不是交易日（休市），没有运行任何定时任务"),
-        ("2024-10-01..2024-10-07", "2024-10-01..2024-10-07 没有交易日（全部休市），没有运行任何定时任务"),
+        (
+            "2024-10-01..2024-10-07",
+            "2024-10-01..2024-10-07 没有交易日（全部休市），没有运行任何定时任务",
+        ),
     ],
     ids=["day", "range"],
 )
 def test_simulating_closed_days_says_so(bench: Bench, days: str, said: str):
-    proc = bench.cmd("start_task", "-n", "closed", "-c", BUYER, "--simulate", days, "--broker", "sim")
+    proc = bench.cmd(
+        "start_task", "-n", "closed", "-c", BUYER, "--simulate", days, "--broker", "sim"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert said in proc.stdout, proc.stdout
     assert "数据可能过期" not in proc.stdout + proc.stderr and "订单号" not in proc.stdout
@@ -602,14 +743,26 @@ def test_simulating_closed_days_says_so(bench: Bench, days: str, said: str):
 
 def test_the_summary_of_several_days_covers_every_day(bench: Bench):
     # Thu 09-26, Fri 09-27 and Mon 09-30 trade; the range ends on 10-01, National Day.
-    proc = bench.cmd("start_task", "-n", "days", "-c", BUYER, "--simulate", "2024-09-26..2024-10-01", "--broker", "sim")
+    proc = bench.cmd(
+        "start_task",
+        "-n",
+        "days",
+        "-c",
+        BUYER,
+        "--simulate",
+        "2024-09-26..2024-10-01",
+        "--broker",
+        "sim",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = filled_rows(proc.stdout)
-    assert [day for day in ("2024-09-26", "2024-09-27", "2024-09-30") for row in rows if day in row] == [
-        "2024-09-26", "2024-09-27", "2024-09-30"
-    ], proc.stdout
+    assert [
+        day for day in ("2024-09-26", "2024-09-27", "2024-09-30") for row in rows if day in row
+    ] == ["2024-09-26", "2024-09-27", "2024-09-30"], proc.stdout
     assert len(rows) == 3
-    (held,) = [line for line in proc.stdout.splitlines() if "600000.XSHG" in line and "已成交" not in line]
+    (held,) = [
+        line for line in proc.stdout.splitlines() if "600000.XSHG" in line and "已成交" not in line
+    ]
     assert " 300 " in held, held  # all three days' buys are held at the end
     assert "期初总资产 1,000,000.00" in proc.stdout and "期末总资产" in proc.stdout, proc.stdout
     assert "共 3 个订单" in proc.stdout, proc.stdout
@@ -640,15 +793,38 @@ def test_new_strategy_writes_templates_that_run_as_is(bench: Bench):
     clashing = folder / "LimitOrderStyle.py"
     assert "class LimitOrderStyleStrategy(Strategy):" in clashing.read_text(encoding="utf-8")
     snake = bench.run("new", "strategy", "my_fast_one", "--dir", folder)
-    assert snake.returncode == 0 and "class MyFastOne(Strategy):" in (folder / "my_fast_one.py").read_text(encoding="utf-8")
+    assert snake.returncode == 0 and "class MyFastOne(Strategy):" in (
+        folder / "my_fast_one.py"
+    ).read_text(encoding="utf-8")
 
     # They run as they are, on the simulated clock against the embedded simulated broker.
     runs = {
         path.stem: subprocess.Popen(
-            [sys.executable, "-m", "jqtrade", "start_task", "-n", path.stem, "-c", str(path), "--simulate", "2024-06-03",
-             "--broker", "sim", "--sim-dir", str(bench.root / f"sim_{path.stem}"), "--runtime-dir", str(bench.runtime)],
-            cwd=bench.root, env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8",
+            [
+                sys.executable,
+                "-m",
+                "jqtrade",
+                "start_task",
+                "-n",
+                path.stem,
+                "-c",
+                str(path),
+                "--simulate",
+                "2024-06-03",
+                "--broker",
+                "sim",
+                "--sim-dir",
+                str(bench.root / f"sim_{path.stem}"),
+                "--runtime-dir",
+                str(bench.runtime),
+            ],
+            cwd=bench.root,
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
         )
         for path in (demo, old, clashing)
     }
@@ -719,7 +895,9 @@ def test_schedule_preview_on_a_holiday(bench: Bench):
     assert days == {"2024-10-08"}  # the next trading day after the National Day holiday
 
 
-@pytest.mark.parametrize("args", [("--date", "2024-13-01"), ("--days", "0")], ids=["bad-date", "zero-days"])
+@pytest.mark.parametrize(
+    "args", [("--date", "2024-13-01"), ("--days", "0")], ids=["bad-date", "zero-days"]
+)
 def test_schedule_preview_rejects_bad_arguments(bench: Bench, args: tuple[str, str]):
     proc = bench.cmd("schedule", "-c", PREVIEW, *args)
     assert proc.returncode == 2
@@ -730,7 +908,9 @@ def test_schedule_preview_rejects_bad_arguments(bench: Bench, args: tuple[str, s
 # --- CLI manners ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["", "start_task", "get_tasks", "stop_task", "new", "schedule", "sim", "demo"])
+@pytest.mark.parametrize(
+    "command", ["", "start_task", "get_tasks", "stop_task", "new", "schedule", "sim", "demo"]
+)
 def test_help_is_chinese(bench: Bench, command: str):
     proc = bench.run(*([command] if command else []), "-h")
     assert proc.returncode == 0, proc.stderr
@@ -756,10 +936,17 @@ def test_user_errors_are_one_line_and_debug_shows_the_traceback(bench: Bench):
     for debug in (["--debug", "start_task"], ["start_task", "--debug"]):
         proc = bench.run(*debug, "-n", "x", "-c", missing, "--runtime-dir", bench.runtime)
         assert proc.returncode != 0
-        assert "Traceback (most recent call last)" in proc.stderr and "StrategyLoadError" in proc.stderr
+        assert (
+            "Traceback (most recent call last)" in proc.stderr
+            and "StrategyLoadError" in proc.stderr
+        )
 
     usage = bench.run("start_task", "-n", "x")
-    assert usage.returncode == 2 and "错误：缺少必需的参数" in usage.stderr and "Traceback" not in usage.stderr
+    assert (
+        usage.returncode == 2
+        and "错误：缺少必需的参数" in usage.stderr
+        and "Traceback" not in usage.stderr
+    )
 
     no_command = bench.run()
     assert no_command.returncode == 2 and "用法：" in no_command.stdout

@@ -114,7 +114,9 @@ def test_request_and_poll_across_processes(tmp_path: Path):
 # --- files held by another program (Windows), emulated ---------------------------------------
 
 
-def test_a_stop_request_waits_for_a_briefly_held_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_stop_request_waits_for_a_briefly_held_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     from held_files import hold_replace
 
     channel = ControlChannel(tmp_path / "t.control")
@@ -126,7 +128,9 @@ def test_a_stop_request_waits_for_a_briefly_held_file(tmp_path: Path, monkeypatc
     assert channel.result() == "stopped"
 
 
-def test_a_stop_request_onto_a_file_held_too_long_fails_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_stop_request_onto_a_file_held_too_long_fails_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     from held_files import hold_replace
 
     from jqtrade.errors import JqTradeError

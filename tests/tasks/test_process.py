@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from support import cli_env, file_contains, wait_for
 from tasks_support import gone
 
-import jqtrade
 from jqtrade.tasks.process import (
     StopResult,
     kill_process,
@@ -23,8 +22,6 @@ from jqtrade.tasks.process import (
 from jqtrade.tasks.registry import TaskRegistry
 
 pytestmark = pytest.mark.slow
-
-REPO_ROOT = Path(jqtrade.__file__).resolve().parents[1]
 
 # A stand-in for a task: takes its name, then either watches the control channel like the
 # event loop (mode "poll": on a stop request run the "stop hook", record the final state and
@@ -60,12 +57,6 @@ time.sleep(60)
 """
 
 
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> TaskRegistry:
     return TaskRegistry(tmp_path / "runtime")
@@ -86,22 +77,18 @@ def start_task(
 ) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(
         [sys.executable, "-c", TASK, str(registry.runtime_dir), name, mode, str(marker)],
-        env=child_env(),
+        env=cli_env(),
     )
     children.append(child)
-    deadline = time.monotonic() + 15
-    while not any(r.state == "running" for r in registry.find(name=name)):
+
+    def running() -> bool:
+        if any(r.state == "running" for r in registry.find(name=name)):
+            return True
         assert child.poll() is None, "the task process exited early"
-        assert time.monotonic() < deadline, "the task process did not start"
-        time.sleep(0.02)
+        return False
+
+    wait_for(running, f"task {name!r} running", timeout=15, step=0.02)
     return child
-
-
-def wait_for(predicate, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
 
 
 # --- stop_tasks ----------------------------------------------------------------------------
@@ -161,9 +148,9 @@ def test_a_task_that_already_exited_is_not_running(registry, children, tmp_path:
 
 def test_spawn_detached_runs_in_its_own_session_and_logs(tmp_path: Path):
     log = tmp_path / "logs" / "task.log"
-    pid = spawn_detached([sys.executable, "-c", SLEEPER], log, env=child_env(), cwd=tmp_path)
+    pid = spawn_detached([sys.executable, "-c", SLEEPER], log, env=cli_env(), cwd=tmp_path)
     try:
-        wait_for(lambda: log.exists() and "你好 from" in log.read_text(encoding="utf-8"))
+        wait_for(lambda: file_contains(log, "你好 from"), "the child's first line", timeout=15)
         assert f"你好 from {pid}" in log.read_text(encoding="utf-8")
         assert not gone(pid)
         if hasattr(os, "getsid"):
@@ -182,17 +169,17 @@ def test_detached_child_survives_the_process_that_started_it(tmp_path: Path):
     )
     out = subprocess.run(
         [sys.executable, "-c", starter],
-        env=child_env(),
+        env=cli_env(),
         capture_output=True,
         check=True,
         timeout=30,
     )
     pid = int(out.stdout.decode().strip())
     try:
-        wait_for(lambda: log.exists() and "你好 from" in log.read_text(encoding="utf-8"))
+        wait_for(lambda: file_contains(log, "你好 from"), "the child's first line", timeout=15)
         assert not gone(pid)  # the starter has exited; the task lives on
         if hasattr(os, "getsid"):
             assert os.getsid(pid) != os.getsid(0)
     finally:
         assert kill_process(pid)
-        wait_for(lambda: gone(pid))
+        wait_for(lambda: gone(pid), "the child gone", timeout=15)

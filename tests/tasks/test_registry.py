@@ -278,7 +278,10 @@ def test_a_start_token_is_kept_in_the_record_and_finds_its_task(registry: TaskRe
     tokened = registry.acquire(make_record(registry, "bg", pid=1, start_token="5eed"))
     plain = registry.acquire(make_record(registry, "fg"))
     assert [(r.name, r.pid) for r in registry.find(start_token="5eed")] == [("bg", 1)]
-    assert registry.find(name="fg", start_token="5eed") == [] and registry.find(start_token="other") == []
+    assert (
+        registry.find(name="fg", start_token="5eed") == []
+        and registry.find(start_token="other") == []
+    )
     # A record written before tokens existed reads as having none.
     data = {k: v for k, v in plain.record.to_json().items() if k != "start_token"}
     assert TaskRecord.from_json(data).start_token is None
@@ -339,7 +342,9 @@ def test_name_held_by_another_process_then_killed(registry: TaskRegistry, childr
 # --- files held by another program (Windows), emulated ---------------------------------------
 
 
-def test_a_record_held_by_another_program_is_waited_for(registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch):
+def test_a_record_held_by_another_program_is_waited_for(
+    registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch
+):
     from held_files import hold_replace
 
     handle = registry.acquire(make_record(registry, "held"))
@@ -352,7 +357,9 @@ def test_a_record_held_by_another_program_is_waited_for(registry: TaskRegistry, 
         handle.release()
 
 
-def test_a_record_held_too_long_fails_naming_the_file(registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch):
+def test_a_record_held_too_long_fails_naming_the_file(
+    registry: TaskRegistry, monkeypatch: pytest.MonkeyPatch
+):
     from held_files import hold_replace
 
     from jqtrade.fileio import FileBusyError
@@ -363,7 +370,9 @@ def test_a_record_held_too_long_fails_naming_the_file(registry: TaskRegistry, mo
         with pytest.raises(FileBusyError) as info:
             handle.update(next_job="10:00")
         assert str(registry.record_path("held")) in str(info.value)
-        assert handle.record.next_job == "10:00"  # the task's own view moved on; the file will follow
+        assert (
+            handle.record.next_job == "10:00"
+        )  # the task's own view moved on; the file will follow
     finally:
         monkeypatch.undo()
         handle.release()

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from polling import wait_for
+from support import wait_for
 from tasks_support import gone
 from test_cli_tasks import HARD_KILL, STRATEGIES, TIMEOUT, Bench, Task
 
 from jqtrade.clock import MARKET_TZ, LiveClock
-from jqtrade.gates.onequant_files import DayFiles
+from jqtrade.gates.onequant.files import DayFiles
 from jqtrade.tasks.supervisor import request_no_restart, supervisor_running
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,15 @@ class StateBench(Bench):
         self.supervised: list[str] = []
 
     def probe(self, name: str = "probe") -> Task:
-        task = self.start(name, PROBE, "--broker", "sim", "--sim-dir", self.sim_dir, JQT_REQUESTS=str(self.requests))
+        task = self.start(
+            name,
+            PROBE,
+            "--broker",
+            "sim",
+            "--sim-dir",
+            self.sim_dir,
+            JQT_REQUESTS=str(self.requests),
+        )
         task.wait_running()
         return task
 
@@ -60,8 +68,24 @@ class StateBench(Bench):
     def detach(self, name: str, code: Path, log: Path, *extra: object, **env: str) -> int:
         self.supervised.append(name)
         proc = self.run(
-            "start_task", "-n", name, "-c", code, "-o", log, "--runtime-dir", self.runtime, "--broker", "sim",
-            "--sim-dir", self.sim_dir, "-d", "--restart", "on-failure", *extra, **env,
+            "start_task",
+            "-n",
+            name,
+            "-c",
+            code,
+            "-o",
+            log,
+            "--runtime-dir",
+            self.runtime,
+            "--broker",
+            "sim",
+            "--sim-dir",
+            self.sim_dir,
+            "-d",
+            "--restart",
+            "on-failure",
+            *extra,
+            **env,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         (record,) = self.registry.find(name=name)
@@ -118,7 +142,10 @@ def test_halt_reduce_resume_reach_the_running_task(sbench: StateBench):
     assert listed_state(sbench, "probe") == "reducing"
     # A sell is not refused for the state (the probe holds nothing, so the position check does).
     n = sbench.request("sell")
-    wait_for(lambda: f"REFUSED {n} " in task.log_text() or f"ORDER {n} " in task.log_text(), "the sell handled")
+    wait_for(
+        lambda: f"REFUSED {n} " in task.log_text() or f"ORDER {n} " in task.log_text(),
+        "the sell handled",
+    )
     assert f"REFUSED {n} trading_reducing" not in task.log_text()
 
     sbench.state("resume_task", "--all")
@@ -130,7 +157,9 @@ def test_the_state_change_arrives_within_a_second(sbench: StateBench):
     task = sbench.probe()
     before = LiveClock().now()
     sbench.state("halt_task", "-n", "probe", "--timeout", "1")
-    assert (LiveClock().now() - before).total_seconds() < 1.0 + 3.0  # + starting a Python for the command
+    assert (
+        LiveClock().now() - before
+    ).total_seconds() < 1.0 + 3.0  # + starting a Python for the command
     task.wait_log("context=halted")
 
 
@@ -192,12 +221,21 @@ def test_a_killed_task_is_restarted_and_stop_task_stops_it_for_good(sbench: Stat
     psutil.Process(first).send_signal(HARD_KILL)
 
     def restarted() -> object:
-        return next((r for r in sbench.registry.find(name="probe") if r.pid != first and r.state == "running"), None)
+        return next(
+            (
+                r
+                for r in sbench.registry.find(name="probe")
+                if r.pid != first and r.state == "running"
+            ),
+            None,
+        )
 
     record = wait_for(restarted, "the task running again under a new pid", TIMEOUT)
     assert record.restarts == 1 and listed_state(sbench, "probe") == "active"
     text = log.read_text(encoding="utf-8")
-    assert "任务 probe 异常退出（状态 -9），第 1 次重启（1 秒后）" in text or sys.platform == "win32", text
+    assert (
+        "任务 probe 异常退出（状态 -9），第 1 次重启（1 秒后）" in text or sys.platform == "win32"
+    ), text
     n = sbench.request("buy")  # it goes on: the next request, not the old ones again
     wait_for(lambda: f"ORDER {n} " in log.read_text(encoding="utf-8"), "an order after the restart")
     assert log.read_text(encoding="utf-8").count("ORDER 1 ") == 1
@@ -212,7 +250,9 @@ def test_a_killed_task_is_restarted_and_stop_task_stops_it_for_good(sbench: Stat
 
 def test_the_restart_limit_gives_up_with_a_clear_line(sbench: StateBench):
     log = sbench.root / "probe.log"
-    pid = sbench.detach("probe", PROBE, log, "--max-restarts", "0", JQT_REQUESTS=str(sbench.requests))
+    pid = sbench.detach(
+        "probe", PROBE, log, "--max-restarts", "0", JQT_REQUESTS=str(sbench.requests)
+    )
     psutil.Process(pid).send_signal(HARD_KILL)
     supervisor = sbench.registry.supervisor_path("probe")
     wait_for(lambda: not supervisor_running(supervisor), "the supervisor gone")
@@ -231,9 +271,15 @@ def test_kill_9_mid_day_with_restart_loses_and_repeats_no_order(sbench: StateBen
     size = 30
     log = sbench.root / "plan.log"
     first = sbench.detach("plan", PLAN, log, JQT_PLAN_SIZE=str(size))
-    wait_for(lambda: log.read_text(encoding="utf-8").count("PLAN SENT") >= 8, "a third of the plan sent")
+    wait_for(
+        lambda: log.read_text(encoding="utf-8").count("PLAN SENT") >= 8, "a third of the plan sent"
+    )
     psutil.Process(first).send_signal(HARD_KILL)
-    wait_for(lambda: "PLAN DONE" in log.read_text(encoding="utf-8"), "the plan done after the restart", 60)
+    wait_for(
+        lambda: "PLAN DONE" in log.read_text(encoding="utf-8"),
+        "the plan done after the restart",
+        60,
+    )
     (record,) = sbench.registry.find(name="plan")
     assert record.pid != first and record.restarts == 1
 
@@ -255,5 +301,3 @@ def test_help_of_the_new_commands_is_chinese(sbench: StateBench):
         assert proc.returncode == 0 and "用法" in proc.stdout and "交易状态" in proc.stdout
     assert "--cancel-open" not in sbench.run("resume_task", "-h").stdout
     assert "on-failure" in sbench.run("start_task", "-h").stdout
-
-

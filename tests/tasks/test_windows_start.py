@@ -27,8 +27,8 @@ from typing import Any, Callable, Optional
 import pendulum
 import psutil
 import pytest
-from polling import wait_for
-from tasks_support import cli_env, gone
+from support import cli_env, wait_for
+from tasks_support import gone
 
 import jqtrade.tasks.process as process_module
 from jqtrade.clock import MAX_WAIT_SLICE, WINDOWS_WAIT_SLICE, LiveClock, default_wait_slice

@@ -24,7 +24,7 @@ from pathlib import Path
 import pendulum
 
 from jqtrade.account.account import Account
-from jqtrade.account.models import LimitOrderStyle
+from jqtrade.model.orders import LimitOrderStyle
 from jqtrade.clock import SimClock
 from jqtrade.gates.fake import FakeTradeGate
 from jqtrade.options import Options
@@ -68,8 +68,8 @@ def main() -> None:
         positions={"000001.XSHE": 5000},
         prices={"000001.XSHE": 10.0, "600000.XSHG": 8.0},
         state_file=Path(state_file),
+        clock=clock,
     )
-    gate.setup({}, clock=clock)
     options = Options().evolve({"runtime_dir": runtime_dir, "use_account": True})
     account = Account(
         gate=gate, clock=clock, options=options, runtime_dir=Path(runtime_dir), task_name=task

@@ -24,7 +24,9 @@ CODE = "600000.XSHG"
 class LiveTrader(Strategy):
     def process_initialize(self, context: Context) -> None:
         env = os.environ
-        self.set_options(account_no=env["E2E_ACCOUNT"], order_dir=env["E2E_DIR"], file_encoding="gbk")
+        self.set_options(
+            account_no=env["E2E_ACCOUNT"], order_dir=env["E2E_DIR"], file_encoding="gbk"
+        )
         self.burst = int(env.get("E2E_BURST", "4"))
         self.pace = float(env.get("E2E_PACE", "0"))
         self.after = int(env.get("E2E_AFTER", "0"))
@@ -57,12 +59,23 @@ class LiveTrader(Strategy):
             self._say("placed", id=self.order(CODE, 100, LimitOrderStyle(0)), resting=False)
 
     def on_order_update(self, context: Context, order) -> None:
-        self._say("update", id=order.order_id, status=order.status.value, filled=order.filled_amount, wall=time.time())
+        self._say(
+            "update",
+            id=order.order_id,
+            status=order.status.value,
+            filled=order.filled_amount,
+            wall=time.time(),
+        )
 
     def on_strategy_end(self, context: Context) -> None:
         orders = [
-            {"order_id": o.order_id, "status": o.status.value, "filled_amount": o.filled_amount,
-             "canceled_amount": o.canceled_amount, "err_msg": o.err_msg}
+            {
+                "order_id": o.order_id,
+                "status": o.status.value,
+                "filled_amount": o.filled_amount,
+                "canceled_amount": o.canceled_amount,
+                "err_msg": o.err_msg,
+            }
             for o in self.get_orders()
         ]
         self._say("end", orders=orders)

@@ -23,15 +23,25 @@ class TwoDays(Strategy):
         self.days = 0
 
     def _say(self, context: Context, event: str, **data) -> None:
-        record = {"event": event, "day": context.current_dt.date().isoformat(),
-                  "at": context.current_dt.strftime("%H:%M:%S"), **data}
+        record = {
+            "event": event,
+            "day": context.current_dt.date().isoformat(),
+            "at": context.current_dt.strftime("%H:%M:%S"),
+            **data,
+        }
         self.log.info("E2E-JSON %s", json.dumps(record, ensure_ascii=False))
 
     def _orders(self) -> list:
         return [
-            {"order_id": o.order_id, "status": o.status.value, "code": o.code, "amount": o.amount,
-             "filled_amount": o.filled_amount, "canceled_amount": o.canceled_amount,
-             "created": o.create_time.date().isoformat() if o.create_time else None}
+            {
+                "order_id": o.order_id,
+                "status": o.status.value,
+                "code": o.code,
+                "amount": o.amount,
+                "filled_amount": o.filled_amount,
+                "canceled_amount": o.canceled_amount,
+                "created": o.create_time.date().isoformat() if o.create_time else None,
+            }
             for o in self.get_orders()
         ]
 
@@ -40,14 +50,21 @@ class TwoDays(Strategy):
 
     def before_open(self, context: Context) -> None:
         self.days += 1
-        positions = {code: [p.total_amount, p.closeable_amount] for code, p in context.portfolio.long_positions.items()}
+        positions = {
+            code: [p.total_amount, p.closeable_amount]
+            for code, p in context.portfolio.long_positions.items()
+        }
         self._say(context, "orders", orders=self._orders(), positions=positions)
 
     def buy(self, context: Context) -> None:
         held = context.portfolio.long_positions
         if "600000.XSHG" in held and held["600000.XSHG"].closeable_amount > 0:
-            ids = [self.order("600000.XSHG", -held["600000.XSHG"].closeable_amount, LimitOrderStyle(0)),
-                   self.order("000001.XSHE", 100, LimitOrderStyle(0))]
+            ids = [
+                self.order(
+                    "600000.XSHG", -held["600000.XSHG"].closeable_amount, LimitOrderStyle(0)
+                ),
+                self.order("000001.XSHE", 100, LimitOrderStyle(0)),
+            ]
         else:
             ids = [self.order("600000.XSHG", 1000, LimitOrderStyle(0))]
         self._say(context, "placed", ids=ids)
@@ -58,7 +75,9 @@ class TwoDays(Strategy):
             return
         code, price = filled[0].code, filled[0].avg_price
         count = 20 if self.days == 1 else 2  # day 1 writes much more than day 2
-        self.resting = [self.order(code, 100, LimitOrderStyle(round(price * 0.95, 2))) for _ in range(count)]
+        self.resting = [
+            self.order(code, 100, LimitOrderStyle(round(price * 0.95, 2))) for _ in range(count)
+        ]
         if self.days == 1:  # too low to fill today: still open when the day ends
             self.resting.append(self.order(code, 100, LimitOrderStyle(round(price * 0.93, 2))))
         self._say(context, "placed", ids=self.resting)

@@ -17,12 +17,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fault_harness import ENCODING, appended_row  # noqa: E402
 
-from jqtrade.gates.onequant_files import ALGO_ORDER_HEADER, LockedAppender  # noqa: E402
+from jqtrade.gates.onequant.files import LockedAppender  # noqa: E402
+from jqtrade.gates.onequant.protocol import ALGO_ORDER_HEADER  # noqa: E402
 
 
 def main() -> int:
-    path, process, count, go = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
-    appender = LockedAppender(path, ALGO_ORDER_HEADER, ENCODING, lock_timeout=30.0, poll_interval=0.001)
+    path, process, count, go = (
+        Path(sys.argv[1]),
+        int(sys.argv[2]),
+        int(sys.argv[3]),
+        Path(sys.argv[4]),
+    )
+    appender = LockedAppender(
+        path, ALGO_ORDER_HEADER, ENCODING, lock_timeout=30.0, poll_interval=0.001
+    )
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     while not go.exists():

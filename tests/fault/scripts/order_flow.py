@@ -42,6 +42,8 @@ from fault_harness import (  # noqa: E402
 
 from jqtrade.account.account import Account  # noqa: E402
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal  # noqa: E402
+from jqtrade.gates.base import GateEnv  # noqa: E402
+from jqtrade.gates import configure_gate  # noqa: E402
 from jqtrade.gates.onequant import OneQuantTradeGate  # noqa: E402
 
 LIVE = ("new", "open", "filling")
@@ -117,9 +119,14 @@ def main() -> int:
 
     clock = ShiftedClock(args.offset)
     options = flow_options(args.runtime_dir, args.order_dir)
-    gate = OneQuantTradeGate()
-    gate.setup(options.as_dict(), clock=clock)
-    account = Account(gate=gate, clock=clock, options=options, runtime_dir=args.runtime_dir, task_name=FLOW_TASK)
+    gate = configure_gate(
+        OneQuantTradeGate(),
+        options.as_dict(),
+        GateEnv(clock=clock, runtime_dir=Path(args.runtime_dir)),
+    )
+    account = Account(
+        gate=gate, clock=clock, options=options, runtime_dir=args.runtime_dir, task_name=FLOW_TASK
+    )
     account.start()
     plan = make_plan(args.plan)
     rng = random.Random(f"{args.seed}|{args.phase}")
@@ -138,11 +145,18 @@ def main() -> int:
             time.sleep(0.02)
         return 3
 
-    restored = {(o.code, o.amount if o.action.value == "open" else -o.amount): o for o in account.get_orders()}
+    restored = {
+        (o.code, o.amount if o.action.value == "open" else -o.amount): o
+        for o in account.get_orders()
+    }
     missing = [
-        item for item in plan
+        item
+        for item in plan
         if item.key not in restored
-        or (restored[item.key].status.value == "rejected" and restored[item.key].err_msg == INTERRUPTED_MESSAGE)
+        or (
+            restored[item.key].status.value == "rejected"
+            and restored[item.key].err_msg == INTERRUPTED_MESSAGE
+        )
     ]
     place(account, missing, rng)
     for order in account.get_orders():
@@ -161,12 +175,17 @@ def main() -> int:
         account.sync_orders()
     orders = {
         o.order_id: {
-            "code": o.code, "amount": o.amount if o.action.value == "open" else -o.amount,
-            "status": o.status.value, "filled": o.filled_amount, "err_msg": o.err_msg,
+            "code": o.code,
+            "amount": o.amount if o.action.value == "open" else -o.amount,
+            "status": o.status.value,
+            "filled": o.filled_amount,
+            "err_msg": o.err_msg,
         }
         for o in account.get_orders()
     }
-    args.result.write_text(json.dumps({"orders": orders, "all_final": all_final}, ensure_ascii=False), encoding="utf-8")
+    args.result.write_text(
+        json.dumps({"orders": orders, "all_final": all_final}, ensure_ascii=False), encoding="utf-8"
+    )
     account.close()
     return 0
 

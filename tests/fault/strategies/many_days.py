@@ -43,7 +43,9 @@ class ManyDays(Strategy):
                     break
         elif now.hour == 11 and now.minute == 0:
             for code, position in context.portfolio.long_positions.items():
-                if position.last_price > 0:  # a buy 5 % under the market: rests until canceled at 14:00
+                if (
+                    position.last_price > 0
+                ):  # a buy 5 % under the market: rests until canceled at 14:00
                     self.order(code, 100, LimitOrderStyle(round(position.last_price * 0.95, 2)))
                     break
         elif now.hour == 14 and now.minute == 0:
@@ -56,8 +58,12 @@ class ManyDays(Strategy):
     def at_close(self, context: Context) -> None:
         orders = self.get_orders()
         self._write(
-            kind="close", day=context.current_dt.date().isoformat(), fired=self.fired,
-            orders=len(orders), final=sum(1 for o in orders if o.is_final), rss=self.process.memory_info().rss,
+            kind="close",
+            day=context.current_dt.date().isoformat(),
+            fired=self.fired,
+            orders=len(orders),
+            final=sum(1 for o in orders if o.is_final),
+            rss=self.process.memory_info().rss,
         )
 
     def on_strategy_end(self, context: Context) -> None:

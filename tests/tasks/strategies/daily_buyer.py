@@ -13,7 +13,9 @@ class DailyBuyer(Strategy):
     def process_initialize(self, context: Context) -> None:
         options = {"use_account": True, "order_sync_interval": 60, "sync_interval": 60}
         if os.environ.get("JQT_ORDER_DIR"):
-            options.update(order_dir=os.environ["JQT_ORDER_DIR"], account_no=os.environ["JQT_ACCOUNT_NO"])
+            options.update(
+                order_dir=os.environ["JQT_ORDER_DIR"], account_no=os.environ["JQT_ACCOUNT_NO"]
+            )
         self.set_options(**options)
         self.run_daily(self.buy, "10:00")
 

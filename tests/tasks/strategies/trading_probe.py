@@ -16,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from jqtrade import Context, LimitOrderStyle, OrderRejectedError, Strategy
-from jqtrade.gates.sim import PriceFeed, round_tick
+from jqtrade.model.rules import round_tick
+from jqtrade.sim import PriceFeed
 
 CODE = "600000.XSHG"
 
@@ -53,7 +54,13 @@ class TradingProbe(Strategy):
             self.log.info("ORDER %d %s", n, order_id)
 
     def on_trading_state_change(self, context: Context, old, new, reason: str) -> None:
-        self.log.info("STATE %s -> %s (%s) context=%s", old.value, new.value, reason, context.trading_state.value)
+        self.log.info(
+            "STATE %s -> %s (%s) context=%s",
+            old.value,
+            new.value,
+            reason,
+            context.trading_state.value,
+        )
 
     def on_strategy_end(self, context: Context) -> None:
         self.log.info("STOP HOOK RAN")
