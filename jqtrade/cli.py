@@ -405,6 +405,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
     from importlib import resources
 
+    from jqtrade.data.cache import CACHE_FILE
+    from jqtrade.options import Options
     from jqtrade.tasks.runner import TaskSpec, parse_simulate, run_task
 
     with (
@@ -414,6 +416,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ) as code,
     ):
         runtime_dir = args.runtime_dir or scratch
+        # without --runtime-dir, the real bars of the default runtime directory, if any
+        bars = None if args.runtime_dir else Path(Options().runtime_dir).expanduser() / CACHE_FILE
         spec = TaskSpec(
             name="demo",
             code=code,
@@ -423,6 +427,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             sim_gate=args.gate,
             sim_dir=Path(runtime_dir) / args.gate,
             debug=args.debug,
+            sim_bars=bars,
         )
         return run_task(spec)
 
@@ -519,6 +524,30 @@ def build_sim_parser(prog: str = "jqtrade sim") -> argparse.ArgumentParser:
     parser.add_argument(
         "--any-time", action="store_true", help="不限交易时段，任何时间都可以成交（便于晚上试用）"
     )
+    parser.add_argument(
+        "--runtime-dir",
+        metavar="目录",
+        help="运行时目录，在其中的 data/bars.sqlite 查找 K 线（默认 ~/jqtrade）",
+    )
+    parser.add_argument(
+        "--bars", metavar="文件", help="K 线缓存文件，默认 <运行时目录>/data/bars.sqlite"
+    )
+    parser.add_argument(
+        "--volume-ratio",
+        type=float,
+        default=0.25,
+        help="按 K 线撮合时，每根 K 线最多成交其成交量的这个比例，默认 0.25",
+    )
+    parser.add_argument(
+        "--commission-rate",
+        type=float,
+        default=0.00025,
+        help="佣金费率，默认 0.00025（万分之二点五）",
+    )
+    parser.add_argument("--min-commission", type=float, default=5.0, help="最低佣金（元），默认 5")
+    parser.add_argument(
+        "--stamp-tax-rate", type=float, default=0.0005, help="卖出印花税率，默认 0.0005"
+    )
     return parser
 
 
@@ -528,15 +557,33 @@ def sim_main(argv: Optional[list[str]] = None) -> int:
     import threading
 
     from jqtrade.clock import LiveClock
+    from jqtrade.data.cache import CACHE_FILE
+    from jqtrade.options import Options
     from jqtrade.sim import SimulatedOneQuant
-    from jqtrade.sim.market import number_in
+    from jqtrade.sim.bars import BarMarket, market_for_run
+    from jqtrade.sim.market import PriceFeed, number_in
 
     streams.install()
     parser = build_sim_parser()
     args = parser.parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    market: Optional[BarMarket] = None
     try:
         number_in("--poll-interval", args.poll_interval, 0, 3600, low_open=True)
+        number_in("波动幅度 --volatility", args.volatility, 0, 0.5)
         positions = _positions_arg(args.position)
+        if args.prices is None:  # a price file is an explicit choice; else real bars if any
+            runtime_dir = Path(args.runtime_dir or Options().runtime_dir).expanduser()
+            today = LiveClock().now().date()
+            market = market_for_run(
+                Path(args.bars) if args.bars else runtime_dir / CACHE_FILE,
+                today,
+                today,
+                PriceFeed(args.seed, None, args.volatility),
+            )
         simulator = SimulatedOneQuant(
             args.dir,
             args.account,
@@ -552,14 +599,17 @@ def sim_main(argv: Optional[list[str]] = None) -> int:
             positions=positions,
             volatility=args.volatility,
             market_hours=not args.any_time,
+            market=market,
+            volume_ratio=args.volume_ratio,
+            commission_rate=args.commission_rate,
+            min_commission=args.min_commission,
+            stamp_tax_rate=args.stamp_tax_rate,
         )
     except (argparse.ArgumentTypeError, ValueError, OSError) as exc:
+        if market is not None:
+            market.cache.close()
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
     print(
         f"模拟 OneQuant 已启动（模拟交易，不是真实券商）：目录 {Path(args.dir).resolve()}，资金账号 {args.account}，"
         f"初始资金 {args.cash:,.2f} 元。按 Ctrl+C 停止。"
@@ -569,6 +619,9 @@ def sim_main(argv: Optional[list[str]] = None) -> int:
         simulator.run_forever(LiveClock(), stop, poll_interval=args.poll_interval)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        if market is not None:
+            market.cache.close()
     print("模拟 OneQuant 已停止。")
     return 0
 

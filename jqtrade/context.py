@@ -10,6 +10,7 @@ import pendulum
 if TYPE_CHECKING:
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.account.risk import TradingState
+    from jqtrade.data import CurrentData
     from jqtrade.host import StrategyHost
 
 
@@ -56,6 +57,12 @@ class Context:
         """交易状态：active（正常）、reducing（只减仓）或 halted（暂停交易）；可与字符串比较（需开启账户模块）。"""
         return self._runtime.require_account("context.trading_state").trading_state
 
+    @property
+    def current_data(self) -> CurrentData:
+        """当前行情：``context.current_data[code]`` 有 last_price、high_limit、low_limit、pre_close、day_open、paused
+        （需要行情源，选项 data_source；模拟运行时按模拟时间读本地缓存）。"""
+        return self._runtime.require_current_data("context.current_data")
+
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat()}>"
 
@@ -81,4 +88,5 @@ ATTRIBUTES = (
     "portfolio",
     "trading_state",
     "is_simulated",
+    "current_data",
 )

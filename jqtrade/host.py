@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from jqtrade.account.account import Account
     from jqtrade.calendar import TradingCalendar
     from jqtrade.clock import Clock
+    from jqtrade.data import AbsDataSource, CurrentData
 
 
 class StrategyHost(Protocol):
@@ -39,3 +40,12 @@ class StrategyHost(Protocol):
     def set_options(self, values: Mapping[str, Any], *, legacy: bool = False) -> None: ...
 
     def require_account(self, api: str) -> Account: ...
+
+    def require_market_data(self, api: str) -> AbsDataSource:
+        """The market-data source (simulated: the cache as of the clock), or a Chinese error
+        saying how to configure one."""
+        ...
+
+    def require_current_data(self, api: str) -> CurrentData:
+        """The run's one ``context.current_data``, or the same error."""
+        ...

@@ -10,7 +10,10 @@ only what jqtrade 1.x and JoinQuant scripts rely on, kept here at the edge:
 - orders read from ``get_orders()`` and handed to ``on_order_update`` carry the 1.x/JoinQuant
   spellings (``price``, ``avg_cost``, ``order_price`` 0 for a market order);
 - ``side=None`` means long, JoinQuant's argument names (``security=``, ``amount=``) are taken,
-  and ``run_daily(..., "every_bar")`` runs every minute, with a warning.
+  and ``run_daily(..., "every_bar")`` runs every minute, with a warning;
+- ``get_bars`` and ``get_price`` are globals (JoinQuant's, with its arguments ``panel``,
+  ``fill_paused``, ``fq_ref_date`` accepted), their minute-bar times and ``current_data``'s
+  ``time`` naive as well.
 
 Looping over ``get_orders()`` yields the orders themselves; every API that takes an order id
 takes the order object too, so both ``for oid in get_orders(): cancel_order(oid)`` (1.x, where
@@ -23,7 +26,7 @@ import datetime
 import functools
 import logging
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pendulum
@@ -31,6 +34,8 @@ import pendulum
 from jqtrade.account.order import OrderSnapshot, OrdersView, Trade
 from jqtrade.clock import MARKET_TZ
 from jqtrade.context import Context, unknown_attribute
+from jqtrade.data import CurrentData
+from jqtrade.data import api as data_api
 from jqtrade.errors import AccountError, GateError
 from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle, OrderSide, OrderStatus
 from jqtrade.strategy import Strategy
@@ -113,6 +118,11 @@ class LegacyContext:
     @property
     def trading_state(self) -> Any:
         return self._inner().trading_state
+
+    @property
+    def current_data(self) -> LegacyCurrentData:
+        """当前行情：``context.current_data[code].last_price`` 等；``time`` 为 naive 北京时间。"""
+        return LegacyCurrentData(self._inner().current_data)
 
     def __repr__(self) -> str:
         return f"<Context current_dt={self.current_dt.isoformat(' ')}>"
@@ -211,6 +221,44 @@ class LegacyTrade(_LegacyValue):
         return self._value.code
 
 
+class LegacyCurrentData(Mapping[str, Any]):
+    """``context.current_data`` of a function-style script: each item read through
+    :class:`_LegacyValue` (its ``time`` naive), everything else as :class:`CurrentData`."""
+
+    def __init__(self, inner: CurrentData) -> None:
+        self._data = inner
+
+    def __getitem__(self, code: str) -> Any:
+        return _LegacyValue(self._data[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._data
+
+    def prefetch(self, codes: Iterable[str]) -> None:
+        self._data.prefetch(codes)
+
+
+def _naive_columns(result: Any) -> Any:
+    """``get_bars`` / ``get_price`` columns with minute-bar times naive (nested per code too)."""
+    if not isinstance(result, dict):
+        return result  # a DataFrame (df=True): as pandas gives it
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, dict):
+            out[key] = _naive_columns(value)
+        elif isinstance(value, list):
+            out[key] = [naive_beijing(v) if isinstance(v, pendulum.DateTime) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
 class LegacyStrategy(Strategy):
     """A Strategy whose hooks are the functions of a script module.
 
@@ -288,6 +336,68 @@ class LegacyStrategy(Strategy):
     ) -> OrdersView[LegacyOrder]:
         return OrdersView(LegacyOrder(s) for s in self.get_orders(order_id, code, status))
 
+    def _legacy_get_bars(
+        self,
+        security: Any,
+        count: Any,
+        unit: Any = "1d",
+        fields: Any = None,
+        include_now: Any = False,
+        end_dt: Any = None,
+        fq_ref_date: Any = None,
+        df: Any = False,
+    ) -> Any:
+        """JoinQuant's ``get_bars``: returns ``{field: [...]}`` (JoinQuant: a numpy array)."""
+        runtime = self._data_host("get_bars")
+        return _naive_columns(
+            data_api.get_bars(
+                runtime.require_market_data("get_bars"),
+                security,
+                count,
+                unit,
+                fields,
+                include_now,
+                end_dt,
+                fq_ref_date,
+                df,
+                now=runtime.clock.now(),
+            )
+        )
+
+    def _legacy_get_price(
+        self,
+        security: Any,
+        start_date: Any = None,
+        end_date: Any = None,
+        frequency: Any = "daily",
+        fields: Any = None,
+        skip_paused: Any = True,
+        fq: Any = None,
+        count: Any = None,
+        panel: Any = False,
+        fill_paused: Any = True,
+        df: Any = False,
+    ) -> Any:
+        """JoinQuant's ``get_price``: ``panel`` and ``fill_paused`` accepted (results are never panels)."""
+        runtime = self._data_host("get_price")
+        return _naive_columns(
+            data_api.get_price(
+                runtime.require_market_data("get_price"),
+                security,
+                start_date,
+                end_date,
+                frequency,
+                fields,
+                skip_paused,
+                fq,
+                count,
+                panel,
+                fill_paused,
+                df,
+                now=runtime.clock.now(),
+            )
+        )
+
     def _send_message(self, message: Any, channel: Any = None) -> bool:
         """JoinQuant's ``send_message(message)``: ``channel`` is accepted and ignored."""
         from jqtrade.notify import send_legacy_message
@@ -312,6 +422,8 @@ class LegacyStrategy(Strategy):
             "OrderStatus": OrderStatus,
             "OrderSide": OrderSide,
             "send_message": self._send_message,  # JoinQuant's name
+            "get_bars": self._legacy_get_bars,
+            "get_price": self._legacy_get_price,
         }
         forgiving = functools.partial(_forgiving, log=self.log)
         for api in _TRADING_APIS:

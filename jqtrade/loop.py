@@ -106,6 +106,9 @@ class Job:
     skipped: int = 0
     coalesced: int = 0  # internal jobs: catch-ups that stood for several missed slots
     seq: int = 0
+    #: The rule follows state the callback changes (see :meth:`EventLoop.replan`): the next
+    #: slot is asked again once the callback returned.
+    dynamic: bool = False
 
 
 class StopLoop(Exception):
@@ -161,6 +164,19 @@ class EventLoop:
     @property
     def jobs(self) -> list[Job]:
         return list(self._jobs)
+
+    def replan(self, job: Job) -> None:
+        """Plan ``job`` again from now: its rule's answer changed (an event-driven internal job,
+        see :mod:`jqtrade.account.sync_jobs`). A job that is running is planned when it returns."""
+        if not self._running or job is self.current_job:
+            return
+        for entry in self._heap:
+            if entry[3] is job:
+                self._take(entry)
+                break
+        else:
+            return
+        self._push(job, job.rule.next_after(self.clock.now()))
 
     def next_user_job(self) -> Optional[Job]:
         """The user job that fires next (for ``get_tasks``)."""
@@ -257,7 +273,7 @@ class EventLoop:
                     continue
                 started = now
                 self._run(job, slot)
-                self._push(job, nxt)
+                self._push(job, job.rule.next_after(slot) if job.dynamic else nxt)
                 now = self.clock.now()
                 if self._replanned():
                     return

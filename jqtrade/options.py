@@ -150,6 +150,46 @@ def _gate_options(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+#: ``data_source`` values: the local cache, or one of the adapters in :mod:`jqtrade.data.sources`.
+DATA_SOURCES = ("cache", "mootdx", "akshare", "tushare", "jqdatasdk", "xtdata")
+
+
+def _data_source(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    name = value.strip().lower() if isinstance(value, str) else value
+    if name not in DATA_SOURCES:
+        raise OptionValueError(
+            "data_source",
+            value,
+            f"可选值：None（不使用行情）、{'、'.join(map(repr, DATA_SOURCES))}",
+        )
+    return str(name)
+
+
+def _data_options(value: Any) -> dict[str, Any]:
+    """Arguments of the data source (token, username, password ...); errors never show values."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise OptionValueError(
+            "data_options",
+            type(value).__name__,
+            "应为 dict，如 {'token': '...'}，原样交给行情源（见“行情数据”一章）",
+        )
+    bad = [k for k in value if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise OptionValueError(
+            "data_options", bad, "键应为参数名（字符串），如 'token'、'username'"
+        )
+    return dict(value)
+
+
+def _masked_mapping(value: dict[str, Any]) -> str:
+    """``data_options`` in a repr: the keys only, every value shown as ``***``."""
+    return "{" + ", ".join(f"{k!r}: '***'" for k in value) + "}"
+
+
 def _callback_error(value: Any) -> str:
     return _text("on_callback_error", choices=("log", "stop"))(value)
 
@@ -438,6 +478,30 @@ class Options:
         factory=dict,
         converter=_gate_options,
         metadata=_doc("account", "自定义交易接口的专用选项，原样传给接口的 setup", "dict"),
+    )
+
+    # --- market data (jqtrade.data; built on first use of get_bars / current_data / a price check)
+    data_source: Optional[str] = attrs.field(
+        default=None,
+        converter=_data_source,
+        metadata=_doc(
+            "data",
+            "行情源：'cache'（本地 K 线缓存，运行时目录下的 data/bars.sqlite）、'mootdx'、'akshare'、'tushare'、"
+            "'jqdatasdk'、'xtdata'；None 时实盘不能调用 get_bars、get_price、current_data。"
+            "模拟运行（--simulate）总是按模拟时间读本地缓存。见“行情数据”一章",
+            "str 或 None",
+        ),
+    )
+    data_options: dict[str, Any] = attrs.field(
+        factory=dict,
+        converter=_data_options,
+        repr=_masked_mapping,
+        metadata=_doc(
+            "data",
+            "交给行情源的参数，如 {'token': '...'}（tushare）、{'username': ..., 'password': ...}（jqdatasdk）；"
+            "也可以用环境变量（TUSHARE_TOKEN、JQDATA_USERNAME、JQDATA_PASSWORD）。值不会写进日志",
+            "dict",
+        ),
     )
 
     # --- risk limits (jqtrade.account.risk; None: risk.toml, else the built-in default) -----

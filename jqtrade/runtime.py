@@ -9,12 +9,18 @@ The account starts on first use: the first call that needs it inside ``process_i
 the options set so far; if nothing used it, it starts when ``process_initialize`` returns. From
 then on the options it read are fixed (``ACCOUNT_OPTION_NAMES``): changing one is an error in
 the class API, and a warning (the change is ignored) in a legacy script. The sync jobs
-(:func:`jqtrade.account.sync_jobs.sync_jobs`) join the loop after ``process_initialize``, when
+(:func:`jqtrade.account.sync_jobs.sync_plan`) join the loop after ``process_initialize``, when
 the schedule options are final. The strategy's hooks run under the loop's error policy
 (:meth:`jqtrade.loop.EventLoop.call_user`), like its scheduled jobs.
 
+Market data (:attr:`Runtime.market_data`) is built on first use too, once: ``get_bars``,
+``get_price``, ``context.current_data`` and the account's price checks all read it. A simulated
+run (``--simulate``) always reads the local bar cache as of the simulated time; a live run reads
+the source the ``data_source`` option names (none by default).
+
 The task runner uses only the public part: ``initialize``, ``run``, ``finish``, ``request_stop``,
-``stop_reason``, ``failed``, ``add_watcher``, ``add_internal_job``, ``next_user_job``, ``gate_name``.
+``stop_reason``, ``failed``, ``add_watcher``, ``add_internal_job``, ``next_user_job``, ``gate_name``,
+``market_data``.
 """
 
 from __future__ import annotations
@@ -30,10 +36,22 @@ import attrs
 import pendulum
 
 from jqtrade.account.account import Account
-from jqtrade.account.sync_jobs import sync_jobs
+from jqtrade.account.sync_jobs import EventSync, sync_plan
 from jqtrade.calendar import TradingCalendar
 from jqtrade.clock import Clock
 from jqtrade.context import Context
+from jqtrade.data import (
+    AbsDataSource,
+    BarCache,
+    CacheSource,
+    CurrentData,
+    CurrentDataItem,
+    DataConfigError,
+    DataError,
+    TtlQuoteSource,
+    make_source,
+)
+from jqtrade.data.cache import CACHE_FILE
 from jqtrade.errors import (
     AccountDisabledError,
     AccountNotReadyError,
@@ -58,6 +76,66 @@ class _PendingJob:
     n: Optional[int]
     name: str
     grace: Optional[float]
+
+
+@attrs.define
+class _MarketData:
+    """The runtime's market data: the source (``None`` if there is none, ``error`` why), the
+    cache behind it and the one ``current_data`` of the run; ``key`` is the options it follows."""
+
+    key: tuple[Any, ...]
+    source: Optional[AbsDataSource] = None
+    current: Optional[CurrentData] = None
+    error: Optional[Exception] = None
+    prefetched: bool = False
+    closers: list[Callable[[], None]] = attrs.Factory(list)
+
+    @classmethod
+    def open(cls, key: tuple[Any, ...], opts: Options, runtime: Runtime) -> _MarketData:
+        data = cls(key)
+        name = opts.data_source
+        try:
+            inner: Optional[AbsDataSource] = None
+            if runtime.clock.is_simulated or name == "cache":
+                if name not in (None, "cache"):
+                    logger.warning(
+                        "模拟运行按模拟时间从本地缓存读取行情：行情源 %s 只能给出现在的行情，不能回答过去的时间，"
+                        "已改用本地缓存（先用 jqtrade data fetch --source %s 把需要的 K 线下载到缓存）",
+                        name,
+                        name,
+                    )
+                cache = BarCache.in_runtime_dir(runtime.runtime_dir, calendar=runtime.calendar)
+                data.closers.append(cache.close)
+                inner = CacheSource(cache, calendar=runtime.calendar)
+            elif name is not None:
+                inner = _make_source(name, opts.data_options, runtime.calendar)
+                data.closers.append(inner.close)
+        except DataError as exc:
+            logger.error("行情源 %s 无法使用：%s", name or "cache", exc)
+            data.error = exc
+            return data
+        if inner is not None:
+            data.source = TtlQuoteSource(inner)
+            data.current = CurrentData(data.source, runtime.clock)
+            logger.debug("行情数据：%r", inner)
+        return data
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                closer()
+        self.closers.clear()
+
+
+def _make_source(name: str, options: Mapping[str, Any], calendar: TradingCalendar) -> AbsDataSource:
+    """The adapter ``name`` with ``data_options``; a wrong argument name becomes a Chinese error
+    (the values are never shown: they may be secrets)."""
+    try:
+        return make_source(name, calendar=calendar, **options)
+    except TypeError as exc:
+        raise DataConfigError(
+            f"行情源 {name} 不接受选项 data_options 中的参数 {sorted(options)}（{exc}）"
+        ) from None
 
 
 def _callable_name(func: Callable[..., Any]) -> str:
@@ -112,11 +190,14 @@ class Runtime:
         self.initializing = False
         self._finished = False
         self.jobs: list[Job] = []
+        #: The event-driven syncs of a simulated embedded broker (``None`` otherwise).
+        self.sync_events: Optional[EventSync] = None
         self._restore_trading_state = restore_trading_state
         #: Called after the strategy's hook with each TradingStateChange (the task record).
         self.trading_state_listeners: list[Callable[[Any], None]] = []
         #: Set by the task runner when notifications are configured (``jqtrade.notify.Notifier``).
         self.notifier: Optional[Any] = None
+        self._data: Optional[_MarketData] = None  # built on first use (market_data)
         strategy._bind(self)
 
     # -- phase 1: process_initialize --------------------------------------------------------
@@ -152,14 +233,17 @@ class Runtime:
         if self.account is None and opts.account_enabled and self._account_allowed:
             self._start_account("process_initialize 结束")
         if self.account is not None:
-            jobs = sync_jobs(
+            plan = sync_plan(
                 self.account,
                 opts,
                 calendar=self.calendar,
                 simulated=self.clock.is_simulated,
                 broker_poll=self._broker_poll,
             )
-            for job in jobs:
+            self.sync_events = plan.events
+            if plan.events is not None:
+                plan.events.attach(self.loop)
+            for job in plan.jobs:
                 self.loop.add_job(job)
         for pending in self._pending:
             self.jobs.append(self.loop.add_job(self._make_job(pending)))
@@ -213,6 +297,7 @@ class Runtime:
                 task_name=self.task_name,
                 notify=self._notify,
                 calendar=self.calendar,
+                quote_lookup=self._quote_for_checks,
             )
             account.on_trading_state_change = self._on_trading_state_change
             if self._broker_poll is not None:
@@ -395,12 +480,101 @@ class Runtime:
                 self.account.close()
             except Exception:  # noqa: BLE001
                 logger.exception("关闭账户模块出错")
+        if self._data is not None:
+            self._data.close()
+            self._data = None
+
+    # -- market data ------------------------------------------------------------------------
+
+    @property
+    def market_data(self) -> Optional[AbsDataSource]:
+        """The strategy's market-data source, built on first use; ``None`` when there is none.
+
+        Simulated (``--simulate``): the local bar cache ``<runtime_dir>/data/bars.sqlite``
+        answering as of the simulated time, whatever ``data_source`` says (a live source cannot
+        answer for past times: a warning says so). Live: the source ``data_source`` names, with
+        ``data_options``; ``None`` when it is not set. Quotes are kept for 3 seconds of the
+        clock's time (:class:`~jqtrade.data.TtlQuoteSource`), so a callback asking for 300 codes
+        makes one request. A source that cannot be built (package missing, no token) is
+        ``None`` too; :meth:`require_market_data` raises its error.
+        """
+        return self._market().source
+
+    def require_market_data(self, api: str) -> AbsDataSource:
+        """:attr:`market_data`, or the Chinese error saying how to configure it."""
+        data = self._market()
+        if data.source is None:
+            if data.error is not None:
+                raise data.error
+            raise DataConfigError(
+                f"{api} 需要行情源，但没有设置：请用 set_options(data_source='mootdx') 等选择行情源"
+                "（可选 cache、mootdx、akshare、tushare、jqdatasdk、xtdata，见“行情数据”一章），"
+                "或先用 jqtrade data fetch / jqtrade data import 填充本地缓存，再设置 data_source='cache'；"
+                "模拟运行（--simulate）总是读本地缓存"
+            )
+        return data.source
+
+    def require_current_data(self, api: str) -> CurrentData:
+        """``context.current_data``: one :class:`CurrentData` per run over :attr:`market_data`.
+
+        The first use asks for the held positions' quotes together with it (one request)."""
+        data = self._market()
+        self.require_market_data(api)
+        assert data.current is not None
+        if not data.prefetched:
+            data.prefetched = True
+            if self.account is not None:
+                held = [
+                    code
+                    for code, p in self.account.portfolio.long_positions.items()
+                    if p.total_amount
+                ]
+                if held:
+                    data.current.prefetch(held)
+        return data.current
+
+    def _market(self) -> _MarketData:
+        opts = self._effective_options()
+        key = (
+            opts.data_source,
+            tuple(sorted(opts.data_options.items(), key=lambda kv: kv[0])),
+            str(self.runtime_dir),
+            self.clock.is_simulated,
+        )
+        if self._data is not None and self._data.key != key:  # set_options changed it
+            self._data.close()
+            self._data = None
+        if self._data is None:
+            self._data = _MarketData.open(key, opts, self)
+        return self._data
+
+    def _quote_for_checks(self, code: str) -> Optional[CurrentDataItem]:
+        """The account's price lookup: today's quote, or a stale one saying why there is none.
+
+        Never builds an empty cache file: with no cache yet, there are no prices to check."""
+        if self._data is None:
+            opts = self._effective_options()
+            reads_cache = self.clock.is_simulated or opts.data_source == "cache"
+            path = self.runtime_dir / CACHE_FILE
+            if reads_cache and not path.exists():
+                return CurrentDataItem.unknown(code, f"本地 K 线缓存 {path} 不存在")
+            if opts.data_source is None and not self.clock.is_simulated:
+                return CurrentDataItem.unknown(code, "没有设置行情源（选项 data_source）")
+        data = self._market()
+        if data.current is None:
+            why = (
+                str(data.error) if data.error is not None else "没有设置行情源（选项 data_source）"
+            )
+            return CurrentDataItem.unknown(code, why)
+        return data.current[code]
 
     # -- helpers ----------------------------------------------------------------------------
 
     def require_account(self, api: str) -> Account:
         """The running account; inside ``process_initialize`` the first call starts it."""
         if self.account is not None:
+            if self.sync_events is not None:
+                self.sync_events.accessed(api)  # a simulated broker syncs on use
             return self.account
         if self.initializing and self._effective_options().account_enabled:
             if not self._account_allowed:

@@ -9,12 +9,13 @@ legacy shim exposes the same bound methods as globals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, overload
 
 from jqtrade.account.order import order_id_of
+from jqtrade.data import api as data_api
 from jqtrade.errors import NotInInitializeError, OrderRejectedError
-from jqtrade.model.orders import LimitOrderStyle, OrderStatus, OrderStyle
+from jqtrade.model.orders import OrderStatus, OrderStyle
 from jqtrade.model.rules import normalize_code, rules_of
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from jqtrade.account.portfolio import Portfolio
     from jqtrade.account.risk import TradingState
     from jqtrade.context import Context
+    from jqtrade.data.source import TimeLike
     from jqtrade.host import StrategyHost
 
 USER_LOGGER_NAME = "strategy"
@@ -31,6 +33,16 @@ logger = logging.getLogger("jqtrade.strategy")
 
 #: A scheduled function: ``func(context)``; what it returns is ignored.
 Callback = Callable[["Context"], object]
+
+#: What ``get_bars`` / ``get_price`` return for one code: ``{field: [value, ...]}``, oldest first
+#: (prices as ``float``; ``date`` a ``datetime.date`` for daily bars, a ``DateTime`` for minutes).
+BarColumns = dict[str, list[Any]]
+#: ... and for a list of codes: ``{code: {field: [...]}}``.
+BarColumnsByCode = dict[str, BarColumns]
+#: The ``fields`` argument: one name or several.
+Fields = Union[str, Sequence[str], None]
+#: A list of codes (a bare string is one code).
+CodeList = Union[list[str], tuple[str, ...]]
 
 
 class Strategy:
@@ -157,25 +169,22 @@ class Strategy:
     def order_value(
         self, code: str, value: float, style: Optional[OrderStyle] = None
     ) -> Optional[str]:
-        """按金额下单（需限价单来计算股数）：value 为正买入、为负卖出。"""
+        """按金额下单：value 为正买入、为负卖出；按限价计算股数，对手方最优价单按行情的最新价。"""
         return self._account("order_value").order_value(code, value, style)
 
     def order_target_value(
         self, code: str, value: float, style: Optional[OrderStyle] = None
     ) -> Optional[str]:
-        """把持仓调整到市值 ``value`` 元（按限价单的价格折算成整手股数）；已是目标时返回 None。"""
-        if not isinstance(style, LimitOrderStyle) or style.price <= 0:
-            raise OrderRejectedError(
-                "need_limit_price",
-                f"order_target_value 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
-            )
+        """把持仓调整到市值 ``value`` 元（按限价折算成整手股数；对手方最优价单按行情的最新价）；已是目标时返回 None。"""
+        account = self._account("order_target_value")
+        price = account.sizing_price(str(code), style, "order_target_value")
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
             or not 0 <= value < float("inf")
         ):
             raise OrderRejectedError("bad_amount", f"目标市值 {value!r} 应为 ≥ 0 的数字（元）")
-        return self.order_target(code, _buyable(normalize_code(code), value, style.price), style)
+        return self.order_target(code, _buyable(normalize_code(code), value, price), style)
 
     def cancel_order(self, order: OrderRef) -> None:
         """撤单：传订单号或订单对象均可；对已结束的订单撤单不会报错。"""
@@ -209,6 +218,156 @@ class Strategy:
     def sync_orders(self) -> None:
         """立即从券商同步订单状态。"""
         self._account("sync_orders").sync_orders()
+
+    # -- market data ------------------------------------------------------------------------
+
+    @overload
+    def get_bars(
+        self,
+        security: str,
+        count: int,
+        unit: str = ...,
+        fields: Fields = ...,
+        include_now: bool = ...,
+        end_dt: Optional[TimeLike] = ...,
+        df: Literal[False] = ...,
+    ) -> BarColumns: ...
+
+    @overload
+    def get_bars(
+        self,
+        security: CodeList,
+        count: int,
+        unit: str = ...,
+        fields: Fields = ...,
+        include_now: bool = ...,
+        end_dt: Optional[TimeLike] = ...,
+        df: Literal[False] = ...,
+    ) -> BarColumnsByCode: ...
+
+    @overload
+    def get_bars(
+        self,
+        security: Union[str, CodeList],
+        count: int,
+        unit: str = ...,
+        fields: Fields = ...,
+        include_now: bool = ...,
+        end_dt: Optional[TimeLike] = ...,
+        *,
+        df: Literal[True],
+    ) -> Any: ...
+
+    def get_bars(
+        self,
+        security: Union[str, CodeList],
+        count: int,
+        unit: str = "1d",
+        fields: Fields = None,
+        include_now: bool = False,
+        end_dt: Optional[TimeLike] = None,
+        df: bool = False,
+    ) -> Any:
+        """最近 ``count`` 根 K 线（聚宽的 get_bars）：``{字段: [值, ...]}``，从旧到新；多个代码时为 ``{代码: {...}}``。
+
+        ``unit`` 为 ``"1m"``、``"5m"``、``"1d"``；默认字段 ``date, open, high, low, close``。
+        只返回现在（模拟运行时为模拟时间）之前已经结束的 K 线；``include_now=True`` 加上正在形成的那根。
+        ``df=True`` 返回 pandas DataFrame（需要安装 pandas）。需要行情源（选项 data_source）。
+        """
+        runtime = self._data_host("get_bars")
+        return data_api.get_bars(
+            runtime.require_market_data("get_bars"),
+            security,
+            count,
+            unit,
+            fields,
+            include_now,
+            end_dt,
+            df=df,
+            now=runtime.clock.now(),
+        )
+
+    @overload
+    def get_price(
+        self,
+        security: str,
+        start_date: Optional[TimeLike] = ...,
+        end_date: Optional[TimeLike] = ...,
+        frequency: str = ...,
+        fields: Fields = ...,
+        skip_paused: bool = ...,
+        fq: Optional[str] = ...,
+        count: Optional[int] = ...,
+        df: Literal[False] = ...,
+    ) -> BarColumns: ...
+
+    @overload
+    def get_price(
+        self,
+        security: CodeList,
+        start_date: Optional[TimeLike] = ...,
+        end_date: Optional[TimeLike] = ...,
+        frequency: str = ...,
+        fields: Fields = ...,
+        skip_paused: bool = ...,
+        fq: Optional[str] = ...,
+        count: Optional[int] = ...,
+        df: Literal[False] = ...,
+    ) -> BarColumnsByCode: ...
+
+    @overload
+    def get_price(
+        self,
+        security: Union[str, CodeList],
+        start_date: Optional[TimeLike] = ...,
+        end_date: Optional[TimeLike] = ...,
+        frequency: str = ...,
+        fields: Fields = ...,
+        skip_paused: bool = ...,
+        fq: Optional[str] = ...,
+        count: Optional[int] = ...,
+        *,
+        df: Literal[True],
+    ) -> Any: ...
+
+    def get_price(
+        self,
+        security: Union[str, CodeList],
+        start_date: Optional[TimeLike] = None,
+        end_date: Optional[TimeLike] = None,
+        frequency: str = "daily",
+        fields: Fields = None,
+        skip_paused: bool = True,
+        fq: Optional[str] = None,
+        count: Optional[int] = None,
+        df: bool = False,
+    ) -> Any:
+        """时间范围内（或最近 ``count`` 根）的 K 线（聚宽的 get_price）：``{"date": [...], 字段: [...]}``。
+
+        ``start_date`` 与 ``count`` 二选一；``end_date`` 默认为现在，且不会晚于现在（模拟运行时为模拟时间）。
+        ``frequency`` 为 ``"daily"``/``"1d"``、``"1m"``、``"5m"``；日线另有 ``pre_close``、``high_limit``、
+        ``low_limit``、``paused`` 字段。价格不复权（``fq=None``）。需要行情源（选项 data_source）。
+        """
+        runtime = self._data_host("get_price")
+        return data_api.get_price(
+            runtime.require_market_data("get_price"),
+            security,
+            start_date,
+            end_date,
+            frequency,
+            fields,
+            skip_paused,
+            fq,
+            count,
+            df=df,
+            now=runtime.clock.now(),
+        )
+
+    def _data_host(self, api: str) -> StrategyHost:
+        runtime = self._runtime
+        if runtime is None:
+            raise RuntimeError(f"{api} 只能在策略运行时调用（由 jqtrade start_task 启动）")
+        return runtime
 
     # -- plumbing ---------------------------------------------------------------------------
 

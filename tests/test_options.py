@@ -39,6 +39,8 @@ DEFAULTS = {
     "max_snapshot_age": 60.0,
     "disabled_checks": frozenset(),
     "gate_options": {},
+    "data_source": None,
+    "data_options": {},
     "account_no": None,
     "order_dir": None,
     "account_type": "STOCK",
@@ -96,7 +98,7 @@ def test_gate_keys_live_in_the_gate_config_and_core_keys_in_options():
 
 def test_every_option_is_documented_in_chinese():
     for field in (*CORE_FIELDS.values(), *gate_fields(None).values()):
-        assert field.metadata.get("group") in ("scheduler", "account", "gate"), field.name
+        assert field.metadata.get("group") in ("scheduler", "account", "data", "gate"), field.name
         doc = field.metadata.get("doc", "")
         assert doc and any("\u4e00" <= ch <= "\u9fff" for ch in doc), field.name
 
@@ -114,6 +116,8 @@ def test_only_schedule_options_may_change_once_the_account_runs():
         "market_period",
         "misfire_grace_time",
         "on_callback_error",
+        "data_source",  # the market data follows the options (rebuilt when they change)
+        "data_options",
     }
 
 
@@ -221,6 +225,10 @@ INVALID = [
     ("disabled_checks", "bad_lot"),
     ("disabled_checks", ["no_such_check"]),
     ("gate_options", ["host"]),
+    ("data_source", "wind"),
+    ("data_source", 3),
+    ("data_options", "token=abc"),
+    ("data_options", {1: "x"}),
     ("account_no", ""),
     ("account_no", 12.5),
     ("order_dir", ""),
@@ -274,6 +282,8 @@ def test_invalid_value_names_the_key_and_the_value(key, value):
         assert repr(value[0]) in message  # names the offending code itself
     elif key == "notify":
         assert "apprise" in message  # the URLs may hold secrets: the value is masked, not shown
+    elif key == "data_options":
+        assert repr(value) not in message  # it holds tokens and passwords: never shown
     else:
         assert repr(value) in message
     assert isinstance(info.value, ValueError)

@@ -29,6 +29,7 @@ COMMAND = "python tools/gen_options_doc.py"
 GROUPS = {
     "scheduler": "调度选项",
     "account": "账户选项",
+    "data": "行情数据选项",
 }
 
 #: built-in gate name -> (section title, one line about when its keys apply).

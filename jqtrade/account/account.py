@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, cast
 import attrs
 import pendulum
 
-from jqtrade.account.checks import check_order
+from jqtrade.account.checks import PriceQuote, check_order
 from jqtrade.account.ids import OrderIdAllocator, order_id_day
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
 from jqtrade.account.order import Order, OrderChange, OrdersView
@@ -46,6 +46,7 @@ from jqtrade.errors import (
 from jqtrade.gates.base import AbsTradeGate
 from jqtrade.model.orders import (
     LimitOrderStyle,
+    MarketOrderStyle,
     OrderRequest,
     OrderStatus,
     OrderStyle,
@@ -59,6 +60,9 @@ from jqtrade.options import Options
 logger = logging.getLogger("jqtrade.account")
 
 UserHook = Callable[[str, Any], None]
+#: ``code -> quote`` for the checks that need prices (the runtime hands in ``context.current_data``'s
+#: lookup); it must not raise for want of data, but answer a stale quote saying why.
+QuoteLookup = Callable[[str], Optional[PriceQuote]]
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
@@ -95,6 +99,11 @@ def _lent_face(code: str) -> Optional[Decimal]:
         return rules_of(code).face_value
     except OrderRejectedError:
         return None
+
+
+def _usable(price: float) -> bool:
+    """A price from the market data that can be used (not NaN, not 0)."""
+    return math.isfinite(price) and price > 0
 
 
 def _tells_rejections(action: str) -> Callable[[_Method], _Method]:
@@ -137,7 +146,11 @@ class Account:
         id_dir: Optional[Path] = None,
         calendar: Optional[TradingCalendar] = None,
         notifier: Optional[EventSink] = None,
+        quote_lookup: Optional[QuoteLookup] = None,
     ) -> None:
+        """``quote_lookup``: today's quote of a code, for the price checks (``security_paused``,
+        ``beyond_price_limit``) and for sizing ``order_value`` at the last price; ``None``: no
+        market data, those checks are skipped (said once in the log)."""
         self.gate = gate
         self.clock = clock
         self.options = options
@@ -145,6 +158,8 @@ class Account:
         self.task_name = task_name
         self._notify = notify or (lambda hook, value: None)
         self._calendar = calendar
+        self._quote_lookup = quote_lookup
+        self._price_checks_skipped = False  # said once in the log
         shared = gate.order_id_dir
         if id_dir is not None:
             self._id_dir = Path(id_dir)
@@ -323,6 +338,10 @@ class Account:
         self._check_day()
         self._require_journal()
         position = self._position_or_none(code)
+        quote, _ = self._today_quote(code)
+        last = quote.last_price if quote is not None and _usable(quote.last_price) else None
+        if last is None and position is not None:
+            last = position.last_price or None
         checked = check_order(
             code,
             amount,
@@ -330,14 +349,13 @@ class Account:
             side,
             position=position,
             available_cash=self._available_cash() if self._balance_known else None,
-            reference_price=(position.last_price or None) if position is not None else None,
+            reference_price=last,
+            quote=quote,
             disabled=self.options.disabled_checks,
         )
         assert self._ids is not None and self._journal is not None
         now = self.clock.now()
-        risky = RiskOrder.of(
-            checked, (position.last_price or None) if position is not None else None
-        )
+        risky = RiskOrder.of(checked, last)
         self._risk.check_order(
             risky,
             now=now.timestamp(),
@@ -377,7 +395,7 @@ class Account:
             code=request.code,
             is_buy=request.is_buy,
             amount=request.amount,
-            reserve_price=self._reserve_price(request.code, order.price),
+            reserve_price=self._reserve_price(request.code, order.price, quote),
             at=now,
             lent_face=_lent_face(request.code),
         )
@@ -506,15 +524,34 @@ class Account:
             return None
         return self.order(norm, delta, style)
 
+    def sizing_price(self, code: str, style: Optional[OrderStyle], api: str) -> float:
+        """The price ``api`` (order_value, order_target_value) turns money into shares at: the
+        limit price, or for an order priced at best (``MarketOrderStyle()``, ``LimitOrderStyle(0)``,
+        ``None``) today's last price from the market data; ``need_limit_price`` when neither."""
+        if isinstance(style, LimitOrderStyle) and style.price > 0:
+            return float(style.price)
+        at_best = style is None or isinstance(style, MarketOrderStyle)
+        at_best = at_best or (isinstance(style, LimitOrderStyle) and style.price == 0)
+        if not at_best:
+            raise OrderRejectedError(
+                "need_limit_price",
+                f"{api} 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
+            )
+        quote, why = self._today_quote(code, api=api)
+        if quote is not None and _usable(quote.last_price):
+            return float(quote.last_price)
+        why = why or "行情中没有最新价"
+        raise OrderRejectedError(
+            "need_limit_price",
+            f"{api} 按对手方最优价（{style!r}）下单时用最新价计算股数，但不知道 {code} 的最新价（{why}）；"
+            f"请传入 style=LimitOrderStyle(价格)，或设置行情源（选项 data_source）",
+        )
+
     @_tells_rejections("下单")
     def order_value(
         self, code: str, value: float, style: Optional[OrderStyle] = None
     ) -> Optional[str]:
-        if not isinstance(style, LimitOrderStyle) or style.price <= 0:
-            raise OrderRejectedError(
-                "need_limit_price",
-                f"order_value 需要用限价单的价格计算股数，请传入 style=LimitOrderStyle(价格)；收到 {style!r}",
-            )
+        price = self.sizing_price(code, style, "order_value")
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
@@ -526,13 +563,13 @@ class Account:
             )
         self._require_fresh("order_value", code)
         norm = normalize_code(code)
-        shares = int(abs(value) // style.price)
+        shares = int(abs(value) // price)
         rules = rules_of(norm)
         shares = shares if shares >= rules.min_buy else 0
         shares -= (shares - rules.min_buy) % rules.buy_step if shares else 0
         if shares == 0:
             raise OrderRejectedError(
-                "value_too_small", f"金额 {value!r} 按价格 {style.price:g} 不足一手，无法下单"
+                "value_too_small", f"金额 {value!r} 按价格 {price:g} 不足一手，无法下单"
             )
         return self.order(norm, shares if value > 0 else -shares, style)
 
@@ -630,15 +667,72 @@ class Account:
         except OrderRejectedError:
             return None  # the check reports the bad code with its own reason
 
-    def _reserve_price(self, code: str, price: Optional[float]) -> Decimal:
-        """Price a buy reserves cash at: its limit, else the limit-up estimate from the last price."""
+    def _reserve_price(
+        self, code: str, price: Optional[float], quote: Optional[PriceQuote] = None
+    ) -> Decimal:
+        """Price a buy reserves cash at: its limit, else today's limit-up price (from the market
+        data, else estimated from the position's last price)."""
         if price:
             return Decimal(repr(float(price)))
+        if quote is not None and _usable(quote.high_limit):
+            return Decimal(repr(float(quote.high_limit)))
         try:
             last = self._base.long_positions[code].last_price
         except OrderRejectedError:
             last = 0.0
         return limit_up_estimate(code, last) if last else Decimal(0)
+
+    # -- prices -----------------------------------------------------------------------------
+
+    def _today_quote(
+        self, code: str, *, api: str = "下单前的价格检查"
+    ) -> tuple[Optional[PriceQuote], str]:
+        """Today's quote of ``code`` from the market data and ``""``, or ``None`` and why not
+        (then the price checks are skipped: said once at INFO, every time at DEBUG)."""
+        try:
+            norm = normalize_code(code)
+        except OrderRejectedError:
+            return None, "证券代码不合法"  # the checks report the bad code
+        why: str
+        if self._quote_lookup is None:
+            why = "没有行情数据（未设置行情源）"
+        else:
+            try:
+                quote = self._quote_lookup(norm)
+            except Exception as exc:  # noqa: BLE001 - never refuse an order for want of data
+                quote, why = None, f"获取行情出错：{exc}"
+            else:
+                why = self._no_price_reason(quote)
+                if quote is not None and not quote.stale and quote.time is not None:
+                    when = quote.time.astimezone(MARKET_TZ).date()
+                    if when == self.clock.now().astimezone(MARKET_TZ).date():
+                        return quote, ""
+                    why = f"行情是 {when} 的，不是今天的"
+        self._skip_prices(norm, why, api)
+        return None, why
+
+    @staticmethod
+    def _no_price_reason(quote: Optional[PriceQuote]) -> str:
+        if quote is None:
+            return "没有行情数据"
+        if quote.reason:
+            return quote.reason
+        if quote.stale:
+            return "行情已过期"
+        if quote.time is None:
+            return "行情源没有这个代码的行情"
+        return "行情中没有最新价"
+
+    def _skip_prices(self, code: str, why: str, api: str) -> None:
+        logger.debug("%s：跳过 %s 的价格检查（%s）", api, code, why)
+        if not self._price_checks_skipped:
+            self._price_checks_skipped = True
+            logger.info(
+                "不知道 %s 今天的行情，跳过需要价格的下单前检查（停牌、涨跌停价），由券商检查：%s"
+                "（此提示只出现一次）",
+                code,
+                why,
+            )
 
     # -- sync -------------------------------------------------------------------------------
 

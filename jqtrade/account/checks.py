@@ -25,15 +25,21 @@ Reverse repos (国债逆回购) are lent with a negative amount (a sell, as at t
 SZSE), the cash check uses ``amount × 100`` yuan, and there is nothing to be closeable; a
 positive amount (正回购, borrowing) is refused as ``unsupported_security``. The rules live in
 :mod:`jqtrade.model.rules`; ``docs/instruments.md`` names their sources.
+
+Checks that need prices (``security_paused``, ``beyond_price_limit``) run only when the caller
+hands in a ``quote`` (:class:`PriceQuote`, e.g. ``context.current_data[code]``) it trusts for
+today; a limit that is unknown (NaN) skips its check. Without a quote nothing is refused for
+want of data: the broker still checks.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 import operator
 from decimal import Decimal, InvalidOperation
-from typing import Optional, Union
+from typing import Optional, Protocol, Union
 
 import attrs
 
@@ -71,6 +77,7 @@ __all__ = [
     "MAX_ORDER_VALUE",
     "REASONS",
     "CheckedOrder",
+    "PriceQuote",
     "check_order",
 ]
 
@@ -97,6 +104,37 @@ class CheckedOrder:
     amount: int
     style: OrderStyle
     side: OrderSide = OrderSide.long
+
+
+class PriceQuote(Protocol):
+    """What the price checks read of a quote; ``jqtrade.data.CurrentDataItem`` fits.
+
+    Prices are floats in yuan, ``nan`` where unknown.
+    """
+
+    @property
+    def last_price(self) -> float: ...
+
+    @property
+    def high_limit(self) -> float: ...
+
+    @property
+    def low_limit(self) -> float: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def time(self) -> Optional[datetime.datetime]:
+        """When the quote was taken (the account uses only today's)."""
+
+    @property
+    def stale(self) -> bool:
+        """True when the source failed and this is an older snapshot (then not used)."""
+
+    @property
+    def reason(self) -> Optional[str]:
+        """Why the quote is stale or empty."""
 
 
 def _refuse(reason: str, message: str) -> OrderRejectedError:
@@ -222,6 +260,20 @@ def _check_value(
         )
 
 
+def _check_limits(code: str, price: Decimal, quote: PriceQuote) -> None:
+    """Refuse a limit price outside today's price limits (each limit only when known)."""
+    low, high = _known(quote.low_limit, positive=True), _known(quote.high_limit, positive=True)
+    if (high is not None and price > high) or (low is not None and price < low):
+        shown_low = f"{low}" if low is not None else "未知"
+        shown_high = f"{high}" if high is not None else "未知"
+        side = "涨停价" if high is not None and price > high else "跌停价"
+        raise _refuse(
+            "beyond_price_limit",
+            f"{code} 的限价 {price} 超出今天的涨跌停范围（跌停价 {shown_low}，涨停价 {shown_high}），"
+            f"超过{side}的委托会被交易所拒绝",
+        )
+
+
 def _kind(rules: Rules) -> str:
     return {Board.fund: "基金", Board.convertible: "可转债", Board.repo: "国债逆回购"}.get(
         rules.board, "股票"
@@ -271,6 +323,7 @@ def check_order(
     position: Optional[Position] = None,
     available_cash: Optional[float] = None,
     reference_price: Optional[float] = None,
+    quote: Optional[PriceQuote] = None,
     disabled: frozenset[str] = frozenset(),
 ) -> CheckedOrder:
     """Check one order; return it normalised or raise :class:`OrderRejectedError`.
@@ -281,7 +334,9 @@ def check_order(
     The cash check uses the limit price, or ``reference_price`` for market and price-0
     orders (skipped without one); fees are not included (the broker refuses if they do not
     fit). A NaN or infinite cash or reference price counts as unknown, and so does a reference
-    price outside (0, :data:`MAX_LIMIT_PRICE`]. ``disabled`` names checks from
+    price outside (0, :data:`MAX_LIMIT_PRICE`]. ``quote`` (today's, from the market data)
+    enables ``security_paused`` and ``beyond_price_limit`` (a limit price outside
+    ``[low_limit, high_limit]``; a NaN limit skips it). ``disabled`` names checks from
     :data:`DISABLEABLE_CHECKS` to skip; the absurd-value checks cannot be skipped.
     """
     norm_code = normalize_code(code)
@@ -327,6 +382,13 @@ def check_order(
             f"jqtrade 不支持",
         )
 
+    if quote is not None and quote.paused and on("security_paused"):
+        raise _refuse(
+            "security_paused",
+            f"{norm_code} 今天停牌，不能下单（{'买入' if action is OrderAction.open else '卖出'} {qty} "
+            f"{rules.unit}）；复牌后再下单",
+        )
+
     if price is not None and price > 0 and known_rules and on("bad_tick"):
         if not tick_ok(rules, price):
             what = "价格（年化利率 %）" if repo else "价格"
@@ -334,6 +396,9 @@ def check_order(
                 "bad_tick",
                 f"限价 {price} 不合法：{norm_code} 是{_kind(rules)}，{what}须为 {rules.tick} 的整数倍",
             )
+
+    if price is not None and price > 0 and quote is not None and on("beyond_price_limit"):
+        _check_limits(norm_code, price, quote)
 
     if action is OrderAction.open or repo:
         if known_rules and on("bad_lot") and not buy_lot_ok(rules, qty):

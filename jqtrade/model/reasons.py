@@ -24,7 +24,9 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "bad_tick": "限价须是最小价格变动单位的整数倍",
         "not_enough_closeable": "卖出数量不能超过可卖数量（T+1）",
         "not_enough_cash": "买入金额不能超过可用资金",
-        "need_limit_price": "order_value 需要限价单的价格来计算股数",
+        "security_paused": "证券今天停牌时不下单（需要行情）",
+        "beyond_price_limit": "限价不能超出当天的涨跌停价（需要行情）",
+        "need_limit_price": "order_value 需要价格来计算股数：限价单的价格，或行情中的最新价",
         "value_too_small": "order_value 的金额不足一手",
         "position_unknown": "还没有同步到持仓，无法计算 order_target 的差额",
         "stale_position": "资金持仓快照比 max_snapshot_age 更旧，不按它计算 order_target / order_value 的数量",
@@ -56,5 +58,7 @@ DISABLEABLE_CHECKS = frozenset(
         "bad_tick",
         "not_enough_closeable",
         "not_enough_cash",
+        "security_paused",
+        "beyond_price_limit",
     }
 )

@@ -12,7 +12,10 @@ turns its wire format into commands and the updates back into its wire format.
 
 This is a paper broker: A-share lot, tick, price-limit, T+1 and cash-freezing rules are
 enforced with :mod:`jqtrade.model.rules` (the same functions the pre-trade checks call);
-queue position, volume and auctions are not modelled. Convertible bonds trade T+0 within
+queue position and auctions are not modelled. On a :class:`~jqtrade.sim.bars.BarMarket`, codes
+with bars fill on those bars (through the limit, at the next bar's open for priced-at-best
+orders, at most ``volume_ratio`` of each bar's volume, not at a sealed limit, not on a paused
+day); other codes, and every code on a :class:`~jqtrade.sim.market.PriceFeed`, on the walk. Convertible bonds trade T+0 within
 ±20 % of the previous close (the wider first-day limits are not modelled). Reverse repos are
 lent with sell orders: the cash (10 张 = 1,000 yuan and multiples) leaves at the fill and comes
 back with interest at the first day change on or after the term's end. A day change expires
@@ -32,6 +35,7 @@ from typing import Any, Optional, Protocol, Union
 import attrs
 import pendulum
 
+from jqtrade.data.models import Bar
 from jqtrade.model.orders import OrderAction, OrderStatus
 from jqtrade.model.reports import BalanceReport, OrderReport, PositionReport, TradeReport
 from jqtrade.model.rules import (
@@ -52,7 +56,8 @@ from jqtrade.model.rules import (
     tick_ok,
     tick_size,
 )
-from jqtrade.sim.market import PriceFeed, as_code, in_session, number_in
+from jqtrade.sim.bars import BarMarket, DayBars
+from jqtrade.sim.market import Market, as_code, in_session, number_in
 
 log = logging.getLogger("jqtrade.sim")
 
@@ -133,6 +138,7 @@ class SimOrder:
     text: str = ""
     working: bool = False  # accepted by the counter: cash or shares frozen, can fill
     filled_px: Decimal = ZERO  # sum of price × quantity of the fills (a repo's filled_amt is cash)
+    met: Optional[pendulum.DateTime] = None  # on real bars: the end of the last bar it met
 
     @property
     def final(self) -> bool:
@@ -195,11 +201,15 @@ class SimBroker:
     orders at random. ``market_hours=False`` lets orders fill at any time of day.
     ``positions``: initial holdings (``{"600000.XSHG": 1000}`` or with ``avg_cost``), sellable
     on the first day. ``faults`` may change the free text of normal updates.
+
+    ``feed`` is a :class:`~jqtrade.sim.market.PriceFeed` (the random walk) or a
+    :class:`~jqtrade.sim.bars.BarMarket`; on a BarMarket, the codes it has bars for are matched
+    on those bars (:meth:`_match_bars`), at most ``volume_ratio`` of each bar's volume.
     """
 
     def __init__(
         self,
-        feed: PriceFeed,
+        feed: Market,
         cash: float = 1_000_000,
         *,
         positions: Optional[Mapping[str, Any]] = None,
@@ -212,6 +222,7 @@ class SimBroker:
         stamp_tax_rate: float = 0.0005,
         market_hours: bool = True,
         faults: Optional[FaultNotes] = None,
+        volume_ratio: float = 0.25,
     ) -> None:
         cash = number_in("初始资金 cash", cash, 0, MAX_ORDER_VALUE)
         latency = number_in("延迟 latency（秒）", latency, 0, 86_400)
@@ -219,6 +230,7 @@ class SimBroker:
         commission_rate = number_in("佣金费率 commission_rate", commission_rate, 0, 0.01)
         min_commission = number_in("最低佣金 min_commission", min_commission, 0, 1000)
         stamp_tax_rate = number_in("印花税率 stamp_tax_rate", stamp_tax_rate, 0, 0.01)
+        volume_ratio = number_in("成交量比例 volume_ratio", volume_ratio, 0, 1, low_open=True)
         initial = {
             as_code(code): _position_spec(code, spec) for code, spec in (positions or {}).items()
         }
@@ -226,6 +238,9 @@ class SimBroker:
             if board_of(code) is Board.repo:
                 raise ValueError(f"{code} 是国债逆回购，不能作为初始持仓（借出的资金不是持仓）")
         self.feed = feed
+        self.volume_ratio = Decimal(str(volume_ratio))
+        # on real bars: shares already filled per (code, bar end) today, shared by all orders
+        self._bar_used: dict[tuple[str, pendulum.DateTime], int] = {}
         self.latency = float(latency)
         self.partial_fills = partial_fills
         self.reject_rate = reject_rate
@@ -303,6 +318,7 @@ class SimBroker:
             self._finish_cancel(order, now)
         self.orders.clear()
         self._working.clear()
+        self._bar_used.clear()
         self.frozen_cash = ZERO
 
     def open_day(self, day: datetime.date) -> None:
@@ -311,6 +327,7 @@ class SimBroker:
             self._load_initial_positions(day)
         self.day = day
         self._order_seq = 0
+        self._bar_used.clear()
         for position in self.positions.values():
             position.sellable = position.total
             position.frozen = 0
@@ -429,11 +446,23 @@ class SimBroker:
         if not order.final and order.cancel_at is not None and now >= order.cancel_at:
             self._finish_cancel(order, now)
 
+    def _day_bars(self, code: str, now: pendulum.DateTime) -> Optional[DayBars]:
+        """``code``'s bars of today when the feed is a BarMarket that has them."""
+        feed = self.feed
+        if isinstance(feed, BarMarket):
+            return feed.day(code, now.date())
+        return None
+
     def _accept(self, order: SimOrder, now: pendulum.DateTime) -> None:
         code = order.code
         tick = tick_size(code)
-        prev = self.feed.prev_close(code, now.date())
-        low, high = price_limits(code, prev)
+        bars = self._day_bars(code, now)
+        if bars is not None:
+            low, high = bars.low_limit, bars.high_limit
+            order.met = now  # bars ended by now were history when the counter took it
+        else:
+            prev = self.feed.prev_close(code, now.date())
+            low, high = price_limits(code, prev)
         last = self.feed.price(code, now)
         if order.pricing is Pricing.limit_up:
             order.price = high
@@ -443,7 +472,10 @@ class SimBroker:
             order.price = min(last + tick, high) if order.is_buy else max(last - tick, low)
         else:
             order.price = order.limit
-        reason = self._check(order, tick, low, high)
+        if bars is not None and bars.paused:
+            reason = f"{code} 今日停牌，不能交易"
+        else:
+            reason = self._check(order, tick, low, high)
         if reason:
             order.status = OrderStatus.rejected
             order.text = reason
@@ -504,6 +536,10 @@ class SimBroker:
         return amount, self._commission(amount)
 
     def _match(self, order: SimOrder, now: pendulum.DateTime) -> None:
+        bars = self._day_bars(order.code, now)
+        if bars is not None:
+            self._match_bars(order, bars, now)
+            return
         code = order.code
         tick = tick_size(code)
         low, high = price_limits(code, self.feed.prev_close(code, now.date()))
@@ -526,6 +562,70 @@ class SimBroker:
         if quantity <= 0:
             return
         self._fill(order, quantity, fill_price, now)
+
+    def _match_bars(self, order: SimOrder, day: DayBars, now: pendulum.DateTime) -> None:
+        """Fill ``order`` on the bars it meets by ``now`` (see docs/sim.md, 真实 K 线上的成交).
+
+        A limit buy fills in a bar whose low reaches its limit, at the limit or at the bar's
+        open when the bar opened through it (a sell: the high, and the better of the two); a
+        priced-at-best order at the open of the bar. No buy in a bar sealed at the limit-up
+        (its low is the limit-up), no sell in one sealed at the limit-down. Each bar gives all
+        orders together at most ``volume_ratio`` of its volume; the rest waits for later bars.
+        A buy takes no more than the cash frozen for it and the available cash pay for.
+        """
+        horizon = now if order.cancel_at is None else min(now, order.cancel_at)
+        after = order.met or order.received
+        bars = day.due(after, horizon)
+        if not bars:
+            return
+        order.met = bars[-1].time
+        lot = rules_of(order.code).round_lot or 100
+        tick = tick_size(order.code)
+        best = order.pricing is Pricing.limit and order.limit == 0
+        for bar in bars:
+            if order.remaining <= 0:
+                break
+            price = self._bar_price(order, bar, day, best)
+            if price is None:
+                continue
+            price = price.quantize(tick)  # the cache keeps 4 places: 9.1100 -> 9.11
+            key = (order.code, bar.time)
+            used = self._bar_used.get(key, 0)
+            room = int(self.volume_ratio * bar.volume) - used
+            quantity = min(order.remaining, room)
+            if quantity < order.remaining:
+                quantity = quantity // lot * lot
+            if order.is_buy:
+                quantity = self._affordable(order, quantity, price, lot)
+            if quantity <= 0:
+                continue
+            self._bar_used[key] = used + quantity
+            self._fill(order, quantity, price, min(bar.time, now))
+
+    @staticmethod
+    def _bar_price(order: SimOrder, bar: Bar, day: DayBars, best: bool) -> Optional[Decimal]:
+        """The price ``order`` fills at in ``bar``, or ``None`` when it does not fill there."""
+        if order.is_buy:
+            if bar.low >= day.high_limit:  # sealed at the limit-up: no seller
+                return None
+            if best:
+                return bar.open
+            return min(order.price, bar.open) if bar.low <= order.price else None
+        if bar.high <= day.low_limit:  # sealed at the limit-down: no buyer
+            return None
+        if best:
+            return bar.open
+        return max(order.price, bar.open) if bar.high >= order.price else None
+
+    def _affordable(self, order: SimOrder, quantity: int, price: Decimal, lot: int) -> int:
+        """At most ``quantity``, in lots unless it is the whole rest, that the cash pays for."""
+        while quantity > 0:
+            amount, fee = self._cost(order, price, quantity)
+            release = order.frozen_cash * quantity / order.remaining
+            if amount + fee <= release + self.available_cash:
+                return quantity
+            quantity = (quantity - 1) // lot * lot
+        return 0
 
     def _fill(self, order: SimOrder, quantity: int, price: Decimal, now: pendulum.DateTime) -> None:
         amount, fee = self._cost(order, price, quantity)

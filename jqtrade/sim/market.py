@@ -17,7 +17,7 @@ import random
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Union
+from typing import Protocol, Union
 
 import pendulum
 
@@ -109,6 +109,16 @@ def _parse_when(text: str, fmt: str) -> datetime.datetime:
         return datetime.datetime.strptime(text, fmt)
     except ValueError:
         return datetime.datetime.strptime(text, fmt.replace(":%S", ""))
+
+
+class Market(Protocol):
+    """What the matching engine asks of its prices: the random walk, real bars or live quotes."""
+
+    def price(self, code: str, now: pendulum.DateTime) -> Decimal: ...
+
+    def prev_close(self, code: str, day: datetime.date) -> Decimal: ...
+
+    def base_price(self, code: str) -> Decimal: ...
 
 
 class PriceFeed:

@@ -54,7 +54,7 @@ from jqtrade.sim.broker import (
     trade_cash,
 )
 from jqtrade.sim.faults import FaultInjector
-from jqtrade.sim.market import PriceFeed, PricesArg, as_code, number_in
+from jqtrade.sim.market import Market, PriceFeed, PricesArg, as_code, number_in
 
 log = logging.getLogger("jqtrade.sim")
 
@@ -136,6 +136,9 @@ class SimulatedOneQuant:
     client can produce (:mod:`jqtrade.sim.faults`): half-written last lines, truncated or
     header-only snapshots, lines of other programs' and other accounts' orders, garbage lines.
     ``market_hours=False`` lets orders fill at any time of day (for trying things in the evening).
+    ``market``: a :class:`~jqtrade.sim.bars.BarMarket` to match on real bars (``prices`` and
+    ``volatility`` are then unused: the market has its own fallback); ``volume_ratio`` is the
+    share of a bar's volume the orders may take.
 
     Instruction lines already in today's files when the simulator first opens them are skipped
     (a restarted simulator has lost its book; it does not replay old orders). The matching
@@ -164,6 +167,8 @@ class SimulatedOneQuant:
         stamp_tax_rate: float = 0.0005,
         fault_rate: float = 0.3,
         market_hours: bool = True,
+        market: Optional[Market] = None,
+        volume_ratio: float = 0.25,
     ) -> None:
         # the options an adapter or a feed owns are refused first, the broker's by the broker
         snapshot_interval = number_in(
@@ -173,7 +178,7 @@ class SimulatedOneQuant:
         volatility = number_in("波动幅度 volatility", volatility, 0, 0.5)
         self._faults = FaultInjector(seed, fault_rate)
         self.broker = SimBroker(
-            PriceFeed(seed, prices, volatility),
+            market if market is not None else PriceFeed(seed, prices, volatility),
             cash,
             positions=positions,
             latency=latency,
@@ -184,6 +189,7 @@ class SimulatedOneQuant:
             min_commission=min_commission,
             stamp_tax_rate=stamp_tax_rate,
             market_hours=market_hours,
+            volume_ratio=volume_ratio,
         )
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -221,7 +227,7 @@ class SimulatedOneQuant:
         return self._day
 
     @property
-    def feed(self) -> PriceFeed:
+    def feed(self) -> Market:
         return self.broker.feed
 
     @property

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import attrs
 import pendulum
@@ -28,6 +28,7 @@ from jqtrade.options import Options
 from jqtrade.runtime import Runtime
 from jqtrade.tasks.config import ConfigValues, read_config
 from jqtrade.tasks.control import TradingStateFile, TradingStateRequest
+from jqtrade.tasks.progress import RunProgress
 from jqtrade.tasks.registry import (
     START_TOKEN_ENV,
     TRADING_STATES,
@@ -39,6 +40,10 @@ from jqtrade.tasks.registry import (
 )
 from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
 from jqtrade.tasks.supervisor import RESTARTS_ENV, RESUME_STATE_DIR_ENV
+
+if TYPE_CHECKING:
+    from jqtrade.data.source import AbsDataSource
+    from jqtrade.sim.market import Market
 
 task_logger = logging.getLogger("jqtrade.task")
 
@@ -60,6 +65,8 @@ class TaskSpec:
     sim_gate: str = "onequant"  # the protocol it speaks: OneQuant files or a simulated xtquant
     sim_dir: Optional[Path] = None
     sim_cash: float = 1_000_000.0
+    # the bar cache the simulated broker matches on; default <runtime_dir>/data/bars.sqlite
+    sim_bars: Optional[Path] = None
 
     @property
     def simulated_broker(self) -> bool:
@@ -195,7 +202,14 @@ def run_task(spec: TaskSpec) -> int:
     console: Optional[ConsoleEvents] = None
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
-        broker = _embedded_broker(spec, clock) if spec.simulated_broker else None
+        running: list[Runtime] = []  # the runtime, once made: the broker's live quotes come from it
+        broker = (
+            _embedded_broker(
+                spec, clock, runtime_dir, lambda: running[0].market_data if running else None
+            )
+            if spec.simulated_broker
+            else None
+        )
         first_day = clock.now().date()
         runtime = Runtime(
             strategy,
@@ -210,6 +224,7 @@ def run_task(spec: TaskSpec) -> int:
             id_dir=broker.folder / "jqtrade_order_ids" if broker else None,
             restore_trading_state=_restored(saved),
         )
+        running.append(runtime)
         runtime.trading_state_listeners.append(
             lambda change: handle.update(trading_state=change.new.value)
         )
@@ -235,6 +250,7 @@ def run_task(spec: TaskSpec) -> int:
             if spec.simulate is not None:
                 _say_if_closed(runtime, *spec.simulate)
             _start_notifier(runtime, spec)
+            day_values = _record_day_values(runtime) if broker is not None else []
             try:
                 status = _run(runtime, spec, handle, trading_file)
             finally:
@@ -244,7 +260,12 @@ def run_task(spec: TaskSpec) -> int:
         final_state = "stopped" if status == 0 else "failed"
         if broker is not None:
             last_day = spec.simulate[1] if spec.simulate is not None else clock.now().date()
-            scope = RunScope(first_day=first_day, last_day=last_day, start_value=spec.sim_cash)
+            scope = RunScope(
+                first_day=first_day,
+                last_day=last_day,
+                start_value=spec.sim_cash,
+                day_values=day_values,
+            )
             print_summary(
                 runtime, scope, simulated_broker=True, simulated_clock=spec.simulate is not None
             )
@@ -300,6 +321,50 @@ def _add_daily_summary(runtime: Runtime, notifier: Any) -> None:
 
     rule = daily_rule(runtime.calendar, "close+5m", runtime.options.market_period)
     runtime.add_internal_job("收盘小结", rule, send)
+
+
+def _record_day_values(runtime: Runtime) -> list[tuple[datetime.date, float]]:
+    """The account's total value at the end of each trading day, for the run's summary.
+
+    A simulated broker's event-driven syncs hand over each day's last synced portfolio; on a
+    live clock an internal job syncs the balance at ``close+5m``. One value a day."""
+    values: list[tuple[datetime.date, float]] = []
+    account = runtime.account
+    if account is None:
+        return values
+    events = runtime.sync_events
+    if events is not None:
+        events.day_end.append(
+            lambda day, portfolio: values.append((day, float(portfolio.total_value)))  # type: ignore[attr-defined]  # the account's Portfolio
+        )
+        return values
+    from jqtrade.schedule import daily_rule
+
+    def record(slot: pendulum.DateTime) -> None:
+        values.append((slot.date(), float(account.sync_balance(quiet=True).total_value)))
+
+    rule = daily_rule(runtime.calendar, "close+5m", runtime.options.market_period)
+    runtime.add_internal_job("记录收盘资产", rule, record)
+    return values
+
+
+def _progress(runtime: Runtime, spec: TaskSpec) -> Optional[RunProgress]:
+    """A terminal progress bar for a simulated run (it shows itself only after a few seconds)."""
+    if spec.simulate is None:
+        return None
+    first, last = spec.simulate
+    days = []
+    day = first
+    while day <= last:
+        if runtime.calendar.is_trading_day(day):
+            days.append(day)
+        day += datetime.timedelta(days=1)
+    progress = RunProgress(days)
+    if not progress.enabled:
+        return None
+    clock = runtime.clock
+    runtime.add_watcher(lambda: progress.update(clock.now().date()))
+    return progress
 
 
 def _stop_notifier(runtime: Runtime, spec: TaskSpec) -> None:
@@ -380,16 +445,50 @@ class _EmbeddedBroker:
     close: Callable[[], None] = lambda: None
 
 
-def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
-    """A simulated broker on a folder, played on the task's own loop (so it follows the clock)."""
+def _sim_market(
+    spec: TaskSpec,
+    clock: Clock,
+    runtime_dir: Path,
+    live_data: Callable[[], Optional[AbsDataSource]],
+) -> Optional[Market]:
+    """The simulated broker's prices: real bars when the cache has the run's days; on a live
+    clock without today's bars, the strategy's live quotes (paper trading); else ``None``
+    (the random walk, with a warning saying so)."""
+    from jqtrade.data.cache import CACHE_FILE
+    from jqtrade.sim.bars import market_for_run
+
+    first, last = spec.simulate or (clock.now().date(), clock.now().date())
+    path = spec.sim_bars or runtime_dir / CACHE_FILE
+    live = spec.simulate is None
+    bars = market_for_run(path, first, last, logger=task_logger, warn=not live)
+    if bars is not None or not live:
+        return bars
+    from jqtrade.sim.quotes import QuoteMarket
+
+    task_logger.info(
+        "模拟券商按策略行情源（data_source）的实时行情撮合；没有设置行情源或拿不到行情的代码使用随机行情"
+    )
+    return QuoteMarket(live_data)
+
+
+def _embedded_broker(
+    spec: TaskSpec,
+    clock: Clock,
+    runtime_dir: Path,
+    live_data: Callable[[], Optional[AbsDataSource]] = lambda: None,
+) -> _EmbeddedBroker:
+    """A simulated broker on a folder, played on the task's own loop (so it follows the clock).
+
+    ``live_data`` gives the strategy's market-data source once it has one (paper trading)."""
     temporary = None if spec.sim_dir else Path(tempfile.mkdtemp(prefix="jqtrade-sim-"))
     folder = spec.sim_dir or temporary
     assert folder is not None
     _make_folder(folder, "模拟券商的目录")
     account_no = "SIM0001"
     simulated = spec.simulate is not None
+    market = _sim_market(spec, clock, runtime_dir, live_data)
     if spec.sim_gate == "qmt":
-        return _simulated_miniqmt(spec, clock, folder, temporary)
+        return _simulated_miniqmt(spec, clock, folder, temporary, market)
     from jqtrade.sim import SimulatedOneQuant
 
     sim = SimulatedOneQuant(
@@ -399,6 +498,7 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
         encoding="gbk",
         latency=0.0 if simulated else 1.0,
         snapshot_interval=30.0 if simulated else 3.0,
+        market=market,
     )
     task_logger.warning(
         "使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no
@@ -409,18 +509,29 @@ def _embedded_broker(spec: TaskSpec, clock: Clock) -> _EmbeddedBroker:
         "account_no": account_no,
         "file_encoding": "gbk",
     }
-    return _EmbeddedBroker(overrides, sim.poll, folder, temporary)
+    from jqtrade.sim.bars import BarMarket
+
+    close = market.cache.close if isinstance(market, BarMarket) else lambda: None
+    return _EmbeddedBroker(overrides, sim.poll, folder, temporary, close=close)
 
 
 def _simulated_miniqmt(
-    spec: TaskSpec, clock: Clock, folder: Path, temporary: Optional[Path]
+    spec: TaskSpec,
+    clock: Clock,
+    folder: Path,
+    temporary: Optional[Path],
+    market: Optional[Market] = None,
 ) -> _EmbeddedBroker:
     """A simulated miniQMT behind the QMT gate: same matching core, xtquant's API and threads."""
+    from jqtrade.sim.broker import SimBroker
     from jqtrade.sim.xtquant import SimMiniQmt
 
     account_id = "8880000001"
     userdata = folder / "userdata_mini"
-    mini = SimMiniQmt(userdata, account_id=account_id, clock=clock, cash=spec.sim_cash)
+    broker = SimBroker(market, spec.sim_cash) if market is not None else None
+    mini = SimMiniQmt(
+        userdata, account_id=account_id, clock=clock, cash=spec.sim_cash, broker=broker
+    )
     task_logger.warning(
         "使用内置的模拟 miniQMT（不是真实交易！）：userdata_mini 目录 %s，资金账号 %s",
         userdata,
@@ -444,7 +555,14 @@ def _simulated_miniqmt(
         def poll(now: pendulum.DateTime) -> None:
             return None
 
-    return _EmbeddedBroker(overrides, poll, folder, temporary, close=mini.close)
+    from jqtrade.sim.bars import BarMarket
+
+    def close() -> None:
+        mini.close()
+        if isinstance(market, BarMarket):
+            market.cache.close()
+
+    return _EmbeddedBroker(overrides, poll, folder, temporary, close=close)
 
 
 def _int_env(text: Optional[str]) -> int:
@@ -486,6 +604,7 @@ def _run(
     handle.update(state="running", gate=runtime.gate_name or "-")
     runtime.add_watcher(_control_watcher(runtime, handle))
     runtime.add_watcher(_trading_state_watcher(runtime, handle, trading_file))
+    progress = _progress(runtime, spec)
     try:
         until = None
         if spec.simulate is not None:
@@ -493,6 +612,8 @@ def _run(
             until = pendulum.datetime(end.year, end.month, end.day, 23, 59, 59, tz=MARKET_TZ)
         runtime.run(until)
     finally:
+        if progress is not None:
+            progress.close()
         reason = runtime.stop_reason or ("simulation_end" if spec.simulate else "stop")
         if handle.record.state in ("starting", "running"):
             handle.update(state="stopping")

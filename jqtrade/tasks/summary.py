@@ -1,5 +1,7 @@
-"""The end-of-run summary of a run on the simulated broker: every day's orders, fills, the
-positions and cash at the end, and the value at the start and the end (rendered with rich).
+"""The end-of-run summary of a run on the simulated broker: the orders and fills of the whole
+run, the positions and cash at the end, the value at the start and the end, and the largest
+drawdown of the end-of-day values (rendered with rich). A long run lists only its last
+:data:`ORDER_ROWS` orders; the counts and sums cover all of them.
 
 The account keeps only the current day's orders in memory; earlier days of the run are read
 back from their order journals, which hold exactly this run's orders (a simulated run has a
@@ -11,7 +13,7 @@ from __future__ import annotations
 import datetime
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 
@@ -27,19 +29,80 @@ if TYPE_CHECKING:
     from jqtrade.runtime import Runtime
 
 
+#: The most orders the summary lists (the last ones); counts and sums cover the whole run.
+ORDER_ROWS = 500
+
+DayValue = tuple[datetime.date, float]
+
+
 @attrs.frozen(kw_only=True)
 class RunScope:
-    """The calendar days a run covered (first to last, inclusive) and its value at the start."""
+    """The calendar days a run covered (first to last, inclusive), its value at the start, and
+    the account's total value at the end of each trading day it saw (oldest first)."""
 
     first_day: datetime.date
     last_day: datetime.date
     start_value: Optional[float] = None
+    day_values: Sequence[DayValue] = ()
 
     def days(self) -> Iterator[datetime.date]:
         day = self.first_day
         while day <= self.last_day:
             yield day
             day += datetime.timedelta(days=1)
+
+
+@attrs.frozen
+class Drawdown:
+    """The largest fall of a value from a running peak: ``fraction`` of the peak (0 when it never
+    fell), ``amount`` in yuan, and the days of the peak and of the trough (``None``: the start)."""
+
+    fraction: float
+    amount: float
+    peak_day: Optional[datetime.date]
+    trough_day: Optional[datetime.date]
+
+
+def max_drawdown(
+    values: Sequence[DayValue], start_value: Optional[float] = None
+) -> Optional[Drawdown]:
+    """The largest drawdown of ``values`` (day, value), oldest first, from ``start_value`` on.
+
+    The peak is the highest value so far (``start_value`` counts as the first, dated ``None``); a
+    peak of zero or less has no drawdown to measure. ``None`` when there is no value at all.
+    """
+    points: list[tuple[Optional[datetime.date], float]] = []
+    if start_value is not None:
+        points.append((None, float(start_value)))
+    points += [(day, float(value)) for day, value in values]
+    if not points:
+        return None
+    best = Drawdown(0.0, 0.0, points[0][0], points[0][0])
+    peak_day, peak = points[0]
+    for day, value in points[1:]:
+        if value > peak:
+            peak_day, peak = day, value
+            continue
+        if peak > 0 and (peak - value) / peak > best.fraction:
+            best = Drawdown((peak - value) / peak, peak - value, peak_day, day)
+    return best
+
+
+def _day_text(day: Optional[datetime.date]) -> str:
+    return "期初" if day is None else day.isoformat()
+
+
+def drawdown_text(drawdown: Optional[Drawdown], days: int) -> str:
+    """The summary line of the end-of-day values: how many days, and the largest drawdown."""
+    if drawdown is None or days == 0:
+        return "没有记录到每日收盘资产，无法计算最大回撤"
+    if drawdown.fraction == 0:
+        return f"记录了 {days} 个交易日的收盘资产；最大回撤 0.00%（资产没有从高点回落）"
+    return (
+        f"记录了 {days} 个交易日的收盘资产；最大回撤 {drawdown.fraction:.2%}"
+        f"（{_money(drawdown.amount)} 元，从 {_day_text(drawdown.peak_day)} 的高点"
+        f"到 {_day_text(drawdown.trough_day)}）"
+    )
 
 
 def no_trading_day_text(first: datetime.date, last: datetime.date) -> str:
@@ -124,37 +187,46 @@ def print_summary(
             no_wrap=column != "说明",
         )
     statuses: Counter[str] = Counter()
-    filled_shares, filled_value = 0, Decimal(0)
+    filled_shares, filled_value, filled_orders = 0, Decimal(0), 0
+    listed: list[tuple[datetime.date, OrderSnapshot]] = []
     for day in scope.days():
         for o in _orders_of(account, day, live_day):
-            price = (
-                "市价"
-                if o.order_price is None
-                else ("对手价" if o.order_price == 0 else f"{o.order_price:.3f}")
-            )
             status = o.status.label
-            orders.add_row(
-                day.isoformat(),
-                o.order_id,
-                o.code,
-                "买入" if o.is_buy else "卖出",
-                str(o.amount),
-                price,
-                str(o.filled_amount),
-                f"{o.avg_price:.3f}" if o.filled_amount else "-",
-                status,
-                o.err_msg or "",
-            )
             statuses[status] += 1
             if o.filled_amount:
+                filled_orders += 1
                 filled_shares += o.filled_amount
                 filled_value += Decimal(repr(o.avg_price)) * o.filled_amount
+            listed.append((day, o))
+            if len(listed) > 2 * ORDER_ROWS:
+                del listed[:ORDER_ROWS]  # keep the last ones, in bounded memory
+    for day, o in listed[-ORDER_ROWS:]:
+        price = (
+            "市价"
+            if o.order_price is None
+            else ("对手价" if o.order_price == 0 else f"{o.order_price:.3f}")
+        )
+        orders.add_row(
+            day.isoformat(),
+            o.order_id,
+            o.code,
+            "买入" if o.is_buy else "卖出",
+            str(o.amount),
+            price,
+            str(o.filled_amount),
+            f"{o.avg_price:.3f}" if o.filled_amount else "-",
+            o.status.label,
+            o.err_msg or "",
+        )
     console.print(orders)
+    total = sum(statuses.values())
+    if total > ORDER_ROWS:
+        console.print(f"（只列出最后 {ORDER_ROWS} 个订单，全部 {total} 个计入下面的统计）")
     counts = "、".join(f"{status} {n}" for status, n in statuses.most_common())
     console.print(
-        f"共 {sum(statuses.values())} 个订单"
+        f"共 {total} 个订单"
         + (f"（{counts}）" if counts else "")
-        + f"；成交 {filled_shares} 股，成交金额 {_money(float(filled_value))}"
+        + f"；有成交的订单 {filled_orders} 个，成交 {filled_shares} 股，成交金额 {_money(float(filled_value))}"
     )
 
     positions = Table(title=f"{title} · 期末持仓", title_justify="left")
@@ -185,3 +257,5 @@ def print_summary(
         f"{start}期末总资产 {_money(portfolio.total_value)}{change}  可用资金 {_money(portfolio.available_cash)}  "
         f"冻结资金 {_money(portfolio.locked_cash)}{stale}"
     )
+    values = list(scope.day_values)
+    console.print(drawdown_text(max_drawdown(values, scope.start_value), len(values)))

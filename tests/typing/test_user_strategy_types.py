@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 GOOD = """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pendulum
 from typing_extensions import assert_type
@@ -31,6 +31,7 @@ from typing_extensions import assert_type
 from jqtrade import (
     Context,
     LimitOrderStyle,
+    MarketOrderStyle,
     OrderRejectedError,
     OrderSnapshot,
     OrdersView,
@@ -52,6 +53,7 @@ class Typical(Strategy):
         self.run_daily(self.buy, "open+5m", name="buy")
         self.run_weekly(self.report, 1, "close")
         self.run_monthly(self.report, -1)
+        self.run_daily(self.watch, "10:00")
 
     def buy(self, context: Context) -> None:
         portfolio = context.portfolio
@@ -82,6 +84,20 @@ class Typical(Strategy):
         assert_type(self.sync_balance(), Portfolio)
         assert_type(context.trading_state, TradingState)
         assert_type(context.strategy_dt, Optional[pendulum.DateTime])
+
+    def watch(self, context: Context) -> None:
+        bars = self.get_bars("600000.XSHG", 20, "1d", fields=["close"])
+        assert_type(bars, dict[str, list[Any]])
+        closes: list[float] = bars["close"]
+        many = self.get_bars(["600000.XSHG", "000001.XSHE"], 5, unit="5m", include_now=True)
+        assert_type(many, dict[str, dict[str, list[Any]]])
+        prices = self.get_price("600000.XSHG", start_date="2024-06-03", frequency="1m")
+        assert_type(prices, dict[str, list[Any]])
+        quote = context.current_data["600000.XSHG"]
+        assert_type(quote.last_price, float)
+        assert_type(quote.paused, bool)
+        if closes and not quote.paused and quote.last_price < quote.high_limit:
+            self.order_value("600000.XSHG", 10000, MarketOrderStyle())
 
     def on_order_update(self, context: Context, order: OrderSnapshot) -> None:
         if order.is_final and order.status is OrderStatus.rejected:

@@ -24,26 +24,13 @@ import attrs
 
 from jqtrade.errors import OptionValueError
 from jqtrade.gates.onequant.protocol import COUNTER_TYPES, CREDIT_COUNTER_TYPES, DEFAULT_ENCODING
-
-# Generic converters and 1.0 readers shared with the core options.
-# TODO(H-WIRE): move these to a public helpers module so that gates do not import options.
 from jqtrade.option_fields import (
-    bool_option as _bool,
-)
-from jqtrade.option_fields import (
-    loose_bool as _loose_bool,
-)
-from jqtrade.option_fields import (
-    loose_number as _loose_number,
-)
-from jqtrade.option_fields import (
-    loose_path as _loose_path,
-)
-from jqtrade.option_fields import (
-    number_option as _number,
-)
-from jqtrade.option_fields import (
-    text_option as _text,
+    bool_option,
+    loose_bool,
+    loose_number,
+    loose_path,
+    number_option,
+    text_option,
 )
 
 #: Counter types the strict reading accepts: the working ones and the credit ones jqtrade 1.0
@@ -72,7 +59,7 @@ def _account_no(value: Any) -> Optional[str]:
 def _counter_type(value: Any) -> str:
     """Any counter code goes to the broker (it decides), as in jqtrade 1.0; it must still fit
     in a CSV field."""
-    text = _text("counter_type")(value)
+    text = text_option("counter_type")(value)
     if not _COUNTER_CODE.fullmatch(text):
         known = "、".join(f"{code}（{label}）" for code, label in COUNTER_TYPES.items())
         raise OptionValueError("counter_type", value, f"应为柜台类型代码，如 {known}")
@@ -121,12 +108,12 @@ def _retry(value: Any) -> dict[str, float]:
     return {"max_attempts": attempts, "attempt_internal": float(interval)}
 
 
-_order_dir_text = _text("order_dir", optional=True)
-_account_type_text = _text("account_type", choices=("STOCK",))
-_algo_type_text = _text("algo_type", choices=("DMA",))
-_lock_interval = _number("wait_lock_internal", minimum=0.001, allow_zero=True)
-_lock_timeout = _number("wait_lock_time_out")
-_ignore_error_line = _bool("ignore_error_line")
+_order_dir_text = text_option("order_dir", optional=True)
+_account_type_text = text_option("account_type", choices=("STOCK",))
+_algo_type_text = text_option("algo_type", choices=("DMA",))
+_lock_interval = number_option("wait_lock_internal", minimum=0.001, allow_zero=True)
+_lock_timeout = number_option("wait_lock_time_out")
+_ignore_error_line = bool_option("ignore_error_line")
 
 
 def _order_dir(value: Any) -> Optional[str]:
@@ -182,7 +169,7 @@ class OneQuantConfig:
         default=None,
         converter=_order_dir,
         metadata=_doc(
-            "OneQuant DMA 文件单目录；不设置时使用已存在的默认目录", "str", legacy=_loose_path
+            "OneQuant DMA 文件单目录；不设置时使用已存在的默认目录", "str", legacy=loose_path
         ),
     )
     account_type: str = attrs.field(
@@ -213,7 +200,7 @@ class OneQuantConfig:
         metadata=_doc(
             "写文件单时等待文件锁的轮询间隔（秒）",
             "float（秒）",
-            legacy=_loose_number("wait_lock_internal"),
+            legacy=loose_number("wait_lock_internal"),
         ),
     )
     wait_lock_time_out: float = attrs.field(
@@ -222,7 +209,7 @@ class OneQuantConfig:
         metadata=_doc(
             "写文件单时获取文件锁的超时时间（秒）",
             "float（秒）",
-            legacy=_loose_number("wait_lock_time_out"),
+            legacy=loose_number("wait_lock_time_out"),
         ),
     )
     file_encoding: str = attrs.field(
@@ -244,7 +231,7 @@ class OneQuantConfig:
         metadata=_doc(
             "无法解析的行总是记录日志并跳过，不会卡住后面的行；True 时按 WARNING 记录，False 时按 ERROR 记录",
             "bool",
-            legacy=_loose_bool("ignore_error_line"),
+            legacy=loose_bool("ignore_error_line"),
         ),
     )
 
