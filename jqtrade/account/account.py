@@ -296,7 +296,9 @@ class Account:
         self._unjournaled_sent.clear()
         self._unjournaled.clear()
         self._active.clear()
-        self._journal = OrderJournal(self.runtime_dir / "journal", self.task_name, day)
+        self._journal = OrderJournal(
+            self.runtime_dir / "journal", self.task_name, day, fsync=not self.clock.is_simulated
+        )
         self._ids = OrderIdAllocator(self._id_dir, day)
         for order_id, recovered in self._journal.replay().items():
             order = recovered.to_order()

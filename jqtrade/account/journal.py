@@ -184,8 +184,13 @@ class OrderJournal:
     """The journal of one task for one trading day (``<directory>/orders_<task>_<YYYYMMDD>.jsonl``,
     ``<task>`` made a safe file name by :func:`jqtrade.fileio.safe_file_name`)."""
 
-    def __init__(self, directory: Path, task_name: str, trading_day: _dt.date) -> None:
+    def __init__(
+        self, directory: Path, task_name: str, trading_day: _dt.date, *, fsync: bool = True
+    ) -> None:
         self.directory = Path(directory)
+        #: ``False`` on a simulated clock: its records need only survive a killed process
+        #: (unbuffered writes do), not a power cut, and a simulated year sends thousands.
+        self.fsync = fsync
         self.task_name = task_name
         self.trading_day = trading_day
         self.path = (
@@ -232,7 +237,7 @@ class OrderJournal:
         handle = self._file if self._file is not None else self._open()
         try:
             self._write_all(handle, data)
-            if durable:
+            if durable and self.fsync:
                 os.fsync(handle.fileno())
         except OSError as exc:
             # Reopen next time: the reopen also ends a torn record with a newline.

@@ -86,6 +86,13 @@ class FillReport:
     error: Optional[str] = None
 
 
+#: Decoded bars and prices remembered for warm reads, then forgotten at once: a day of minute
+#: bars of some eighty codes, and small enough that a year-long simulation's memory stays flat
+#: (a few MB) however many bars it reads.
+MEMO_BARS = 20_000
+MEMO_PRICES = 20_000
+
+
 class BarCache:
     """Bars stored by (code, unit, end time); see the module docstring for the schema."""
 
@@ -315,7 +322,7 @@ class BarCache:
     def _bars(self, code: str, unit: BarUnit, rows: Sequence[tuple[int, ...]]) -> list[Bar]:
         """Bars of rows; a row read before gives the same (immutable) Bar again."""
         memo = self._memo
-        if len(memo) > 500_000:
+        if len(memo) > MEMO_BARS:
             memo.clear()
         out = []
         for row in rows:
@@ -341,7 +348,7 @@ class BarCache:
         """The Decimal of a stored price; remembered, since a day repeats few prices."""
         value = self._prices.get(scaled)
         if value is None:
-            if len(self._prices) > 200_000:
+            if len(self._prices) > MEMO_PRICES:
                 self._prices.clear()
             value = self._prices[scaled] = Decimal(scaled).scaleb(-PRICE_DECIMALS)
         return value

@@ -179,3 +179,18 @@ def test_codes_lists_what_is_stored(cache):
 def test_in_runtime_dir_uses_the_documented_path(tmp_path):
     with BarCache.in_runtime_dir(tmp_path) as cache:
         assert cache.path == tmp_path / "data" / "bars.sqlite"
+
+
+def test_remembered_bars_stay_bounded_and_reads_stay_right(cache, monkeypatch):
+    """A long simulation reads every bar of a year: what is kept for warm reads must not grow."""
+    import jqtrade.data.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MEMO_BARS", 500)
+    every = support.minute_bars("600000.XSHG")
+    days = sorted({b.time.date() for b in every})
+    for _ in range(2):
+        for day in days:  # 10 days of 240 bars: 2,400 distinct bars
+            end = pendulum.datetime(day.year, day.month, day.day, 15, tz=TZ)
+            want = [b for b in every if b.time <= end][-240:]
+            assert cache.read("600000.XSHG", BarUnit.m1, end=end, count=240) == want
+            assert len(cache._memo) <= 500 + 240
