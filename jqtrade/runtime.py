@@ -178,6 +178,7 @@ class Runtime:
         self.account: Optional[Account] = None
         self.task_name = task_name
         self._overrides = dict(overrides or {})
+        self._effective: Optional[tuple[Options, Options]] = None  # (options, with overrides)
         self._broker_poll = broker_poll
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._id_dir = Path(id_dir) if id_dir is not None else None
@@ -249,8 +250,16 @@ class Runtime:
             self.jobs.append(self.loop.add_job(self._make_job(pending)))
 
     def _effective_options(self) -> Options:
-        """The options so far with the runner's overrides (``--broker sim``), which always win."""
-        return self.options.evolve(self._overrides) if self._overrides else self.options
+        """The options so far with the runner's overrides (``--broker sim``), which always win.
+
+        Kept until ``self.options`` changes: market data and every order ask for them, and
+        validating the overrides again each time costs ~0.1 ms."""
+        if not self._overrides:
+            return self.options
+        cached = self._effective
+        if cached is None or cached[0] is not self.options:
+            cached = self._effective = (self.options, self.options.evolve(self._overrides))
+        return cached[1]
 
     def _refresh_calendar(self, opts: Options) -> None:
         key = (opts.extra_holidays, opts.runtime_dir)

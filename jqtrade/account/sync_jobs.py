@@ -1,6 +1,6 @@
 """The broker syncs a running account needs, as loop jobs: which ones, how often, and when.
 
-The runtime asks :func:`sync_jobs` for them once ``process_initialize`` has fixed the options
+The runtime asks :func:`sync_plan` for them once ``process_initialize`` has fixed the options
 and adds them to its loop; nothing else here knows about the loop's internals.
 
 * Orders are synced every ``order_sync_interval`` seconds, balances and positions every
@@ -179,8 +179,6 @@ class EventSync:
         )
         #: Called with the day and the synced portfolio after each trading day's last sync.
         self.day_end: list[DayEnd] = []
-        self.wakes = 0
-        self.refreshes = 0
         self._loop: Optional[EventLoop] = None
         self._poked: Optional[pendulum.DateTime] = None  # grid instant owed to an order call
         self._open = False  # some order of today's is not final
@@ -254,7 +252,6 @@ class EventSync:
 
     def wake(self, slot: pendulum.DateTime) -> None:
         """The job: poll the broker, sync the orders, and the balance when due."""
-        self.wakes += 1
         local = slot.in_tz(MARKET_TZ)
         tod = local.time()
         edge = tod in (self.day_start, self.day_stop) and self._is_trading(local.date())
@@ -301,7 +298,6 @@ class EventSync:
                     or (self.max_age is not None and age > self.max_age)
                 )
             ):
-                self.refreshes += 1
                 if self._poked is None:  # an order sent at this instant waits for its slot
                     self.poll(now)
                 self._balance(stamp)

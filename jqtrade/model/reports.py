@@ -108,6 +108,7 @@ class BalanceReport:
 
 _ALLOWED_COUNT = "非负整数"
 _ALLOWED_MONEY = "非负的有限数字"
+_ALLOWED_STATUS = "、".join(s.value for s in OrderStatus)
 
 
 def _count(row: Mapping[str, Any], key: str, what: str) -> Optional[int]:
@@ -133,13 +134,18 @@ def _money(row: Mapping[str, Any], key: str, what: str) -> Optional[Decimal]:
     if value is None or value == "":
         return None
     if not isinstance(value, bool):
-        try:
-            number = value if isinstance(value, Decimal) else Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            number = Decimal("NaN")
+        number = _decimal(value)
         if number.is_finite() and number >= 0:
             return number
     raise ReportFormatError(what, key, value, _ALLOWED_MONEY)
+
+
+def _decimal(value: Any) -> Decimal:
+    """``value`` as an exact ``Decimal``; NaN when it is not a number."""
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal("NaN")
 
 
 def _text(row: Mapping[str, Any], key: str) -> Optional[str]:
@@ -223,8 +229,8 @@ def order_report_from_mapping(row: Any, *, day: Optional[datetime.date] = None) 
     if not isinstance(row, Mapping):
         raise ReportFormatError(what, "(整行)", row, "dict")
     if "status" not in row:
-        raise ReportFormatError(what, "status", None, "、".join(s.value for s in OrderStatus))
-    status = _enum(row, "status", what, _status, "、".join(s.value for s in OrderStatus))
+        raise ReportFormatError(what, "status", None, _ALLOWED_STATUS)
+    status = _enum(row, "status", what, _status, _ALLOWED_STATUS)
     return OrderReport(
         order_id=_text(row, "order_id") or "",
         broker_order_id=_text(row, "broker_order_id"),
@@ -253,10 +259,7 @@ def _finite(
     if value is None and default is not None:
         return default
     if not isinstance(value, bool) and value is not None:
-        try:
-            number = value if isinstance(value, Decimal) else Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            number = Decimal("NaN")
+        number = _decimal(value)
         if number.is_finite():
             return number
     raise ReportFormatError(what, key, value, "有限数字")

@@ -155,6 +155,13 @@ def split_code(code: str) -> tuple[str, str]:
     return digits, exchange
 
 
+def suffix_code(code: str) -> str:
+    """``600000.XSHG`` -> ``600000.SH``, ``000001.XSHE`` -> ``000001.SZ``: how QMT, tushare
+    and most data vendors write a code."""
+    digits, exchange = split_code(code)
+    return f"{digits}.{'SH' if exchange == XSHG else 'SZ'}"
+
+
 @functools.lru_cache(maxsize=4096)  # asked for every order on every poll of the simulator
 def board_of(code: str) -> Board:
     """The board whose lot and tick rules apply; ``Board.other`` when jqtrade does not know them."""

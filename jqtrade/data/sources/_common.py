@@ -15,7 +15,8 @@ from jqtrade.data.errors import (
     DataSourceResponseError,
     DataSourceUnavailableError,
 )
-from jqtrade.model.rules import Board, board_of
+from jqtrade.errors import OrderRejectedError
+from jqtrade.model.rules import Board, board_of, normalize_code
 
 T = TypeVar("T")
 
@@ -87,22 +88,12 @@ def lot_size(code: str) -> int:
     return 10 if board_of(code) in (Board.convertible, Board.repo) else 100
 
 
-def digits_and_exchange(code: str) -> tuple[str, str]:
-    digits, exchange = code.split(".")
-    return digits, exchange
-
-
-def broker_code(code: str) -> str:
-    """``600000.XSHG`` -> ``600000.SH`` (tushare's and QMT's form)."""
-    digits, exchange = digits_and_exchange(code)
-    return f"{digits}.{'SH' if exchange == 'XSHG' else 'SZ'}"
-
-
 def from_broker_code(text: str) -> Optional[str]:
     """``600000.SH`` -> ``600000.XSHG``; None for a form we do not trade (``.BJ``)."""
-    digits, _, suffix = str(text).strip().partition(".")
-    exchange = {"SH": "XSHG", "SZ": "XSHE", "XSHG": "XSHG", "XSHE": "XSHE"}.get(suffix.upper())
-    return f"{digits}.{exchange}" if exchange and len(digits) == 6 and digits.isdigit() else None
+    try:
+        return normalize_code(text)
+    except OrderRejectedError:
+        return None
 
 
 def mask(secret: Optional[str]) -> str:

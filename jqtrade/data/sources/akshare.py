@@ -30,8 +30,8 @@ from jqtrade.calendar import TradingCalendar
 from jqtrade.data.models import Bar, BarUnit, Quote, market_time, to_price
 from jqtrade.data.sessions import close_time
 from jqtrade.data.source import AbsDataSource
-from jqtrade.data.sources._common import call, digits_and_exchange, load, lot_size, missing, records
-from jqtrade.model.rules import Board, board_of, day_limits
+from jqtrade.data.sources._common import call, load, lot_size, missing, records
+from jqtrade.model.rules import Board, board_of, day_limits, split_code
 
 __all__ = ["AkshareSource"]
 
@@ -68,7 +68,7 @@ class AkshareSource(AbsDataSource):
     def fetch_bars(
         self, code: str, unit: BarUnit, start: pendulum.DateTime, end: pendulum.DateTime
     ) -> list[Bar]:
-        digits, _ = digits_and_exchange(code)
+        digits, _ = split_code(code)
         fund = board_of(code) is Board.fund
         if unit is BarUnit.d1:
             func = self._ak.fund_etf_hist_em if fund else self._ak.stock_zh_a_hist

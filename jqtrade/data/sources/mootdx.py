@@ -33,14 +33,13 @@ from jqtrade.data.source import AbsDataSource
 from jqtrade.data.sources._common import (
     call,
     chunks,
-    digits_and_exchange,
     load,
     lot_size,
     missing,
     paused_by_heuristic,
     records,
 )
-from jqtrade.model.rules import day_limits
+from jqtrade.model.rules import day_limits, split_code
 
 __all__ = ["MootdxSource", "tdx_exchange"]
 
@@ -91,7 +90,7 @@ class MootdxSource(AbsDataSource):
                 pass
 
     def _symbol(self, code: str) -> str:
-        digits, exchange = digits_and_exchange(code)
+        digits, exchange = split_code(code)
         if tdx_exchange(digits) != exchange:
             raise DataCodeError(
                 code,
@@ -147,7 +146,7 @@ class MootdxSource(AbsDataSource):
     def fetch_quotes(self, codes: Sequence[str], now: pendulum.DateTime) -> dict[str, Quote]:
         wanted = {}
         for code in codes:
-            digits, exchange = digits_and_exchange(code)
+            digits, exchange = split_code(code)
             if tdx_exchange(digits) == exchange:
                 wanted[(1 if exchange == "XSHG" else 0, digits)] = code
         quotes: dict[str, Quote] = {}

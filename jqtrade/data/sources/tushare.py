@@ -33,7 +33,6 @@ from jqtrade.data.models import Bar, BarUnit, Quote, market_time, to_price
 from jqtrade.data.sessions import close_time
 from jqtrade.data.source import AbsDataSource
 from jqtrade.data.sources._common import (
-    broker_code,
     call,
     chunks,
     field,
@@ -45,7 +44,7 @@ from jqtrade.data.sources._common import (
     paused_by_heuristic,
     records,
 )
-from jqtrade.model.rules import day_limits
+from jqtrade.model.rules import day_limits, suffix_code
 
 __all__ = ["TOKEN_ENV", "TushareSource"]
 
@@ -93,7 +92,7 @@ class TushareSource(AbsDataSource):
         self, code: str, unit: BarUnit, start: pendulum.DateTime, end: pendulum.DateTime
     ) -> list[Bar]:
         pro = self._api()
-        ts_code = broker_code(code)
+        ts_code = suffix_code(code)
         bars: list[Bar] = []
         span = _DAILY_SPAN if unit is BarUnit.d1 else _MINUTE_SPAN
         for first, last in self._spans(start, end, span):
@@ -166,7 +165,7 @@ class TushareSource(AbsDataSource):
         quotes: dict[str, Quote] = {}
         for batch in chunks(list(codes), 50):
             table = call(
-                self.name, self._ts.realtime_quote, ts_code=",".join(broker_code(c) for c in batch)
+                self.name, self._ts.realtime_quote, ts_code=",".join(suffix_code(c) for c in batch)
             )
             for row in records(self.name, table, (), "realtime_quote"):
                 row = {str(k).upper(): v for k, v in row.items()}

@@ -33,7 +33,6 @@ from jqtrade.data.models import Bar, BarUnit, Quote, market_time, to_price
 from jqtrade.data.sessions import close_time
 from jqtrade.data.source import AbsDataSource
 from jqtrade.data.sources._common import (
-    broker_code,
     call,
     from_broker_code,
     load,
@@ -42,7 +41,7 @@ from jqtrade.data.sources._common import (
     paused_by_heuristic,
     records,
 )
-from jqtrade.model.rules import day_limits
+from jqtrade.model.rules import day_limits, suffix_code
 
 __all__ = ["XtdataSource"]
 
@@ -63,7 +62,7 @@ class XtdataSource(AbsDataSource):
     def fetch_bars(
         self, code: str, unit: BarUnit, start: pendulum.DateTime, end: pendulum.DateTime
     ) -> list[Bar]:
-        symbol = broker_code(code)
+        symbol = suffix_code(code)
         first, last = start.format("YYYYMMDDHHmmss"), end.format("YYYYMMDDHHmmss")
         call(
             self.name,
@@ -115,7 +114,7 @@ class XtdataSource(AbsDataSource):
         return [b for b in bars if start < b.time <= end]
 
     def fetch_quotes(self, codes: Sequence[str], now: pendulum.DateTime) -> dict[str, Quote]:
-        ticks = call(self.name, self._xt.get_full_tick, [broker_code(c) for c in codes])
+        ticks = call(self.name, self._xt.get_full_tick, [suffix_code(c) for c in codes])
         if not isinstance(ticks, dict):
             raise DataSourceResponseError(
                 self.name, f"get_full_tick 应返回 dict，实际是 {type(ticks).__name__}"

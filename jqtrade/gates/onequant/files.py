@@ -583,10 +583,6 @@ class AppendedFileReader:
         self._tail = end[-_TAIL_BYTES:]  # the head check stops growing: it stays a true prefix
         self.offset += length
 
-    def iter_lines(self) -> Iterator[str]:
-        for batch in self.iter_batches():
-            yield from batch
-
     def iter_records(self) -> Iterator[list[str]]:
         """New rows as field lists in header order (see :attr:`columns`); bad lines skipped."""
         for batch in self.iter_batches():

@@ -16,7 +16,7 @@ from jqtrade.model.orders import (
     OrderRequest,
     OrderStatus,
 )
-from jqtrade.model.rules import XSHE, XSHG, normalize_code, split_code
+from jqtrade.model.rules import XSHE, XSHG, normalize_code, split_code, suffix_code
 
 # --- constants (xtconstant) -------------------------------------------------------------
 
@@ -64,8 +64,6 @@ STATUS_TABLE: dict[int, tuple[str, Optional[OrderStatus]]] = {
     ORDER_UNKNOWN: ("未知", None),
 }
 
-FINAL_XT_STATUSES = frozenset({ORDER_PART_CANCEL, ORDER_CANCELED, ORDER_SUCCEEDED, ORDER_JUNK})
-
 #: Account statuses under which queried numbers are the account's (正常, 收盘后).
 USABLE_ACCOUNT_STATUSES = frozenset({ACCOUNT_STATUS_OK, ACCOUNT_STATUS_CLOSED})
 
@@ -100,10 +98,8 @@ def status_label(xt_status: int) -> str:
 _TO_XT = {XSHG: "SH", XSHE: "SZ"}
 
 
-def to_xt_code(code: str) -> str:
-    """``600000.XSHG`` -> ``600000.SH``; ``000001.XSHE`` -> ``000001.SZ``."""
-    number, exchange = split_code(normalize_code(code))
-    return f"{number}.{_TO_XT[exchange]}"
+#: ``600000.XSHG`` -> ``600000.SH``: QMT writes codes the way the data vendors do.
+to_xt_code = suffix_code
 
 
 def from_xt_code(stock_code: str) -> str:
@@ -114,7 +110,7 @@ def from_xt_code(stock_code: str) -> str:
 
 def market_of(code: str) -> int:
     """The ``market`` number of ``cancel_order_stock_sysid``."""
-    return SH_MARKET if split_code(normalize_code(code))[1] == XSHG else SZ_MARKET
+    return SH_MARKET if split_code(code)[1] == XSHG else SZ_MARKET
 
 
 # --- orders -----------------------------------------------------------------------------
@@ -145,10 +141,6 @@ def price_of(request: OrderRequest) -> tuple[int, float]:
     if isinstance(style, (LimitOrderStyle, MarketOrderStyle)):
         return MARKET_PEER_PRICE_FIRST, 0.0
     raise TypeError(f"不支持的委托方式 {style!r}：请用 LimitOrderStyle 或 MarketOrderStyle")
-
-
-def is_best_price(request: OrderRequest) -> bool:
-    return price_of(request)[0] == MARKET_PEER_PRICE_FIRST
 
 
 def remark_id(remark: str) -> str:

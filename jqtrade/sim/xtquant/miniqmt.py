@@ -37,7 +37,7 @@ from jqtrade.errors import OrderRejectedError
 from jqtrade.fileio import write_atomic
 from jqtrade.model.orders import OrderAction, OrderStatus
 from jqtrade.model.reports import OrderReport, TradeReport
-from jqtrade.model.rules import normalize_code, split_code
+from jqtrade.model.rules import normalize_code, suffix_code
 from jqtrade.sim.broker import NewOrder, SimBroker
 from jqtrade.sim.market import PriceFeed
 from jqtrade.sim.xtquant import xtconstant as xc
@@ -479,11 +479,10 @@ class SimMiniQmt:
             self._ensure_day(now)
             xt_id = self.next_id
             self.next_id += 1
-            number, exchange = split_code(normalize_code(code))
             row = _Row(
                 xt_id=xt_id,
                 account_id=self.account_id,
-                stock_code=f"{number}.{'SH' if exchange == 'XSHG' else 'SZ'}",
+                stock_code=suffix_code(code),
                 order_type=xc.STOCK_BUY if buy else xc.STOCK_SELL,
                 volume=amount,
                 price_type=xc.FIX_PRICE,
@@ -664,11 +663,10 @@ class SimMiniQmt:
             now = self.clock.now()
             out = []
             for position in self.broker.balance(now).positions:
-                number, exchange = split_code(position.code)
                 out.append(
                     XtPosition(
                         self.account_id,
-                        f"{number}.{'SH' if exchange == 'XSHG' else 'SZ'}",
+                        suffix_code(position.code),
                         position.total_amount,
                         position.closeable_amount,
                         float(position.avg_cost),
