@@ -137,6 +137,9 @@ def one_run(kind: str, first: datetime.date, last: datetime.date, work: Path) ->
 
 def child(root: Path, kind: str, days: tuple[datetime.date, datetime.date], work: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(root), PYTHONIOENCODING="utf-8")
+    # As on a user's machine: byte-code is cached, so the modules a run imports lazily are
+    # not compiled again in every run (some CI images switch the cache off).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     done = subprocess.run(
         [sys.executable, __file__, "--one", kind, f"{days[0]}..{days[1]}", "--work", str(work)],
         env=env,

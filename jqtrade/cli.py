@@ -150,6 +150,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="金额",
         help="内置模拟券商的初始资金，大于 0 的金额（默认 1000000）",
     )
+    # None: not given, the simulator's own default (the defaults in the help are SimBroker's)
+    start.add_argument(
+        "--sim-commission-rate",
+        metavar="费率",
+        help="内置模拟券商的佣金费率，0~0.01（默认 0.00025，即万分之二点五）；须与 --broker sim 一起使用",
+    )
+    start.add_argument(
+        "--sim-min-commission",
+        metavar="元",
+        help="内置模拟券商每笔成交的最低佣金（元），0~1000（默认 5）；须与 --broker sim 一起使用",
+    )
+    start.add_argument(
+        "--sim-stamp-tax-rate",
+        metavar="税率",
+        help="内置模拟券商卖出时的印花税率，0~0.01（默认 0.0005）；须与 --broker sim 一起使用",
+    )
+    start.add_argument(
+        "--sim-volume-ratio",
+        metavar="比例",
+        help="内置模拟券商按 K 线撮合时，每根 K 线最多成交其成交量的这个比例，大于 0 且不超过 1（默认 0.25）；须与 --broker sim 一起使用",
+    )
     start.add_argument(
         "--debug",
         action="store_true",
@@ -299,13 +320,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_start_task(args: argparse.Namespace) -> int:
     from jqtrade.errors import ConfigError
-    from jqtrade.tasks.runner import TaskSpec, parse_env, parse_sim_cash, parse_simulate, run_task
+    from jqtrade.tasks.runner import (
+        SIM_NUMBER_FLAGS,
+        TaskSpec,
+        parse_env,
+        parse_sim_cash,
+        parse_sim_number,
+        parse_simulate,
+        run_task,
+    )
     from jqtrade.tasks.supervisor import DEFAULT_MAX_RESTARTS, RESTARTS_ENV
 
     sim_cash = parse_sim_cash(args.sim_cash)  # refused here, not in a background child's log
+    # also refused here (argparse names each dest as the TaskSpec field); None: not given
+    sim_numbers = {
+        rule.field: parse_sim_number(flag, getattr(args, rule.field))
+        for flag, rule in SIM_NUMBER_FLAGS.items()
+        if getattr(args, rule.field) is not None
+    }
     if args.gate is not None and args.broker != "sim":
         raise ConfigError(
             f"--gate {args.gate} 需要与 --broker sim 一起使用（选择模拟券商的接口）；实盘的交易接口用 set_options(trade_gate=...) 设置"
+        )
+    if sim_numbers and args.broker != "sim":
+        given = "、".join(
+            flag for flag, rule in SIM_NUMBER_FLAGS.items() if rule.field in sim_numbers
+        )
+        raise ConfigError(
+            f"{given} 是内置模拟券商的设置，需要与 --broker sim 一起使用；真实券商和其他交易接口的费用由它们自己决定"
         )
     restart = args.restart == "on-failure"
     if args.max_restarts is not None and (not restart or args.max_restarts < 0):
@@ -344,6 +386,10 @@ def _cmd_start_task(args: argparse.Namespace) -> int:
         sim_gate=args.gate or "onequant",
         sim_dir=args.sim_dir,
         sim_cash=sim_cash,
+        sim_commission_rate=sim_numbers.get("sim_commission_rate"),
+        sim_min_commission=sim_numbers.get("sim_min_commission"),
+        sim_stamp_tax_rate=sim_numbers.get("sim_stamp_tax_rate"),
+        sim_volume_ratio=sim_numbers.get("sim_volume_ratio"),
     )
     return run_task(spec)
 
@@ -428,6 +474,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             sim_dir=Path(runtime_dir) / args.gate,
             debug=args.debug,
             sim_bars=bars,
+            order_list=bool(args.runtime_dir),  # the scratch folder goes with the demo
         )
         return run_task(spec)
 

@@ -17,11 +17,24 @@ import datetime
 import sys
 import threading
 import time
-from typing import Callable, NamedTuple, Optional, Protocol, Union, runtime_checkable
+from typing import Callable, NamedTuple, Optional, Protocol, Union, cast, runtime_checkable
 
 import pendulum
 
 MARKET_TZ = pendulum.timezone("Asia/Shanghai")
+
+
+def shift(t: pendulum.DateTime, delta: datetime.timedelta) -> pendulum.DateTime:
+    """``t + delta``, in ``t``'s zone, some 15 times faster than pendulum's ``add`` (which a
+    simulated run calls thousands of times a day). Exact for a zone whose offset is the same at
+    both ends: market time (no daylight saving since 1991) and UTC, the zones jqtrade uses."""
+    return cast(pendulum.DateTime, datetime.datetime.__add__(t, delta))
+
+
+def seconds_between(start: datetime.datetime, end: datetime.datetime) -> float:
+    """``end - start`` in seconds, without building pendulum's Interval (see :func:`shift`)."""
+    return datetime.datetime.__sub__(end, start).total_seconds()
+
 
 #: The live clock re-reads the wall clock at least this often while waiting, so a clock step,
 #: a laptop sleep or a poll request is noticed within a second.
@@ -192,7 +205,7 @@ class SimClock:
             self._woken = False
             return False
         if deadline > self._now:
-            self._now = deadline.in_tz(MARKET_TZ)
+            self._now = deadline if deadline.tzinfo is MARKET_TZ else deadline.in_tz(MARKET_TZ)
         return True
 
     def advance(self, seconds: float) -> None:

@@ -33,18 +33,22 @@ import datetime
 import heapq
 import itertools
 import logging
+import math
+import time
 from collections.abc import Sequence
 from typing import Callable, Optional
 
 import attrs
 import pendulum
 
-from jqtrade.clock import MARKET_TZ, Clock, ClockStep
+from jqtrade.clock import MARKET_TZ, Clock, ClockStep, shift
 from jqtrade.schedule import Rule
 
 logger = logging.getLogger("jqtrade.loop")
 
 _EPSILON = pendulum.duration(microseconds=1)
+#: The least wall time between two rounds of the watchers on a simulated clock (seconds).
+SIMULATED_WATCH_EVERY = 0.05
 _EPOCH = pendulum.datetime(1970, 1, 1, tz="UTC")
 
 
@@ -63,11 +67,10 @@ class IntervalRule:
 
     def next_after(self, t: pendulum.DateTime) -> pendulum.DateTime:
         step = round(self.seconds * 1_000_000)  # exact integer microseconds: no float drift
-        delta = t - _EPOCH
+        delta = datetime.datetime.__sub__(t, _EPOCH)
         now_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        candidate = (_EPOCH + datetime.timedelta(microseconds=(now_us // step + 1) * step)).in_tz(
-            MARKET_TZ
-        )
+        candidate = shift(_EPOCH, datetime.timedelta(microseconds=(now_us // step + 1) * step))
+        candidate = candidate.in_tz(MARKET_TZ)
         if not self.periods and self.calendar is None:
             return candidate
         for _ in range(4000):  # bounded: at most a few years of closed days
@@ -130,6 +133,7 @@ class EventLoop:
         grace: float = 60.0,
         stop_on_error: bool = False,
         poll_interval: float = 1.0,
+        wall: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
         # An optional clock feature (LiveClock has it): the wall-clock steps seen since last asked.
@@ -142,6 +146,8 @@ class EventLoop:
         self._heap: list[tuple[float, int, int, Job]] = []
         self._seq = itertools.count()
         self._watchers: list[Callable[[], None]] = []
+        self._wall = wall
+        self._watched_at = -math.inf  # wall time of the last watcher round
         self._stop_reason: Optional[str] = None
         self.current_job: Optional[Job] = None
         self._running = False
@@ -158,7 +164,8 @@ class EventLoop:
         return job
 
     def add_watcher(self, watcher: Callable[[], None]) -> None:
-        """Call ``watcher()`` on every wake-up (at least every ``poll_interval`` on a live clock)."""
+        """Call ``watcher()`` on every wake-up (at least every ``poll_interval`` on a live clock);
+        on a simulated clock at most every :data:`SIMULATED_WATCH_EVERY` seconds of wall time."""
         self._watchers.append(watcher)
 
     @property
@@ -283,7 +290,7 @@ class EventLoop:
             grace = self.grace if job.grace is None else job.grace
             # One cut-off instant decides both "run late" and which slots to skip, so the two
             # can never disagree about a slot right at the edge of the grace window.
-            limit = now.subtract(microseconds=int(grace * 1e6))
+            limit = shift(now, -datetime.timedelta(microseconds=int(grace * 1e6)))
             if slot >= limit:
                 self._run(job, slot)
                 nxt = job.rule.next_after(slot)
@@ -409,6 +416,13 @@ class EventLoop:
         heapq.heappush(self._heap, (when.timestamp(), order, job.seq, job))
 
     def _poll_watchers(self) -> None:
+        if self.clock.is_simulated:
+            # A simulated clock wakes thousands of times a wall second; what watchers look for
+            # (a stop request, a progress line) is on the wall clock's scale.
+            wall = self._wall()
+            if wall - self._watched_at < SIMULATED_WATCH_EVERY:
+                return
+            self._watched_at = wall
         for watcher in self._watchers:
             try:
                 watcher()

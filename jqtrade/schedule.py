@@ -324,7 +324,11 @@ def _to_market(t: datetime.datetime) -> datetime.datetime:
 
 
 def _at(day: datetime.date, t: datetime.time) -> pendulum.DateTime:
-    return pendulum.datetime(day.year, day.month, day.day, t.hour, t.minute, t.second, tz=MARKET_TZ)
+    # The constructor, not pendulum.datetime(): the market's zone has one offset since 1991, so
+    # there is no ambiguous or skipped time to resolve, and it is several times faster.
+    return pendulum.DateTime(
+        day.year, day.month, day.day, t.hour, t.minute, t.second, tzinfo=MARKET_TZ
+    )
 
 
 def _next_firing(

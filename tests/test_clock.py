@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
@@ -12,11 +13,19 @@ from pathlib import Path
 
 import pendulum
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import jqtrade.clock as clock_module
-from jqtrade.clock import MARKET_TZ, Clock, ClockStep, LiveClock, SimClock
+from jqtrade.clock import (
+    MARKET_TZ,
+    Clock,
+    ClockStep,
+    LiveClock,
+    SimClock,
+    seconds_between,
+    shift,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 START = pendulum.datetime(2024, 6, 3, 9, 0, tz=MARKET_TZ)
@@ -313,3 +322,29 @@ def test_clock_step_is_a_small_value():
     step = ClockStep(before, before.subtract(hours=1))
     assert step.seconds == -3600 and step.backward
     assert ClockStep(before, before.add(seconds=5)).backward is False
+
+
+_INSTANTS = st.datetimes(
+    min_value=datetime.datetime(1992, 1, 1), max_value=datetime.datetime(2100, 1, 1)
+).map(lambda naive: pendulum.instance(naive, tz="UTC"))
+_ZONES = st.sampled_from([MARKET_TZ, pendulum.timezone("UTC")])
+_DELTAS = st.timedeltas(
+    min_value=datetime.timedelta(days=-3000), max_value=datetime.timedelta(days=3000)
+)
+
+
+@given(instant=_INSTANTS, zone=_ZONES, delta=_DELTAS)
+def test_shift_is_pendulums_exact_addition(instant, zone, delta):
+    # exact where the zone's offset is the same at both ends: market time after 1991's DST
+    assume(instant + delta >= pendulum.datetime(1992, 1, 1, tz="UTC"))
+    t = instant.in_tz(zone)
+    moved = shift(t, delta)
+    expected = t.add(microseconds=delta // datetime.timedelta(microseconds=1))
+    assert moved == expected and moved.utcoffset() == expected.utcoffset()
+    assert isinstance(moved, pendulum.DateTime) and moved.tzinfo is t.tzinfo
+
+
+@given(a=_INSTANTS, b=_INSTANTS, za=_ZONES, zb=_ZONES)
+def test_seconds_between_is_the_exact_difference(a, b, za, zb):
+    start, end = a.in_tz(za), b.in_tz(zb)
+    assert seconds_between(start, end) == (end - start).total_seconds()

@@ -252,6 +252,23 @@ def test_a_raising_watcher_is_logged_and_the_loop_goes_on(caplog):
     assert "watcher broke" in caplog.text
 
 
+def test_on_a_simulated_clock_watchers_run_at_most_every_50_ms_of_wall_time():
+    wall = [0.0]
+    loop, rec = make(at(D(2024, 6, 3)), wall=lambda: wall[0])
+    seen: list[float] = []
+    loop.add_watcher(lambda: seen.append(wall[0]))
+
+    def tick(slot: pendulum.DateTime) -> None:
+        wall[0] += 0.02  # each firing takes 20 ms of wall time
+
+    loop.add_job(rec.job("minute", IntervalRule(60), action=tick))
+    loop.run(until=at(D(2024, 6, 3), 1))  # 00:00 to 01:00: 61 firings, 1.22 s of wall time
+    assert len(rec.fired) == 61
+    assert seen[0] == 0.0  # the first wake-up is watched
+    assert all(later - earlier >= 0.05 for earlier, later in zip(seen, seen[1:]))
+    assert 20 <= len(seen) <= 25  # every third firing or so, not every one
+
+
 # --- lateness and grace --------------------------------------------------------------------
 
 

@@ -197,6 +197,11 @@ def test_demo_prints_a_readable_summary(
     assert "运行汇总" in out and "已成交" in out and "期末总资产" in out
     assert "+---" in out or "|" in out  # rich's ASCII table lines on a non-UTF-8 stream
     assert "任务 demo 已启动" in err
+    # with a runtime folder of the user's, every order is also in a file there (UTF-8, BOM)
+    (listed,) = (tmp_path / "rt" / "sim").glob("demo-*/orders.csv")
+    assert "orders.csv" in out.replace("\n", "")
+    text = listed.read_text(encoding="utf-8-sig")
+    assert text.startswith("日期,订单号,代码,方向") and text.count("\n") == 4  # header, 3 orders
 
 
 @pytest.mark.parametrize("to_file", [False, True], ids=["pipe", "file"])

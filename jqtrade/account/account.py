@@ -299,7 +299,7 @@ class Account:
         self._journal = OrderJournal(
             self.runtime_dir / "journal", self.task_name, day, fsync=not self.clock.is_simulated
         )
-        self._ids = OrderIdAllocator(self._id_dir, day)
+        self._ids = OrderIdAllocator(self._id_dir, day, durable=not self.clock.is_simulated)
         for order_id, recovered in self._journal.replay().items():
             order = recovered.to_order()
             self._orders[order_id] = order

@@ -22,13 +22,14 @@ and adds them to its loop; nothing else here knows about the loop's internals.
 from __future__ import annotations
 
 import datetime
+import inspect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 import attrs
 import pendulum
 
-from jqtrade.clock import MARKET_TZ
+from jqtrade.clock import MARKET_TZ, shift
 from jqtrade.loop import EventLoop, IntervalRule, Job
 
 if TYPE_CHECKING:
@@ -37,6 +38,30 @@ if TYPE_CHECKING:
 
 Periods = tuple[tuple[datetime.time, datetime.time], ...]
 BrokerPoll = Callable[[pendulum.DateTime], None]
+
+
+class PublishingPoll(Protocol):
+    """A broker poll that can be told whether its balance snapshot is read next (see
+    :meth:`jqtrade.sim.onequant.SimulatedOneQuant.poll`); :class:`EventSync` uses it, so the
+    simulated broker writes its balance files only when someone reads them."""
+
+    def __call__(self, now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None: ...
+
+
+def publishing(poll: BrokerPoll) -> PublishingPoll:
+    """``poll`` as a :class:`PublishingPoll`: itself when it takes ``publish``."""
+    try:
+        takes = "publish" in inspect.signature(poll).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if takes:
+        return poll  # type: ignore[return-value]  # checked just above
+
+    def plain(now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None:
+        poll(now)
+
+    return plain
+
 
 #: How often a live clock polls an embedded simulated broker (seconds).
 LIVE_BROKER_POLL = 0.2
@@ -134,12 +159,15 @@ class EventSync:
       boundary inside the market sessions (prices move once a bar, so a working order can only
       fill at those instants, where the periodic job would also first have seen it).
 
-    The balance is synced at a wake once it is ``balance_every`` seconds old. Before a strategy
-    callback uses the account (``context.portfolio``, ``order_target`` ... through
-    :meth:`accessed`), a balance at least that old is refreshed (the broker polled first, so
-    its snapshot is current) if something can have changed since: fills or orders, positions
-    whose prices move, or an age beyond ``max_snapshot_age`` (so ``portfolio.is_stale`` reads as
-    before). Such a refresh happens only inside the sync period of a trading day.
+    The balance is synced at the day's first and last wake, and when a strategy callback uses
+    the account (``context.portfolio``, ``order_target`` ... through :meth:`accessed`): then a
+    balance at least ``balance_every`` seconds old is refreshed (the broker polled first, so its
+    snapshot is current) if something can have changed since: fills or orders, positions whose
+    prices move, or an age beyond ``max_snapshot_age`` (so ``portfolio.is_stale`` reads as
+    before). Such a refresh happens only inside the sync period of a trading day. No one reads
+    the balance between those instants (a hook run by a sync sees what is there, as before), so
+    a fill reaches the balance, and the daily-loss check, at the next use of the account: before
+    any further order, at the latest at the day's end.
 
     What a strategy can tell from the periodic syncs of before: order updates and fills reach
     ``on_order_update`` / ``on_trade`` at the same simulated instants, as long as prices change
@@ -162,7 +190,7 @@ class EventSync:
         assert timing.period is not None
         self.account = account
         self.calendar = calendar
-        self.poll = poll
+        self.poll = publishing(poll)
         self.sync_order, self.sync_balance = options.sync_order, options.sync_balance
         self.balance_every = timing.balance_every
         self.max_age = options.max_snapshot_age
@@ -230,7 +258,9 @@ class EventSync:
     def _next_bar(self, t: pendulum.DateTime) -> Optional[pendulum.DateTime]:
         """The first grid instant at or after the next minute boundary inside a session."""
         local = t.in_tz(MARKET_TZ)
-        boundary = local.replace(second=0, microsecond=0) + datetime.timedelta(seconds=BAR_SECONDS)
+        boundary = shift(
+            local.replace(second=0, microsecond=0), datetime.timedelta(seconds=BAR_SECONDS)
+        )
         tod = boundary.time()
         for start, end in self.sessions:
             if tod < start:
@@ -242,7 +272,7 @@ class EventSync:
                 break
         else:
             return None  # after the last session: the day-end wake comes next
-        return self.grid.next_after(boundary - _EPSILON)
+        return self.grid.next_after(shift(boundary, -_EPSILON))
 
     def _in_period(self, now: pendulum.DateTime) -> bool:
         local = now.in_tz(MARKET_TZ)
@@ -257,16 +287,15 @@ class EventSync:
         edge = tod in (self.day_start, self.day_stop) and self._is_trading(local.date())
         if self._poked is not None and self._poked <= slot:
             self._poked = None
+        balance = self.sync_balance and (edge or self._last_balance is None)
         try:
-            self.poll(slot)
+            self.poll(slot, publish=balance)
         finally:
             if self.sync_order:
                 self.account.sync_orders()
             self._open = any(not order.is_final for order in self.account.get_orders())
-            stamp = slot.timestamp()
-            due = self._last_balance is None or stamp - self._last_balance >= self.balance_every
-            if self.sync_balance and (edge or due):
-                self._balance(stamp)
+            if balance:
+                self._balance(slot.timestamp())
             else:
                 self._changed = True
         if edge and tod == self.day_stop:
@@ -299,7 +328,7 @@ class EventSync:
                 )
             ):
                 if self._poked is None:  # an order sent at this instant waits for its slot
-                    self.poll(now)
+                    self.poll(now, publish=True)
                 self._balance(stamp)
         if api in TRADING_APIS:
             self._changed = True

@@ -28,12 +28,13 @@ afresh), which keeps a day of minute bars well under a couple of milliseconds.
 from __future__ import annotations
 
 import datetime
+import itertools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, overload
 
 import attrs
 import pendulum
@@ -44,7 +45,7 @@ from jqtrade.data.errors import BarCacheError, DataConfigError, DataSourceError
 from jqtrade.data.models import PRICE_DECIMALS, Bar, BarUnit, to_code
 from jqtrade.data.sessions import close_time
 
-__all__ = ["CACHE_FILE", "BarCache", "FillReport"]
+__all__ = ["CACHE_FILE", "BarCache", "BarRows", "FillReport"]
 
 #: Where the cache lives inside the runtime directory.
 CACHE_FILE = Path("data") / "bars.sqlite"
@@ -91,6 +92,9 @@ class FillReport:
 #: (a few MB) however many bars it reads.
 MEMO_BARS = 20_000
 MEMO_PRICES = 20_000
+#: Results of reads remembered, up to this many bars in all: a simulated day asks the same
+#: day of bars from the broker and from the strategy's quotes.
+MEMO_READ_BARS = 20_000
 
 
 class BarCache:
@@ -105,6 +109,10 @@ class BarCache:
         self._days: dict[int, tuple[int, int, int]] = {}
         self._prices: dict[int, Decimal] = {}
         self._memo: dict[tuple[str, BarUnit, tuple[int, ...]], Bar] = {}
+        self._reads: dict[tuple[object, ...], BarRows] = {}
+        self._read_bars = 0  # bars held by _reads
+        self._read_version: Optional[tuple[int, int]] = None  # the version _reads is of
+        self._writes = 0  # commits through this connection
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -279,14 +287,37 @@ class BarCache:
         start: Optional[pendulum.DateTime] = None,
     ) -> list[Bar]:
         """The last ``count`` bars with time <= ``end``, or those with ``start < time <= end``."""
+        return list(self.read_rows(code, unit, end=end, count=count, start=start))
+
+    def read_rows(
+        self,
+        code: str,
+        unit: Union[BarUnit, str],
+        *,
+        end: pendulum.DateTime,
+        count: Optional[int] = None,
+        start: Optional[pendulum.DateTime] = None,
+    ) -> BarRows:
+        """What :meth:`read` returns, as :class:`BarRows`: each bar is decoded when first used
+        (a simulated day reads a day of minute bars and matches an order on a few of them).
+        The same read again, before the stored bars change, gives the same object."""
         bar_unit = BarUnit.parse(unit)
         end_ts = int(end.timestamp())
+        start_ts = int(start.timestamp()) if start is not None else None
+        key = (code, bar_unit, start_ts, end_ts, None if start_ts is not None else count)
         with self._lock:
-            if start is not None:
+            version = self.version()
+            if version != self._read_version:
+                self._reads.clear()
+                self._read_bars, self._read_version = 0, version
+            known = self._reads.get(key)
+            if known is not None:
+                return known
+            if start_ts is not None:
                 rows = self._db.execute(
                     "SELECT ts, open, high, low, close, volume, amount FROM bars "
                     "WHERE code=? AND unit=? AND ts>? AND ts<=? ORDER BY ts",
-                    (code, bar_unit.value, int(start.timestamp()), end_ts),
+                    (code, bar_unit.value, start_ts, end_ts),
                 ).fetchall()
             else:
                 rows = self._db.execute(
@@ -295,7 +326,21 @@ class BarCache:
                     (code, bar_unit.value, end_ts, count if count is not None else -1),
                 ).fetchall()
                 rows.reverse()
-        return self._bars(code, bar_unit, rows)
+            found = BarRows(self, code, bar_unit, rows)
+            if len(rows) <= MEMO_READ_BARS:
+                if self._read_bars + len(rows) > MEMO_READ_BARS:
+                    self._reads.clear()
+                    self._read_bars = 0
+                self._reads[key] = found
+                self._read_bars += len(rows)
+        return found
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the stored bars may have: a commit through this connection or any
+        other (sqlite's ``data_version``), so what was read before can be trusted until then."""
+        with self._lock:
+            row = self._db.execute("PRAGMA data_version").fetchone()
+        return (self._writes, row[0])
 
     def extent(
         self, code: str, unit: Union[BarUnit, str]
@@ -319,30 +364,31 @@ class BarCache:
             ).fetchall()
         return [(c, BarUnit(u), n) for c, u, n in rows]
 
-    def _bars(self, code: str, unit: BarUnit, rows: Sequence[tuple[int, ...]]) -> list[Bar]:
-        """Bars of rows; a row read before gives the same (immutable) Bar again."""
+    def _decode(self, code: str, unit: BarUnit, row: tuple[int, ...]) -> Bar:
+        """The Bar of a row; a row decoded before gives the same (immutable) Bar again."""
         memo = self._memo
-        if len(memo) > MEMO_BARS:
-            memo.clear()
-        out = []
-        for row in rows:
-            key = (code, unit, row)
-            bar = memo.get(key)
-            if bar is None:
-                ts, o, h, lo, c, v, a = row
-                bar = memo[key] = Bar(
-                    code=code,
-                    unit=unit,
-                    time=self._time(ts),
-                    open=self._price(o),
-                    high=self._price(h),
-                    low=self._price(lo),
-                    close=self._price(c),
-                    volume=v,
-                    amount=Decimal(a).scaleb(-2),
-                )
-            out.append(bar)
-        return out
+        key = (code, unit, row)
+        bar = memo.get(key)
+        if bar is None:
+            if len(memo) > MEMO_BARS:
+                memo.clear()
+            ts, o, h, lo, c, v, a = row
+            bar = memo[key] = Bar(
+                code=code,
+                unit=unit,
+                time=self._time(ts),
+                open=self._price(o),
+                high=self._price(h),
+                low=self._price(lo),
+                close=self._price(c),
+                volume=v,
+                amount=self._money(a),
+            )
+        return bar
+
+    @staticmethod
+    def _money(fen: int) -> Decimal:
+        return Decimal(fen).scaleb(-2)
 
     def _price(self, scaled: int) -> Decimal:
         """The Decimal of a stored price; remembered, since a day repeats few prices."""
@@ -370,6 +416,71 @@ class BarCache:
         return _Transaction(self)
 
 
+class BarRows(Sequence[Bar]):
+    """The bars of one read, oldest first, decoded when first used; also their end times
+    (``ends``, Unix seconds) and running totals from the stored integers, decoding nothing."""
+
+    __slots__ = ("_bars", "_cache", "_code", "_ends", "_rows", "_totals", "_unit")
+
+    def __init__(
+        self, cache: BarCache, code: str, unit: BarUnit, rows: Sequence[tuple[int, ...]]
+    ) -> None:
+        self._cache, self._code, self._unit, self._rows = cache, code, unit, rows
+        self._bars: list[Optional[Bar]] = [None] * len(rows)
+        self._ends: Optional[tuple[int, ...]] = None
+        self._totals: Optional[tuple[list[int], list[int], list[int], list[int]]] = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Bar: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Bar, ...]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[Bar, tuple[Bar, ...]]:
+        if isinstance(index, slice):
+            return tuple(self._bar(i) for i in range(*index.indices(len(self._rows))))
+        if index < 0:
+            index += len(self._rows)
+        if not 0 <= index < len(self._rows):
+            raise IndexError("bar index out of range")
+        return self._bar(index)
+
+    def __repr__(self) -> str:
+        return f"<BarRows {self._code} {self._unit.value} × {len(self._rows)}>"
+
+    def _bar(self, index: int) -> Bar:
+        bar = self._bars[index]
+        if bar is None:
+            bar = self._bars[index] = self._cache._decode(self._code, self._unit, self._rows[index])
+        return bar
+
+    @property
+    def ends(self) -> tuple[int, ...]:
+        """Each bar's end time, Unix seconds."""
+        if self._ends is None:
+            self._ends = tuple(row[0] for row in self._rows)
+        return self._ends
+
+    def totals(self, count: int) -> tuple[Decimal, Decimal, int, Decimal]:
+        """The high, low, volume and amount of the first ``count`` bars (``count`` >= 1)."""
+        if not 1 <= count <= len(self._rows):
+            raise IndexError(f"count {count} not in 1..{len(self._rows)}")
+        if self._totals is None:
+            rows = self._rows
+            self._totals = (
+                list(itertools.accumulate((row[2] for row in rows), max)),
+                list(itertools.accumulate((row[3] for row in rows), min)),
+                list(itertools.accumulate(row[5] for row in rows)),
+                list(itertools.accumulate(row[6] for row in rows)),
+            )
+        highs, lows, volumes, amounts = self._totals
+        cache, i = self._cache, count - 1
+        return cache._price(highs[i]), cache._price(lows[i]), volumes[i], cache._money(amounts[i])
+
+
 class _Transaction:
     def __init__(self, cache: BarCache) -> None:
         self._cache = cache
@@ -387,6 +498,7 @@ class _Transaction:
         try:
             self._cache._db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
+            self._cache._writes += 1
             self._cache._lock.release()
 
 

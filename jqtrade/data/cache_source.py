@@ -18,21 +18,33 @@ A code without any bar at or before ``now`` has no quote.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Optional, Union
 
+import attrs
 import pendulum
 
 from jqtrade.calendar import TradingCalendar
-from jqtrade.data.cache import BarCache
+from jqtrade.data.cache import BarCache, BarRows
 from jqtrade.data.models import Bar, BarUnit, Quote, market_time, to_code
 from jqtrade.data.sessions import close_time
 from jqtrade.data.source import AbsDataSource, TimeLike
 from jqtrade.model.rules import day_limits
 
 __all__ = ["CacheSource"]
+
+
+@attrs.frozen
+class _DayBars:
+    """A trading day of one code: its minute bars, its daily bar, and the previous close."""
+
+    version: tuple[int, int]  # of the cache when read
+    pre_close: Optional[Decimal]
+    daily: Optional[Bar]
+    minutes: BarRows
 
 
 class CacheSource(AbsDataSource):
@@ -45,6 +57,7 @@ class CacheSource(AbsDataSource):
     def __init__(self, cache: BarCache, *, calendar: Optional[TradingCalendar] = None) -> None:
         super().__init__(calendar=calendar or cache.calendar)
         self.cache = cache
+        self._days: dict[tuple[str, datetime.date], _DayBars] = {}
 
     def fetch_bars(
         self, code: str, unit: BarUnit, start: pendulum.DateTime, end: pendulum.DateTime
@@ -85,12 +98,17 @@ class CacheSource(AbsDataSource):
         close = close_time(day)
         opening = close.replace(hour=9, minute=30)
         before = close_time(calendar.previous_trading_day(day))
-        pre_close = self._pre_close(code, before)
-        minutes = self.cache.read(code, BarUnit.m1, start=before, end=now)
-        daily = self.cache.read(code, BarUnit.d1, start=before, end=close)
-        today = daily[-1] if daily else None
-        if minutes:
-            first, last = minutes[0], minutes[-1]
+        # Up to the close, the day as read once; after it, bars stamped later count too.
+        known = (
+            self._day(code, day, before, close) if now <= close else self._read(code, before, now)
+        )
+        pre_close, today = known.pre_close, known.daily
+        done = bisect.bisect_right(
+            known.minutes.ends, int(now.timestamp())
+        )  # minute bars done by now
+        if done:
+            first, last = known.minutes[0], known.minutes[done - 1]
+            high, low, volume, amount = known.minutes.totals(done)
             return self._make(
                 code,
                 day,
@@ -98,10 +116,10 @@ class CacheSource(AbsDataSource):
                 time=last.time,
                 last=last.close,
                 open=first.open,
-                high=max(b.high for b in minutes),
-                low=min(b.low for b in minutes),
-                volume=sum(b.volume for b in minutes),
-                amount=sum((b.amount for b in minutes), Decimal(0)),
+                high=high,
+                low=low,
+                volume=volume,
+                amount=amount,
             )
         if today is not None and now >= opening:
             if now >= today.time:
@@ -151,6 +169,38 @@ class CacheSource(AbsDataSource):
             volume=0,
             amount=zero,
             paused=paused,
+        )
+
+    def _day(
+        self, code: str, day: datetime.date, before: pendulum.DateTime, close: pendulum.DateTime
+    ) -> _DayBars:
+        """The trading day's bars of ``code``, read once: a strategy asks every minute, and the
+        stored bars do not change until the cache does."""
+        version = self.cache.version()
+        key = (code, day)
+        known = self._days.get(key)
+        if known is not None and known.version == version:
+            return known
+        if len(self._days) > 256 or any(k[1] != day for k in self._days):
+            self._days.clear()  # today's codes only: a long run stays flat
+        known = self._days[key] = self._read(code, before, close, version)
+        return known
+
+    def _read(
+        self,
+        code: str,
+        before: pendulum.DateTime,
+        end: pendulum.DateTime,
+        version: tuple[int, int] = (0, 0),
+    ) -> _DayBars:
+        """The bars of ``code`` after the previous close ``before`` up to ``end``."""
+        close = close_time(end.date())
+        daily = self.cache.read(code, BarUnit.d1, start=before, end=min(end, close))
+        return _DayBars(
+            version,
+            self._pre_close(code, before),
+            daily[-1] if daily else None,
+            self.cache.read_rows(code, BarUnit.m1, start=before, end=end),
         )
 
     def _pre_close(self, code: str, before: pendulum.DateTime) -> Optional[Decimal]:

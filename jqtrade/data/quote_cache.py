@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 import pendulum
 
+from jqtrade.clock import seconds_between
 from jqtrade.data.models import Bar, BarUnit, Quote, market_time, to_code
 from jqtrade.data.source import AbsDataSource, TimeLike
 
@@ -90,7 +91,7 @@ class TtlQuoteSource(AbsDataSource):
         entry = self._entries.get(code)
         if entry is None:
             return False
-        age = (now - entry[0]).total_seconds()
+        age = seconds_between(entry[0], now)
         return 0 <= age < self.ttl
 
     def _lookup(self, codes: Sequence[str], now: pendulum.DateTime) -> dict[str, Quote]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Union
@@ -62,11 +63,11 @@ class DayBars:
 
     code: str
     day: datetime.date
-    bars: tuple[Bar, ...]
+    bars: Sequence[Bar]
     prev_close: Decimal
     low_limit: Decimal
     high_limit: Decimal
-    _ends: tuple[int, ...] = attrs.field(alias="ends")
+    _ends: Sequence[int] = attrs.field(alias="ends")
 
     @property
     def paused(self) -> bool:
@@ -91,7 +92,7 @@ class DayBars:
             return (daily,) if after < daily.time and now >= opening else ()
         first = bisect.bisect_right(self._ends, int(after.timestamp()))
         last = bisect.bisect_right(self._ends, int(now.timestamp()))
-        return self.bars[first:last]
+        return tuple(self.bars[first:last])
 
     def price(self, now: pendulum.DateTime) -> Decimal:
         """The price at ``now`` (see the module docstring)."""
@@ -203,9 +204,9 @@ class BarMarket:
             self._days = {k: v for k, v in self._days.items() if k[1] == day}
         before = close_time(self.calendar.previous_trading_day(day))
         close = close_time(day)
-        bars: tuple[Bar, ...] = tuple(self.cache.read(code, BarUnit.m1, start=before, end=close))
+        bars = self.cache.read_rows(code, BarUnit.m1, start=before, end=close)
         if not bars:
-            bars = tuple(self.cache.read(code, BarUnit.d1, start=before, end=close))
+            bars = self.cache.read_rows(code, BarUnit.d1, start=before, end=close)
         prev = self._last_close(code, before)
         if prev is None:  # the first day the cache has: the day opens at its reference price
             prev = bars[0].open if bars else Decimal(0)
@@ -217,7 +218,7 @@ class BarMarket:
             prev_close=prev,
             low_limit=low,
             high_limit=high,
-            ends=tuple(int(b.time.timestamp()) for b in bars),
+            ends=bars.ends,
         )
         return found
 

@@ -257,8 +257,12 @@ class SimulatedOneQuant:
     def price(self, code: str, now: pendulum.DateTime) -> Decimal:
         return self.broker.feed.price(as_code(code), now)
 
-    def poll(self, now: pendulum.DateTime) -> None:
-        """One round of the broker at market time ``now``."""
+    def poll(self, now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None:
+        """One round of the broker at market time ``now``.
+
+        The balance files are rewritten every ``snapshot_interval`` seconds, as the real client
+        does, unless ``publish`` says whether someone reads them next (an event-driven
+        simulated run): ``True`` writes them now, ``False`` leaves them (the next reader asks)."""
         now = now.in_tz(MARKET_TZ)
         self._ensure_day(now)
         assert self._order_reader is not None and self._cancel_reader is not None
@@ -276,7 +280,8 @@ class SimulatedOneQuant:
         if faults:
             self._inject_faults(now)
         self._outbox.flush(self._faults if faults else None)
-        if self._next_snapshot is None or now >= self._next_snapshot:
+        due = self._next_snapshot is None or now >= self._next_snapshot
+        if publish or (publish is None and due):
             self.write_snapshots(now)
 
     def write_snapshots(self, now: pendulum.DateTime) -> None:

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypedDict
 
 import attrs
 import pendulum
@@ -43,9 +43,19 @@ from jqtrade.tasks.supervisor import RESTARTS_ENV, RESUME_STATE_DIR_ENV
 
 if TYPE_CHECKING:
     from jqtrade.data.source import AbsDataSource
+    from jqtrade.sim.broker import SimBroker
     from jqtrade.sim.market import Market
 
 task_logger = logging.getLogger("jqtrade.task")
+
+
+class SimBrokerOptions(TypedDict, total=False):
+    """Keyword arguments of ``SimBroker`` (and ``SimulatedOneQuant``) that ``start_task`` sets."""
+
+    commission_rate: float
+    min_commission: float
+    stamp_tax_rate: float
+    volume_ratio: float
 
 
 @attrs.frozen(kw_only=True)
@@ -67,10 +77,33 @@ class TaskSpec:
     sim_cash: float = 1_000_000.0
     # the bar cache the simulated broker matches on; default <runtime_dir>/data/bars.sqlite
     sim_bars: Optional[Path] = None
+    # Fees and fill fraction of the simulated broker; None: the simulator's own default, so
+    # the defaults live in one place (jqtrade.sim.broker.SimBroker).
+    sim_commission_rate: Optional[float] = None
+    sim_min_commission: Optional[float] = None
+    sim_stamp_tax_rate: Optional[float] = None
+    sim_volume_ratio: Optional[float] = None
+    #: Write every order of a run on the simulated broker to ``orders.csv`` in its state folder
+    #: (off where that folder is deleted after the run: ``jqtrade demo``).
+    order_list: bool = True
 
     @property
     def simulated_broker(self) -> bool:
         return self.broker == "sim"
+
+    @property
+    def sim_broker_options(self) -> SimBrokerOptions:
+        """The ``SimBroker`` keyword arguments the user gave; the rest keep the simulator's defaults."""
+        options: SimBrokerOptions = {}
+        if self.sim_commission_rate is not None:
+            options["commission_rate"] = self.sim_commission_rate
+        if self.sim_min_commission is not None:
+            options["min_commission"] = self.sim_min_commission
+        if self.sim_stamp_tax_rate is not None:
+            options["stamp_tax_rate"] = self.sim_stamp_tax_rate
+        if self.sim_volume_ratio is not None:
+            options["volume_ratio"] = self.sim_volume_ratio
+        return options
 
     @property
     def mode(self) -> str:
@@ -128,6 +161,49 @@ def parse_sim_cash(text: str) -> float:
         raise ConfigError(
             f"--sim-cash 的值 {text!r} 不合法：应为大于 0 的有限金额（元），如 1000000"
         )
+    return value
+
+
+@attrs.frozen
+class _SimNumber:
+    """What one ``--sim-*`` number flag allows; the bounds are SimBroker's own checks, so a
+    value accepted here is never refused later by the broker in a (background) child."""
+
+    field: str  # the TaskSpec field
+    low: float
+    high: float
+    low_open: bool  # ``low`` itself not allowed
+    allowed: str  # Chinese, for the error message
+
+
+#: ``start_task`` flags of the simulated broker's fees and fill fraction.
+SIM_NUMBER_FLAGS: dict[str, _SimNumber] = {
+    "--sim-commission-rate": _SimNumber(
+        "sim_commission_rate", 0.0, 0.01, False, "介于 0 和 0.01 之间（含两端）的费率，如 0.00025"
+    ),
+    "--sim-min-commission": _SimNumber(
+        "sim_min_commission", 0.0, 1000.0, False, "介于 0 和 1000 之间（含两端）的金额（元），如 5"
+    ),
+    "--sim-stamp-tax-rate": _SimNumber(
+        "sim_stamp_tax_rate", 0.0, 0.01, False, "介于 0 和 0.01 之间（含两端）的税率，如 0.0005"
+    ),
+    "--sim-volume-ratio": _SimNumber(
+        "sim_volume_ratio", 0.0, 1.0, True, "大于 0、不超过 1 的比例，如 0.25"
+    ),
+}
+
+
+def parse_sim_number(flag: str, text: str) -> float:
+    """One of :data:`SIM_NUMBER_FLAGS`: a finite number in its range, else a ``ConfigError``
+    naming the flag, the value and what is allowed (checked before anything starts)."""
+    rule = SIM_NUMBER_FLAGS[flag]
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    low_ok = value > rule.low if rule.low_open else value >= rule.low
+    if not (math.isfinite(value) and low_ok and value <= rule.high):
+        raise ConfigError(f"{flag} 的值 {text!r} 不合法：应为{rule.allowed}")
     return value
 
 
@@ -267,7 +343,11 @@ def run_task(spec: TaskSpec) -> int:
                 day_values=day_values,
             )
             print_summary(
-                runtime, scope, simulated_broker=True, simulated_clock=spec.simulate is not None
+                runtime,
+                scope,
+                simulated_broker=True,
+                simulated_clock=spec.simulate is not None,
+                order_list=spec.order_list,
             )
         return status
     finally:
@@ -499,10 +579,12 @@ def _embedded_broker(
         latency=0.0 if simulated else 1.0,
         snapshot_interval=30.0 if simulated else 3.0,
         market=market,
+        **spec.sim_broker_options,
     )
     task_logger.warning(
         "使用内置的模拟券商（不是真实交易！）：文件单目录 %s，资金账号 %s", folder, account_no
     )
+    _say_sim_fees(spec, sim.broker)
     overrides = {
         "trade_gate": "onequant",
         "order_dir": str(folder),
@@ -515,6 +597,20 @@ def _embedded_broker(
     return _EmbeddedBroker(overrides, sim.poll, folder, temporary, close=close)
 
 
+def _say_sim_fees(spec: TaskSpec, broker: SimBroker) -> None:
+    """Log the fees the simulated broker charges when the user set any (what applies, after
+    the simulator's defaults filled the rest)."""
+    if not spec.sim_broker_options:
+        return
+    task_logger.info(
+        "模拟券商的费用：佣金费率 %s，最低佣金 %s 元，卖出印花税率 %s；按 K 线撮合时每根 K 线最多成交其成交量的 %s",
+        broker.commission_rate,
+        broker.min_commission,
+        broker.stamp_tax_rate,
+        broker.volume_ratio,
+    )
+
+
 def _simulated_miniqmt(
     spec: TaskSpec,
     clock: Clock,
@@ -524,11 +620,18 @@ def _simulated_miniqmt(
 ) -> _EmbeddedBroker:
     """A simulated miniQMT behind the QMT gate: same matching core, xtquant's API and threads."""
     from jqtrade.sim.broker import SimBroker
+    from jqtrade.sim.market import PriceFeed
     from jqtrade.sim.xtquant import SimMiniQmt
 
     account_id = "8880000001"
     userdata = folder / "userdata_mini"
-    broker = SimBroker(market, spec.sim_cash) if market is not None else None
+    # Without a market, the random walk SimMiniQmt would make by itself (seed 0), built here so
+    # that the fees given apply to it too.
+    broker = SimBroker(
+        market if market is not None else PriceFeed(),
+        spec.sim_cash,
+        **spec.sim_broker_options,
+    )
     mini = SimMiniQmt(
         userdata, account_id=account_id, clock=clock, cash=spec.sim_cash, broker=broker
     )
@@ -537,6 +640,14 @@ def _simulated_miniqmt(
         userdata,
         account_id,
     )
+    if mini.broker is not broker and spec.sim_broker_options:
+        # its state file restored the broker of an earlier run, with that run's settings
+        task_logger.warning(
+            "模拟 miniQMT 从目录 %s 中的状态文件恢复，沿用上次运行的费用和成交量比例，"
+            "本次给出的 --sim-* 费用参数没有生效；要使用新的设置请换一个 --sim-dir",
+            userdata,
+        )
+    _say_sim_fees(spec, mini.broker)
     overrides = {
         "trade_gate": "qmt",
         "userdata_mini": str(userdata),

@@ -1,7 +1,9 @@
 """The end-of-run summary of a run on the simulated broker: the orders and fills of the whole
 run, the positions and cash at the end, the value at the start and the end, and the largest
-drawdown of the end-of-day values (rendered with rich). A long run lists only its last
-:data:`ORDER_ROWS` orders; the counts and sums cover all of them.
+drawdown of the end-of-day values (rendered with rich). The table lists only the last
+:data:`ORDER_ROWS` orders (rich takes about 3 ms a row to lay out, and a terminal shows a few
+dozen anyway); the counts and sums cover all of them, and every order of the run is written to
+``orders.csv`` in the run's state folder, for a spreadsheet.
 
 The account keeps only the current day's orders in memory; earlier days of the run are read
 back from their order journals, which hold exactly this run's orders (a simulated run has a
@@ -10,12 +12,15 @@ state folder of its own).
 
 from __future__ import annotations
 
+import csv
 import datetime
+import logging
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import attrs
 import pendulum
@@ -24,13 +29,31 @@ from jqtrade.account.journal import OrderJournal
 from jqtrade.account.order import OrderSnapshot
 from jqtrade.clock import MARKET_TZ
 
+logger = logging.getLogger("jqtrade.task")
+
 if TYPE_CHECKING:
     from jqtrade.account.account import Account
     from jqtrade.runtime import Runtime
 
 
 #: The most orders the summary lists (the last ones); counts and sums cover the whole run.
-ORDER_ROWS = 500
+ORDER_ROWS = 20
+#: The file, in the run's state folder, that lists every order of the run.
+ORDERS_FILE = "orders.csv"
+#: The columns of the order table and of :data:`ORDERS_FILE`.
+ORDER_COLUMNS = (
+    "日期",
+    "订单号",
+    "代码",
+    "方向",
+    "数量",
+    "委托价",
+    "成交",
+    "成交均价",
+    "状态",
+    "说明",
+)
+_NUMERIC = frozenset({"数量", "委托价", "成交", "成交均价"})
 
 DayValue = tuple[datetime.date, float]
 
@@ -132,13 +155,80 @@ def _after_last_close(
     return as_of >= pendulum.instance(datetime.datetime.combine(trading[-1], close), tz=MARKET_TZ)
 
 
+def _order_row(day: datetime.date, o: OrderSnapshot) -> list[str]:
+    if o.order_price is None:
+        price = "市价"
+    else:
+        price = "对手价" if o.order_price == 0 else f"{o.order_price:.3f}"
+    return [
+        day.isoformat(),
+        o.order_id,
+        o.code,
+        "买入" if o.is_buy else "卖出",
+        str(o.amount),
+        price,
+        str(o.filled_amount),
+        f"{o.avg_price:.3f}" if o.filled_amount else "-",
+        o.status.label,
+        o.err_msg or "",
+    ]
+
+
+class _OrderFile:
+    """Every order of the run as CSV (UTF-8 with a BOM, so that Excel on Chinese Windows reads
+    it), written as the orders are read. A file that cannot be written is said once and
+    skipped: the summary on screen matters more."""
+
+    def __init__(self, path: Optional[Path]) -> None:
+        self.path = path
+        self.ok = False
+        self._handle: Optional[TextIO] = None
+        self._writer: Any = None
+
+    def __enter__(self) -> _OrderFile:
+        if self.path is None:
+            return self
+        try:
+            self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(ORDER_COLUMNS)
+            self.ok = True
+        except OSError as exc:
+            self._fail(exc)
+        return self
+
+    def add(self, row: Sequence[str]) -> None:
+        if self.ok:
+            try:
+                self._writer.writerow(row)
+            except OSError as exc:
+                self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.ok = False
+        logger.warning("无法写入订单列表 %s：%s；运行汇总照常显示", self.path, exc)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError as exc:
+                self._fail(exc)
+
+
 def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
 def print_summary(
-    runtime: Runtime, scope: RunScope, *, simulated_broker: bool, simulated_clock: bool
+    runtime: Runtime,
+    scope: RunScope,
+    *,
+    simulated_broker: bool,
+    simulated_clock: bool,
+    order_list: bool = True,
 ) -> None:
+    """Print the summary; with ``order_list``, also write every order to :data:`ORDERS_FILE`."""
     from rich.console import Console
     from rich.table import Table
 
@@ -169,59 +259,39 @@ def print_summary(
     portfolio = account.portfolio
 
     orders = Table(title=f"{title} · 订单", title_justify="left")
-    for column in (
-        "日期",
-        "订单号",
-        "代码",
-        "方向",
-        "数量",
-        "委托价",
-        "成交",
-        "成交均价",
-        "状态",
-        "说明",
-    ):
+    for column in ORDER_COLUMNS:
         orders.add_column(
-            column,
-            justify="right" if column in ("数量", "委托价", "成交", "成交均价") else "left",
-            no_wrap=column != "说明",
+            column, justify="right" if column in _NUMERIC else "left", no_wrap=column != "说明"
         )
     statuses: Counter[str] = Counter()
     filled_shares, filled_value, filled_orders = 0, Decimal(0), 0
-    listed: list[tuple[datetime.date, OrderSnapshot]] = []
-    for day in scope.days():
-        for o in _orders_of(account, day, live_day):
-            status = o.status.label
-            statuses[status] += 1
-            if o.filled_amount:
-                filled_orders += 1
-                filled_shares += o.filled_amount
-                filled_value += Decimal(repr(o.avg_price)) * o.filled_amount
-            listed.append((day, o))
-            if len(listed) > 2 * ORDER_ROWS:
-                del listed[:ORDER_ROWS]  # keep the last ones, in bounded memory
-    for day, o in listed[-ORDER_ROWS:]:
-        price = (
-            "市价"
-            if o.order_price is None
-            else ("对手价" if o.order_price == 0 else f"{o.order_price:.3f}")
-        )
-        orders.add_row(
-            day.isoformat(),
-            o.order_id,
-            o.code,
-            "买入" if o.is_buy else "卖出",
-            str(o.amount),
-            price,
-            str(o.filled_amount),
-            f"{o.avg_price:.3f}" if o.filled_amount else "-",
-            o.status.label,
-            o.err_msg or "",
-        )
+    listed: list[list[str]] = []
+    path = runtime.state_dir / ORDERS_FILE
+    with _OrderFile(path if order_list else None) as written:
+        for day in scope.days():
+            for o in _orders_of(account, day, live_day):
+                statuses[o.status.label] += 1
+                if o.filled_amount:
+                    filled_orders += 1
+                    filled_shares += o.filled_amount
+                    filled_value += Decimal(repr(o.avg_price)) * o.filled_amount
+                row = _order_row(day, o)
+                written.add(row)
+                listed.append(row)
+                if len(listed) > 2 * ORDER_ROWS:
+                    del listed[:ORDER_ROWS]  # keep the last ones, in bounded memory
+    for row in listed[-ORDER_ROWS:]:
+        orders.add_row(*row)
     console.print(orders)
     total = sum(statuses.values())
+    saved = f"全部订单见 {path}" if written.ok and total else ""
     if total > ORDER_ROWS:
-        console.print(f"（只列出最后 {ORDER_ROWS} 个订单，全部 {total} 个计入下面的统计）")
+        console.print(
+            f"（只列出最后 {ORDER_ROWS} 个订单，全部 {total} 个计入下面的统计"
+            + (f"；{saved}）" if saved else "）")
+        )
+    elif saved:
+        console.print(f"（{saved}）")
     counts = "、".join(f"{status} {n}" for status, n in statuses.most_common())
     console.print(
         f"共 {total} 个订单"

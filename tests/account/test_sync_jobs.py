@@ -228,6 +228,9 @@ def test_an_order_is_seen_at_the_next_grid_instant_and_open_orders_at_each_minut
         _at(10, 3),
         _at(15, 30),
     ]
+    # The balance only where someone reads it: the day's edges and the user's read at 10:00;
+    # the fill at 10:03 reaches it at the next read (here the day's end).
+    assert account.calls == ["orders", "balance", "balance", *["orders"] * 5, "balance"]
 
 
 def test_open_orders_wake_only_inside_the_market_sessions():
@@ -294,3 +297,39 @@ def test_a_live_clock_or_a_gate_without_orders_keeps_the_periodic_jobs():
     assert live.events is None and [job.name for job in live.jobs][0] == "模拟券商"
     other = sync_plan(Counting(), Options(), calendar=CAL, simulated=True, broker_poll=print)
     assert other.events is None
+
+
+def test_the_broker_is_told_to_publish_its_balance_exactly_when_the_balance_is_read_next():
+    from jqtrade.clock import SimClock
+    from jqtrade.loop import EventLoop
+
+    account, polls = EventAccount(), []
+
+    def poll(slot: pendulum.DateTime, *, publish=None) -> None:
+        polls.append((slot.strftime("%H:%M:%S"), publish))
+        for order in account.orders:
+            if slot >= order.done_at:
+                order.is_final = True
+
+    plan = sync_plan(account, Options(), calendar=CAL, simulated=True, broker_poll=poll)
+    events = plan.events
+    assert events is not None
+
+    def place(slot: pendulum.DateTime) -> None:
+        events.accessed("order")
+        account.orders.append(OpenOrder(done_at=_at(10, 2)))
+
+    loop = EventLoop(SimClock(_at(0, 0)))
+    events.attach(loop)
+    for each in [*plan.jobs, _user("下单", T(10, 0), T(10, 0), place)]:
+        loop.add_job(each)
+    loop.run(until=_at(23, 59))
+    assert polls == [
+        ("09:00:00", True),  # the day's start: read
+        ("10:00:00", True),  # the order call reads the balance first
+        ("10:00:10", False),  # the order reaches the broker; nobody reads the balance
+        ("10:01:00", False),
+        ("10:02:00", False),  # filled
+        ("15:30:00", True),  # the day's end: read
+    ]
+    assert account.calls.count("balance") == 3

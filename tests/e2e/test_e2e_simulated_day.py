@@ -7,6 +7,7 @@ journal is compared with the broker's files, read back independently with ``csv`
 
 from __future__ import annotations
 
+import csv
 import datetime
 import subprocess
 from pathlib import Path
@@ -28,6 +29,7 @@ from e2e_support import (
 from support import cli_env
 
 from jqtrade.account.ids import order_id_day
+from jqtrade.tasks.summary import ORDER_ROWS
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +88,12 @@ class SimRun:
     def broker(self, day: datetime.date) -> BrokerFiles:
         return BrokerFiles(self.sim_dir, day)
 
+    def listed_orders(self) -> list[dict[str, str]]:
+        """The run's ``orders.csv`` (every order of the run, as the summary says)."""
+        path = sim_state_dir(self.runtime, self.name) / "orders.csv"
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle))
+
     def journal(self, day: datetime.date):
         """A simulated run keeps its journal in a state folder of its own, never the live one."""
         assert not (self.runtime / "journal").exists()
@@ -142,10 +150,15 @@ def test_seed_strategy_over_one_simulated_day(seed_runs, kind):
         row = latest[order_id]
         assert journal_state(recovered) == state_of(row), f"order {order_id}: journal vs broker"
         assert row["status"] in FINAL_CODES or order_id in canceled_by_strategy
-    # the summary lists every order with its final status
+    # the summary shows the last orders and lists every one, with its final status, in a file
+    listed = run.listed_orders()
+    assert sorted(row["订单号"] for row in listed) == sorted(recorded)
+    assert {row["状态"] for row in listed} <= {"已撤", "已成交"}
     rows = [line for line in run.stdout.splitlines() if "000002.XSHE" in line]
-    assert len(rows) == len(recorded)
-    assert all("已撤" in line or "已成交" in line for line in rows)
+    assert [line.split("│")[2].strip() for line in rows] == [
+        row["订单号"] for row in listed[-ORDER_ROWS:]
+    ]
+    assert f"只列出最后 {ORDER_ROWS} 个订单" in run.stdout and "orders.csv" in run.stdout
 
 
 def test_class_twin_trades_exactly_like_the_seed_script(seed_runs):
@@ -223,10 +236,14 @@ def test_crossing_midnight_switches_files_ids_and_orders(two_days):
     assert {o["order_id"] for o in end_of_day1} == set(day1)
 
     # the summary covers both days: every order of each, not only the last day's
+    listed = run.listed_orders()
+    assert sorted((row["日期"], row["订单号"]) for row in listed) == sorted(
+        [(DAY1.isoformat(), i) for i in day1] + [(DAY2.isoformat(), i) for i in day2]
+    )
     summary_rows = [line for line in run.stdout.splitlines() if line.startswith("│ 2024-06-0")]
-    assert sorted(line.split("│")[1].strip() for line in summary_rows) == sorted(
-        [DAY1.isoformat()] * len(day1) + [DAY2.isoformat()] * len(day2)
-    ), run.stdout
+    assert [line.split("│")[2].strip() for line in summary_rows] == [
+        row["订单号"] for row in listed[-ORDER_ROWS:]
+    ], run.stdout
     assert f"共 {len(day1) + len(day2)} 个订单" in run.stdout
 
     # what day 1 bought is sellable on day 2 (T+1), and the sell went through

@@ -238,6 +238,24 @@ def test_snapshots_rewritten_in_place_on_their_interval(tmp_path: Path) -> None:
     assert rows[0]["currentQty"] == "200" and rows[0]["enabledQty"] == "100"
 
 
+def test_a_poll_told_who_reads_next_writes_the_snapshots_only_for_a_reader(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, snapshot_interval=3.0, positions={"600000.XSHG": 100})
+    broker.poll()
+    path = broker.files.position_info
+    first = path.read_bytes()
+    broker.order("o1", "600000.SH", "1", 100, "10.5")
+    broker.now = broker.now.add(seconds=10)  # due on the interval, but no reader comes
+    broker.sim.poll(broker.now, publish=False)
+    assert path.read_bytes() == first
+    assert AppendedFileReader(broker.files.order_update, "gbk").read_rows()  # the order is seen
+    broker.now = broker.now.add(seconds=1)  # not due on the interval, but read next
+    broker.sim.poll(broker.now, publish=True)
+    rows = read_snapshot_rows(path, "gbk")
+    assert rows[0]["currentQty"] == "200" and rows[0]["updTime"].startswith(
+        broker.now.strftime("%H%M%S")
+    )
+
+
 def test_snapshots_carry_the_simulated_time_in_upd_time(tmp_path: Path) -> None:
     # the OneQuant gate takes updTime as the time of the snapshot: it must be the market time
     # the simulator was polled at, not the machine's clock

@@ -18,6 +18,7 @@ import contextlib
 import csv
 import datetime
 import errno
+import functools
 import io
 import logging
 import os
@@ -50,7 +51,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 @attrs.frozen
 class DayFiles:
-    """The seven files of one trading date in one folder."""
+    """The seven files of one trading date in one folder (each path built once: a simulated
+    day asks for them thousands of times)."""
 
     directory: Path = attrs.field(converter=Path)
     day: datetime.date
@@ -58,31 +60,31 @@ class DayFiles:
     def path(self, kind: str) -> Path:
         return self.directory / file_name(kind, self.day)
 
-    @property
+    @functools.cached_property
     def algo_order(self) -> Path:
         return self.path(ALGO_ORDER)
 
-    @property
+    @functools.cached_property
     def algo_order_stop(self) -> Path:
         return self.path(ALGO_ORDER_STOP)
 
-    @property
+    @functools.cached_property
     def exec_result(self) -> Path:
         return self.path(EXEC_RESULT)
 
-    @property
+    @functools.cached_property
     def order_update(self) -> Path:
         return self.path(ORDER_UPDATE)
 
-    @property
+    @functools.cached_property
     def trade_update(self) -> Path:
         return self.path(TRADE_UPDATE)
 
-    @property
+    @functools.cached_property
     def asset_info(self) -> Path:
         return self.path(ASSET_INFO)
 
-    @property
+    @functools.cached_property
     def position_info(self) -> Path:
         return self.path(POSITION_INFO)
 
