@@ -104,8 +104,10 @@ class _MarketData:
                         name,
                         name,
                     )
-                cache = BarCache.in_runtime_dir(runtime.runtime_dir, calendar=runtime.calendar)
-                data.closers.append(cache.close)
+                cache = runtime._bar_cache
+                if cache is None or cache.path != (runtime.runtime_dir / CACHE_FILE).expanduser():
+                    cache = BarCache.in_runtime_dir(runtime.runtime_dir, calendar=runtime.calendar)
+                    data.closers.append(cache.close)
                 inner = CacheSource(cache, calendar=runtime.calendar)
             elif name is not None:
                 inner = _make_source(name, opts.data_options, runtime.calendar)
@@ -159,13 +161,17 @@ class Runtime:
         state_dir: Optional[Path] = None,
         id_dir: Optional[Path] = None,
         restore_trading_state: Optional[tuple[str, str]] = None,
+        bar_cache: Optional[BarCache] = None,
     ) -> None:
         """``state_dir``: where the account keeps its order journal (default: the runtime folder);
         a simulated run passes a folder of its own so that it never meets live state.
         ``id_dir``: where order-id counters live when the gate names no folder of its own
         (default ``<state_dir>/order_ids``).
         ``restore_trading_state``: ``(state, reason)`` saved by ``halt_task`` / ``reduce_task``,
-        set on the account as soon as it starts (source ``restored``)."""
+        set on the account as soon as it starts (source ``restored``).
+        ``bar_cache``: a cache the caller keeps open (the simulated broker's); when it is the
+        runtime folder's, market data reads through it rather than a second connection, so a
+        day of bars read by the broker is not read again for the strategy's quotes."""
         self.strategy = strategy
         self.clock = clock
         self.options = options or Options()
@@ -180,6 +186,7 @@ class Runtime:
         self._overrides = dict(overrides or {})
         self._effective: Optional[tuple[Options, Options]] = None  # (options, with overrides)
         self._broker_poll = broker_poll
+        self._bar_cache = bar_cache
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._id_dir = Path(id_dir) if id_dir is not None else None
         self._gate_factory = gate_factory  # None: the gate trade_gate names

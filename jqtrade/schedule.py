@@ -320,7 +320,7 @@ def _to_market(t: datetime.datetime) -> datetime.datetime:
         raise ScheduleArgumentError("t", t, "应为带时区的 datetime（如 pendulum.DateTime）")
     if t.tzinfo is None or t.utcoffset() is None:
         raise ScheduleArgumentError("t", t, "应为带时区的 datetime，不能是无时区的本地时间")
-    return t.astimezone(MARKET_TZ)
+    return t if t.tzinfo is MARKET_TZ else t.astimezone(MARKET_TZ)
 
 
 def _at(day: datetime.date, t: datetime.time) -> pendulum.DateTime:

@@ -22,7 +22,7 @@ import pendulum
 from jqtrade.account.checks import PriceQuote, check_order
 from jqtrade.account.ids import OrderIdAllocator, order_id_day
 from jqtrade.account.journal import INTERRUPTED_MESSAGE, OrderJournal
-from jqtrade.account.order import Order, OrderChange, OrdersView
+from jqtrade.account.order import Order, OrderChange, OrderSnapshot, OrdersView
 from jqtrade.account.overlay import Mark, Overlay, limit_up_estimate
 from jqtrade.account.portfolio import Portfolio, Position
 from jqtrade.account.risk import (
@@ -199,6 +199,9 @@ class Account:
         self._risk = RiskGuard(limits, store, task=task_name)
         #: Where alerts go (``jqtrade.notify.Notifier``); ``None``: none are sent. May be set later.
         self.notifier = notifier
+        #: Called with a trading day and that day's orders when the account leaves the day for
+        #: the next (a run's summary counts them there rather than reading the journal back).
+        self.day_closed: list[Callable[[datetime.date, list[OrderSnapshot]], None]] = []
         self._state_listener: Optional[Callable[[TradingStateChange], None]] = None
         self._risk.on_change = self._state_changed
         self._down_since: dict[str, pendulum.DateTime] = {}  # sync kind -> first failure
@@ -286,6 +289,13 @@ class Account:
     def _open_day(self, day: datetime.date) -> None:
         if self._journal is not None:
             self._journal.close()
+        if self.day is not None and self._orders:
+            closed = [order.snapshot() for order in self._orders.values()]
+            for listener in self.day_closed:
+                try:
+                    listener(self.day, closed)
+                except Exception:  # noqa: BLE001 - a listener must not stop the day change
+                    logger.exception("处理 %s 的订单汇总出错", self.day)
         self.day = day
         self._orders.clear()
         self._overlay.clear()
@@ -493,6 +503,11 @@ class Account:
                 self.cancel_order(order_id)
             except (OrderNotFoundError, GateError) as exc:
                 logger.error("批量撤单 %s 失败：%s", order_id, exc)
+
+    @property
+    def has_open_orders(self) -> bool:
+        """Whether any of today's orders is not final yet (without a snapshot of each)."""
+        return bool(self._active)
 
     def get_orders(
         self,

@@ -213,8 +213,9 @@ class OrderJournal:
             if needs_newline:
                 # A torn last line from a killed process: end it so the next record stands alone.
                 self._write_all(handle, b"\n")
-                os.fsync(handle.fileno())
-            if created:
+                if self.fsync:
+                    os.fsync(handle.fileno())
+            if created and self.fsync:
                 fsync_directory(self.directory)
         except OSError as exc:
             raise JournalError(f"无法打开订单日志 {self.path}：{exc}") from exc

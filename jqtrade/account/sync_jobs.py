@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import datetime
 import inspect
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 import attrs
 import pendulum
 
-from jqtrade.clock import MARKET_TZ, shift
+from jqtrade.clock import MARKET_TZ, in_market, shift
 from jqtrade.loop import EventLoop, IntervalRule, Job
 
 if TYPE_CHECKING:
@@ -80,15 +79,11 @@ class Syncable(Protocol):
     def sync_balance(self) -> object: ...
 
 
-class _OrderLike(Protocol):
-    @property
-    def is_final(self) -> bool: ...
-
-
 class EventSyncable(Syncable, Protocol):
-    """What :class:`EventSync` also reads: today's orders, to know whether any is open."""
+    """What :class:`EventSync` also reads: whether any of today's orders is open."""
 
-    def get_orders(self) -> Iterable[_OrderLike]: ...
+    @property
+    def has_open_orders(self) -> bool: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -244,7 +239,7 @@ class EventSync:
         stamp = t.timestamp()
         if self._edge is not None and self._edge[0] <= stamp < self._edge[1].timestamp():
             return self._edge[1]
-        day = t.in_tz(MARKET_TZ).date()
+        day = in_market(t).date()
         for _ in range(4000):  # bounded: a few years of closed days
             if self._is_trading(day):
                 for tod in (self.day_start, self.day_stop):
@@ -257,7 +252,7 @@ class EventSync:
 
     def _next_bar(self, t: pendulum.DateTime) -> Optional[pendulum.DateTime]:
         """The first grid instant at or after the next minute boundary inside a session."""
-        local = t.in_tz(MARKET_TZ)
+        local = in_market(t)
         boundary = shift(
             local.replace(second=0, microsecond=0), datetime.timedelta(seconds=BAR_SECONDS)
         )
@@ -275,14 +270,14 @@ class EventSync:
         return self.grid.next_after(shift(boundary, -_EPSILON))
 
     def _in_period(self, now: pendulum.DateTime) -> bool:
-        local = now.in_tz(MARKET_TZ)
+        local = in_market(now)
         return self._is_trading(local.date()) and self.day_start <= local.time() <= self.day_stop
 
     # -- running -----------------------------------------------------------------------------
 
     def wake(self, slot: pendulum.DateTime) -> None:
         """The job: poll the broker, sync the orders, and the balance when due."""
-        local = slot.in_tz(MARKET_TZ)
+        local = in_market(slot)
         tod = local.time()
         edge = tod in (self.day_start, self.day_stop) and self._is_trading(local.date())
         if self._poked is not None and self._poked <= slot:
@@ -293,7 +288,7 @@ class EventSync:
         finally:
             if self.sync_order:
                 self.account.sync_orders()
-            self._open = any(not order.is_final for order in self.account.get_orders())
+            self._open = self.account.has_open_orders
             if balance:
                 self._balance(slot.timestamp())
             else:
@@ -368,7 +363,7 @@ def sync_plan(
     broker_poll: Optional[BrokerPoll] = None,
 ) -> SyncPlan:
     """The jobs that keep ``account`` in sync (event-driven on a simulated embedded broker)."""
-    if simulated and broker_poll is not None and hasattr(account, "get_orders"):
+    if simulated and broker_poll is not None and hasattr(account, "has_open_orders"):
         events = EventSync(account, options, calendar=calendar, poll=broker_poll)  # type: ignore[arg-type]  # checked just above
         return SyncPlan([events.job], events)
     return SyncPlan(

@@ -14,7 +14,7 @@ from typing import Optional
 import pendulum
 
 from jqtrade.calendar import TradingCalendar
-from jqtrade.clock import MARKET_TZ
+from jqtrade.clock import in_market
 
 #: Continuous trading, market time: what ``open``, ``close`` and ``every_minute`` mean by default.
 TRADING_SESSIONS = (
@@ -31,7 +31,7 @@ ORDER_SESSIONS = (
 
 def outside_order_hours(calendar: TradingCalendar, now: pendulum.DateTime) -> Optional[str]:
     """``None`` when the exchanges take orders at ``now``; else why not and when they will."""
-    local = now.in_tz(MARKET_TZ)
+    local = in_market(now)
     day, moment = local.date(), local.time()
     if calendar.is_trading_day(day):
         for start, end in ORDER_SESSIONS:

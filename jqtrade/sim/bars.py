@@ -38,7 +38,7 @@ import attrs
 import pendulum
 
 from jqtrade.calendar import TradingCalendar
-from jqtrade.clock import MARKET_TZ
+from jqtrade.clock import in_market
 from jqtrade.data.cache import BarCache
 from jqtrade.data.errors import BarCacheError
 from jqtrade.data.models import Bar, BarUnit
@@ -146,7 +146,7 @@ class BarMarket:
 
     def price(self, code: str, now: pendulum.DateTime) -> Decimal:
         code = as_code(code)
-        now = now.in_tz(MARKET_TZ)
+        now = in_market(now)
         day = now.date()
         if not self.calendar.is_trading_day(day):
             if self.covers(code, self.calendar.previous_trading_day(day)):

@@ -26,7 +26,7 @@ from typing import Any, Optional, Union
 
 import pendulum
 
-from jqtrade.clock import MARKET_TZ, Clock
+from jqtrade.clock import Clock, in_market
 from jqtrade.gates.onequant.files import AppendedFileReader, DayFiles, encode_rows
 from jqtrade.gates.onequant.protocol import (
     ALGO_ORDER_HEADER,
@@ -263,7 +263,7 @@ class SimulatedOneQuant:
         The balance files are rewritten every ``snapshot_interval`` seconds, as the real client
         does, unless ``publish`` says whether someone reads them next (an event-driven
         simulated run): ``True`` writes them now, ``False`` leaves them (the next reader asks)."""
-        now = now.in_tz(MARKET_TZ)
+        now = in_market(now)
         self._ensure_day(now)
         assert self._order_reader is not None and self._cancel_reader is not None
         if self._order_reader.changed():
@@ -286,7 +286,7 @@ class SimulatedOneQuant:
 
     def write_snapshots(self, now: pendulum.DateTime) -> None:
         """Rewrite assetInfo and positionInfo in place (truncate, write, end-marker line)."""
-        now = now.in_tz(MARKET_TZ)
+        now = in_market(now)
         assert self._day is not None
         upd = format_upd_time(now)
         asset_rows, position_rows = self._snapshot_rows(now, upd)
@@ -328,7 +328,7 @@ class SimulatedOneQuant:
         ``order_id`` empty means a manual order without ``custBatchNo``; ``account_no`` another
         fund account logged in to the same client. Returns the broker order number used.
         """
-        now = now.in_tz(MARKET_TZ)
+        now = in_market(now)
         self._ensure_day(now)
         assert self._day is not None
         self._foreign_seq += 1

@@ -38,10 +38,18 @@ from jqtrade.tasks.registry import (
     task_file_stem,
     task_mode,
 )
-from jqtrade.tasks.summary import RunScope, no_trading_day_text, print_summary
+from jqtrade.tasks.summary import (
+    ORDERS_FILE,
+    RunOrders,
+    RunScope,
+    no_trading_day_text,
+    print_summary,
+    record_orders,
+)
 from jqtrade.tasks.supervisor import RESTARTS_ENV, RESUME_STATE_DIR_ENV
 
 if TYPE_CHECKING:
+    from jqtrade.data.cache import BarCache
     from jqtrade.data.source import AbsDataSource
     from jqtrade.sim.broker import SimBroker
     from jqtrade.sim.market import Market
@@ -276,6 +284,7 @@ def run_task(spec: TaskSpec) -> int:
     final_state = "failed"
     broker: Optional[_EmbeddedBroker] = None
     console: Optional[ConsoleEvents] = None
+    run_orders: Optional[RunOrders] = None  # a simulated broker's orders, day by day
     try:
         strategy = load_strategy(spec.code, spec.strategy_class)
         running: list[Runtime] = []  # the runtime, once made: the broker's live quotes come from it
@@ -299,6 +308,7 @@ def run_task(spec: TaskSpec) -> int:
             # Ids must be unique per broker folder: a reused --sim-dir keeps its counter.
             id_dir=broker.folder / "jqtrade_order_ids" if broker else None,
             restore_trading_state=_restored(saved),
+            bar_cache=broker.bar_cache if broker else None,
         )
         running.append(runtime)
         runtime.trading_state_listeners.append(
@@ -327,6 +337,10 @@ def run_task(spec: TaskSpec) -> int:
                 _say_if_closed(runtime, *spec.simulate)
             _start_notifier(runtime, spec)
             day_values = _record_day_values(runtime) if broker is not None else []
+            if broker is not None:
+                run_orders = record_orders(
+                    runtime.account, state_dir / ORDERS_FILE if spec.order_list else None
+                )
             try:
                 status = _run(runtime, spec, handle, trading_file)
             finally:
@@ -347,11 +361,13 @@ def run_task(spec: TaskSpec) -> int:
                 scope,
                 simulated_broker=True,
                 simulated_clock=spec.simulate is not None,
-                order_list=spec.order_list,
+                orders_seen=run_orders,
             )
         return status
     finally:
         handle.release(final_state)
+        if run_orders is not None:
+            run_orders.close()
         if broker is not None:
             broker.close()
         if broker is not None and broker.temporary is not None:
@@ -523,6 +539,7 @@ class _EmbeddedBroker:
     folder: Path
     temporary: Optional[Path] = None  # removed when the task ends
     close: Callable[[], None] = lambda: None
+    bar_cache: Optional[BarCache] = None  # the cache its market reads, shared with the runtime
 
 
 def _sim_market(
@@ -593,8 +610,15 @@ def _embedded_broker(
     }
     from jqtrade.sim.bars import BarMarket
 
-    close = market.cache.close if isinstance(market, BarMarket) else lambda: None
-    return _EmbeddedBroker(overrides, sim.poll, folder, temporary, close=close)
+    cache = market.cache if isinstance(market, BarMarket) else None
+    return _EmbeddedBroker(
+        overrides,
+        sim.poll,
+        folder,
+        temporary,
+        close=cache.close if cache is not None else lambda: None,
+        bar_cache=cache,
+    )
 
 
 def _say_sim_fees(spec: TaskSpec, broker: SimBroker) -> None:
@@ -668,12 +692,14 @@ def _simulated_miniqmt(
 
     from jqtrade.sim.bars import BarMarket
 
+    cache = market.cache if isinstance(market, BarMarket) else None
+
     def close() -> None:
         mini.close()
-        if isinstance(market, BarMarket):
-            market.cache.close()
+        if cache is not None:
+            cache.close()
 
-    return _EmbeddedBroker(overrides, poll, folder, temporary, close=close)
+    return _EmbeddedBroker(overrides, poll, folder, temporary, close=close, bar_cache=cache)
 
 
 def _int_env(text: Optional[str]) -> int:

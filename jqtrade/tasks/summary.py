@@ -5,9 +5,10 @@ drawdown of the end-of-day values (rendered with rich). The table lists only the
 dozen anyway); the counts and sums cover all of them, and every order of the run is written to
 ``orders.csv`` in the run's state folder, for a spreadsheet.
 
-The account keeps only the current day's orders in memory; earlier days of the run are read
-back from their order journals, which hold exactly this run's orders (a simulated run has a
-state folder of its own).
+The account keeps only the current day's orders in memory: :class:`RunOrders` takes each day's
+orders as the account leaves the day, so memory stays flat however long the run. A day it did
+not see is read back from its order journal, which holds exactly this run's orders (a simulated
+run has a state folder of its own).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import csv
 import datetime
 import logging
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -176,26 +177,23 @@ def _order_row(day: datetime.date, o: OrderSnapshot) -> list[str]:
 
 class _OrderFile:
     """Every order of the run as CSV (UTF-8 with a BOM, so that Excel on Chinese Windows reads
-    it), written as the orders are read. A file that cannot be written is said once and
-    skipped: the summary on screen matters more."""
+    it), written as the orders come. A file that cannot be written is said once and skipped:
+    the summary on screen matters more. ``path`` ``None``: no file."""
 
     def __init__(self, path: Optional[Path]) -> None:
         self.path = path
         self.ok = False
         self._handle: Optional[TextIO] = None
         self._writer: Any = None
-
-    def __enter__(self) -> _OrderFile:
-        if self.path is None:
-            return self
+        if path is None:
+            return
         try:
-            self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._handle = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by close()
             self._writer = csv.writer(self._handle)
             self._writer.writerow(ORDER_COLUMNS)
             self.ok = True
         except OSError as exc:
             self._fail(exc)
-        return self
 
     def add(self, row: Sequence[str]) -> None:
         if self.ok:
@@ -208,12 +206,50 @@ class _OrderFile:
         self.ok = False
         logger.warning("无法写入订单列表 %s：%s；运行汇总照常显示", self.path, exc)
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self._handle is not None:
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
             try:
-                self._handle.close()
+                handle.close()
             except OSError as exc:
                 self._fail(exc)
+
+
+class RunOrders:
+    """The orders of a run, counted a day at a time: sums and counts of every order, the last
+    :data:`ORDER_ROWS` rows for the table, and each row into :data:`ORDERS_FILE` (``path``)."""
+
+    def __init__(self, path: Optional[Path]) -> None:
+        self.file = _OrderFile(path)
+        self.days: set[datetime.date] = set()
+        self.statuses: Counter[str] = Counter()
+        self.filled_orders = 0
+        self.filled_shares = 0
+        self.filled_value = Decimal(0)
+        self.last: deque[list[str]] = deque(maxlen=ORDER_ROWS)
+
+    def add_day(self, day: datetime.date, orders: Sequence[OrderSnapshot]) -> None:
+        self.days.add(day)
+        for o in orders:
+            self.statuses[o.status.label] += 1
+            if o.filled_amount:
+                self.filled_orders += 1
+                self.filled_shares += o.filled_amount
+                self.filled_value += Decimal(repr(o.avg_price)) * o.filled_amount
+            row = _order_row(day, o)
+            self.file.add(row)
+            self.last.append(row)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def record_orders(account: Optional[Account], path: Optional[Path]) -> RunOrders:
+    """A :class:`RunOrders` that the account hands each finished day to (``path``: the CSV)."""
+    run = RunOrders(path)
+    if account is not None:
+        account.day_closed.append(run.add_day)
+    return run
 
 
 def _money(value: float) -> str:
@@ -226,9 +262,10 @@ def print_summary(
     *,
     simulated_broker: bool,
     simulated_clock: bool,
-    order_list: bool = True,
+    orders_seen: Optional[RunOrders] = None,
 ) -> None:
-    """Print the summary; with ``order_list``, also write every order to :data:`ORDERS_FILE`."""
+    """Print the summary. ``orders_seen``: the orders the run counted so far (see
+    :func:`record_orders`), closed here; the days it lacks are read from the journals."""
     from rich.console import Console
     from rich.table import Table
 
@@ -263,28 +300,18 @@ def print_summary(
         orders.add_column(
             column, justify="right" if column in _NUMERIC else "left", no_wrap=column != "说明"
         )
-    statuses: Counter[str] = Counter()
-    filled_shares, filled_value, filled_orders = 0, Decimal(0), 0
-    listed: list[list[str]] = []
-    path = runtime.state_dir / ORDERS_FILE
-    with _OrderFile(path if order_list else None) as written:
+    run = orders_seen if orders_seen is not None else RunOrders(None)
+    try:
         for day in scope.days():
-            for o in _orders_of(account, day, live_day):
-                statuses[o.status.label] += 1
-                if o.filled_amount:
-                    filled_orders += 1
-                    filled_shares += o.filled_amount
-                    filled_value += Decimal(repr(o.avg_price)) * o.filled_amount
-                row = _order_row(day, o)
-                written.add(row)
-                listed.append(row)
-                if len(listed) > 2 * ORDER_ROWS:
-                    del listed[:ORDER_ROWS]  # keep the last ones, in bounded memory
-    for row in listed[-ORDER_ROWS:]:
+            if day not in run.days:
+                run.add_day(day, _orders_of(account, day, live_day))
+    finally:
+        run.close()
+    for row in run.last:
         orders.add_row(*row)
     console.print(orders)
-    total = sum(statuses.values())
-    saved = f"全部订单见 {path}" if written.ok and total else ""
+    total = sum(run.statuses.values())
+    saved = f"全部订单见 {run.file.path}" if run.file.ok and total else ""
     if total > ORDER_ROWS:
         console.print(
             f"（只列出最后 {ORDER_ROWS} 个订单，全部 {total} 个计入下面的统计"
@@ -292,11 +319,12 @@ def print_summary(
         )
     elif saved:
         console.print(f"（{saved}）")
-    counts = "、".join(f"{status} {n}" for status, n in statuses.most_common())
+    counts = "、".join(f"{status} {n}" for status, n in run.statuses.most_common())
     console.print(
         f"共 {total} 个订单"
         + (f"（{counts}）" if counts else "")
-        + f"；有成交的订单 {filled_orders} 个，成交 {filled_shares} 股，成交金额 {_money(float(filled_value))}"
+        + f"；有成交的订单 {run.filled_orders} 个，成交 {run.filled_shares} 股，"
+        f"成交金额 {_money(float(run.filled_value))}"
     )
 
     positions = Table(title=f"{title} · 期末持仓", title_justify="left")

@@ -187,6 +187,33 @@ def test_a_new_day_starts_a_new_journal_and_order_book(tmp_path):
     account.close()
 
 
+def test_leaving_a_day_hands_its_orders_to_the_listeners_even_past_a_failing_one(tmp_path, caplog):
+    gate = gate_with_stock()
+    clock = SimClock(T0)
+    account = make_account(tmp_path, gate, clock=clock)
+    seen: list[tuple[datetime.date, list[str]]] = []
+
+    def broken(day: datetime.date, orders: list) -> None:
+        raise RuntimeError("summary broke")
+
+    account.day_closed.extend(
+        [broken, lambda day, orders: seen.append((day, [o.order_id for o in orders]))]
+    )
+    first = account.order("600000.XSHG", 100, LimitOrderStyle(8.0))
+    second = account.order("600000.XSHG", 200, LimitOrderStyle(8.0))
+    account.sync_orders()
+    assert seen == []  # still the same day
+    gate.new_day()
+    clock.advance(24 * 3600)
+    account.sync_orders()
+    assert seen == [(DAY, [first, second])]
+    assert "summary broke" in caplog.text and account.day == DAY + datetime.timedelta(days=1)
+    clock.advance(24 * 3600)
+    account.sync_orders()  # a day without orders hands nothing over
+    assert len(seen) == 1
+    account.close()
+
+
 def test_unexpected_gate_exception_leaves_the_order_unconfirmed_until_the_broker_answers(tmp_path):
     class Flaky(FakeTradeGate):
         """Raises something that is not a GateError, after or before recording the order."""
@@ -424,6 +451,11 @@ class AccountMachine(RuleBasedStateMachine):
             assert mine.status.value == row.status, (order_id, mine, row)
 
     # -- always --
+
+    @invariant()
+    def open_orders_are_known_without_a_snapshot(self) -> None:
+        orders = self.account.get_orders()
+        assert self.account.has_open_orders == any(not o.is_final for o in orders)
 
     @invariant()
     def orders_are_sane(self) -> None:

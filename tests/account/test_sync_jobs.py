@@ -132,8 +132,9 @@ class EventAccount(Counting):
         self.orders: list[OpenOrder] = []
         self.positions: dict[str, object] = {}
 
-    def get_orders(self) -> list[OpenOrder]:
-        return self.orders
+    @property
+    def has_open_orders(self) -> bool:
+        return any(not order.is_final for order in self.orders)
 
     def sync_balance(self) -> object:
         self.calls.append("balance")

@@ -142,3 +142,32 @@ def test_lazy_rows_decode_to_the_bars_a_full_read_gives(
             sum(b.volume for b in done),
             sum(b.amount for b in done),
         )
+
+
+def test_a_simulated_run_reads_market_data_through_the_brokers_open_cache(tmp_path: Path):
+    from jqtrade import Strategy
+    from jqtrade.clock import SimClock
+    from jqtrade.data.cache import CACHE_FILE
+    from jqtrade.options import Options
+    from jqtrade.runtime import Runtime
+
+    class Idle(Strategy):
+        def process_initialize(self, context) -> None:
+            pass
+
+    def runtime_with(shared: BarCache) -> Runtime:
+        options = Options().evolve({"runtime_dir": str(tmp_path)})
+        clock = SimClock(pendulum.datetime(2024, 6, 4, 10, tz=support.TZ))
+        return Runtime(Idle(), clock=clock, options=options, bar_cache=shared)
+
+    with BarCache(tmp_path / CACHE_FILE, calendar=support.calendar()) as shared:
+        shared.write([_minute(support.DAY, 9, 31, "7.00")])
+        runtime = runtime_with(shared)
+        assert runtime._market().source.inner.cache is shared  # type: ignore[union-attr]
+        assert runtime.context.current_data[CODE].last_price == 7.0
+        runtime._market().close()
+        assert shared.read(CODE, "1m", end=pendulum.now()) != []  # still open: the caller's
+    with BarCache(tmp_path / "elsewhere.sqlite") as other:
+        runtime = runtime_with(other)
+        assert runtime._market().source.inner.cache is not other  # type: ignore[union-attr]
+        runtime._market().close()

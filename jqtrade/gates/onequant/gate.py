@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 import attrs
 import pendulum
 
-from jqtrade.clock import MARKET_TZ, Clock, LiveClock
+from jqtrade.clock import Clock, LiveClock, in_market
 from jqtrade.errors import GateConfigError, GateError, SnapshotUnusableError
 from jqtrade.gates.base import AbsTradeGate, GateEnv
 from jqtrade.gates.onequant import protocol
@@ -638,7 +638,7 @@ class OneQuantTradeGate(AbsTradeGate[OneQuantConfig]):
 
     def _today(self) -> _Day:
         config = self.config
-        date = self._clock.now().in_tz(MARKET_TZ).date()
+        date = in_market(self._clock.now()).date()
         day = self._day
         if day is not None and day.files.day == date:
             return day
