@@ -158,6 +158,7 @@ class Runtime:
         task_name: str = "default",
         overrides: Optional[Mapping[str, Any]] = None,
         broker_poll: Optional[Callable[[pendulum.DateTime], None]] = None,
+        broker_publish: Optional[Callable[[pendulum.DateTime], None]] = None,
         state_dir: Optional[Path] = None,
         id_dir: Optional[Path] = None,
         restore_trading_state: Optional[tuple[str, str]] = None,
@@ -169,6 +170,8 @@ class Runtime:
         (default ``<state_dir>/order_ids``).
         ``restore_trading_state``: ``(state, reason)`` saved by ``halt_task`` / ``reduce_task``,
         set on the account as soon as it starts (source ``restored``).
+        ``broker_poll``: one round of an embedded simulated broker at the time given;
+        ``broker_publish``: it writes its balance as of that time (before the account reads it).
         ``bar_cache``: a cache the caller keeps open (the simulated broker's); when it is the
         runtime folder's, market data reads through it rather than a second connection, so a
         day of bars read by the broker is not read again for the strategy's quotes."""
@@ -186,6 +189,7 @@ class Runtime:
         self._overrides = dict(overrides or {})
         self._effective: Optional[tuple[Options, Options]] = None  # (options, with overrides)
         self._broker_poll = broker_poll
+        self._broker_publish = broker_publish
         self._bar_cache = bar_cache
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._id_dir = Path(id_dir) if id_dir is not None else None
@@ -247,6 +251,7 @@ class Runtime:
                 calendar=self.calendar,
                 simulated=self.clock.is_simulated,
                 broker_poll=self._broker_poll,
+                broker_publish=self._broker_publish,
             )
             self.sync_events = plan.events
             if plan.events is not None:

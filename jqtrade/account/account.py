@@ -35,7 +35,7 @@ from jqtrade.account.risk import (
 )
 from jqtrade.account.risk_store import STORE_NAME, RiskStore, account_key
 from jqtrade.calendar import TradingCalendar
-from jqtrade.clock import MARKET_TZ, Clock
+from jqtrade.clock import MARKET_TZ, Clock, seconds_between
 from jqtrade.errors import (
     GateError,
     GateWriteError,
@@ -652,7 +652,7 @@ class Account:
         as_of = self._base.as_of
         if limit is None or as_of is None:
             return None
-        age = (self.clock.now() - as_of).total_seconds()
+        age = seconds_between(as_of, self.clock.now())
         if age <= limit:
             return None
         return (

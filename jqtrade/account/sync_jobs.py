@@ -22,7 +22,6 @@ and adds them to its loop; nothing else here knows about the loop's internals.
 from __future__ import annotations
 
 import datetime
-import inspect
 from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 import attrs
@@ -37,29 +36,6 @@ if TYPE_CHECKING:
 
 Periods = tuple[tuple[datetime.time, datetime.time], ...]
 BrokerPoll = Callable[[pendulum.DateTime], None]
-
-
-class PublishingPoll(Protocol):
-    """A broker poll that can be told whether its balance snapshot is read next (see
-    :meth:`jqtrade.sim.onequant.SimulatedOneQuant.poll`); :class:`EventSync` uses it, so the
-    simulated broker writes its balance files only when someone reads them."""
-
-    def __call__(self, now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None: ...
-
-
-def publishing(poll: BrokerPoll) -> PublishingPoll:
-    """``poll`` as a :class:`PublishingPoll`: itself when it takes ``publish``."""
-    try:
-        takes = "publish" in inspect.signature(poll).parameters
-    except (TypeError, ValueError):
-        takes = False
-    if takes:
-        return poll  # type: ignore[return-value]  # checked just above
-
-    def plain(now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None:
-        poll(now)
-
-    return plain
 
 
 #: How often a live clock polls an embedded simulated broker (seconds).
@@ -135,6 +111,12 @@ TRADING_APIS = frozenset(
 BAR_SECONDS = 60
 
 _EPSILON = datetime.timedelta(microseconds=1)
+
+
+def _nothing(now: pendulum.DateTime) -> None:
+    return None
+
+
 DayEnd = Callable[[datetime.date, object], None]
 
 
@@ -159,10 +141,12 @@ class EventSync:
     balance at least ``balance_every`` seconds old is refreshed (the broker polled first, so its
     snapshot is current) if something can have changed since: fills or orders, positions whose
     prices move, or an age beyond ``max_snapshot_age`` (so ``portfolio.is_stale`` reads as
-    before). Such a refresh happens only inside the sync period of a trading day. No one reads
-    the balance between those instants (a hook run by a sync sees what is there, as before), so
-    a fill reaches the balance, and the daily-loss check, at the next use of the account: before
-    any further order, at the latest at the day's end.
+    before). Such a refresh happens only inside the sync period of a trading day, also in a hook
+    run by a sync (``on_trade`` ...), there without another poll (the sync has just polled).
+    Between those instants no one reads the balance, so a fill reaches it, and the daily-loss
+    check, at the next use of the account: before any further order, at the latest at the
+    day's end. Each balance read is preceded by ``publish`` (when given): the simulated broker
+    then writes its balance files only for a reader, as of the instant of the read.
 
     What a strategy can tell from the periodic syncs of before: order updates and fills reach
     ``on_order_update`` / ``on_trade`` at the same simulated instants, as long as prices change
@@ -180,12 +164,14 @@ class EventSync:
         *,
         calendar: TradingCalendar,
         poll: BrokerPoll,
+        publish: Optional[BrokerPoll] = None,
     ) -> None:
         timing = SyncTiming.of(options, simulated=True)
         assert timing.period is not None
         self.account = account
         self.calendar = calendar
-        self.poll = publishing(poll)
+        self.poll = poll
+        self.publish = publish if publish is not None else _nothing
         self.sync_order, self.sync_balance = options.sync_order, options.sync_balance
         self.balance_every = timing.balance_every
         self.max_age = options.max_snapshot_age
@@ -282,15 +268,14 @@ class EventSync:
         edge = tod in (self.day_start, self.day_stop) and self._is_trading(local.date())
         if self._poked is not None and self._poked <= slot:
             self._poked = None
-        balance = self.sync_balance and (edge or self._last_balance is None)
         try:
-            self.poll(slot, publish=balance)
+            self.poll(slot)
         finally:
             if self.sync_order:
                 self.account.sync_orders()
             self._open = self.account.has_open_orders
-            if balance:
-                self._balance(slot.timestamp())
+            if self.sync_balance and (edge or self._last_balance is None):
+                self._balance(slot)
             else:
                 self._changed = True
         if edge and tod == self.day_stop:
@@ -298,9 +283,21 @@ class EventSync:
             for listener in self.day_end:
                 listener(local.date(), portfolio)
 
-    def _balance(self, stamp: float) -> None:
+    def _refresh_due(self, now: pendulum.DateTime) -> bool:
+        """Whether a use of the account at ``now`` refreshes the balance (class docstring)."""
+        if not self.sync_balance or not self._in_period(now):
+            return False
+        if self._last_balance is None:
+            return True
+        age = now.timestamp() - self._last_balance
+        return age >= self.balance_every and (
+            self._changed or self._holds or (self.max_age is not None and age > self.max_age)
+        )
+
+    def _balance(self, now: pendulum.DateTime) -> None:
+        self.publish(now)  # the broker's balance as of now, for the read just below
         result = self.account.sync_balance()
-        self._last_balance = stamp
+        self._last_balance = now.timestamp()
         self._changed = False
         self._holds = bool(getattr(result, "long_positions", None))
 
@@ -308,23 +305,19 @@ class EventSync:
         """A strategy callback is about to use the account through ``api``."""
         loop = self._loop
         job = loop.current_job if loop is not None else None
-        if job is None or job.internal:
-            return  # process_initialize, or a hook run by a sync: it reads what is there
+        if job is None:
+            return  # process_initialize: it reads what is there
         now = loop.clock.now()  # type: ignore[union-attr]  # job is set only by a loop
-        if self.sync_balance and self._in_period(now):
-            stamp = now.timestamp()
-            age = None if self._last_balance is None else stamp - self._last_balance
-            if age is None or (
-                age >= self.balance_every
-                and (
-                    self._changed
-                    or self._holds
-                    or (self.max_age is not None and age > self.max_age)
-                )
-            ):
-                if self._poked is None:  # an order sent at this instant waits for its slot
-                    self.poll(now, publish=True)
-                self._balance(stamp)
+        if job.internal:
+            # A hook run by a sync (on_trade ...): the broker was polled just now; read its
+            # balance if ours may be behind, without another round of the broker.
+            if self._refresh_due(now):
+                self._balance(now)
+            return
+        if self._refresh_due(now):
+            if self._poked is None:  # an order sent at this instant waits for its slot
+                self.poll(now)
+            self._balance(now)
         if api in TRADING_APIS:
             self._changed = True
             slot = self.grid.next_after(now)
@@ -361,10 +354,20 @@ def sync_plan(
     calendar: TradingCalendar,
     simulated: bool,
     broker_poll: Optional[BrokerPoll] = None,
+    broker_publish: Optional[BrokerPoll] = None,
 ) -> SyncPlan:
-    """The jobs that keep ``account`` in sync (event-driven on a simulated embedded broker)."""
+    """The jobs that keep ``account`` in sync (event-driven on a simulated embedded broker).
+
+    ``broker_publish``: makes the embedded broker write its balance as of the time given (a
+    broker that writes it only when asked: see :class:`EventSync`)."""
     if simulated and broker_poll is not None and hasattr(account, "has_open_orders"):
-        events = EventSync(account, options, calendar=calendar, poll=broker_poll)  # type: ignore[arg-type]  # checked just above
+        events = EventSync(
+            account,  # type: ignore[arg-type]  # checked just above
+            options,
+            calendar=calendar,
+            poll=broker_poll,
+            publish=broker_publish,
+        )
         return SyncPlan([events.job], events)
     return SyncPlan(
         sync_jobs(account, options, calendar=calendar, simulated=simulated, broker_poll=broker_poll)

@@ -125,6 +125,10 @@ class _Outbox:
                 handle.flush()
 
 
+#: The longest ``snapshot_interval`` (a day: the files are then written when asked for).
+MAX_SNAPSHOT_INTERVAL = 86_400.0
+
+
 class SimulatedOneQuant:
     """A paper OneQuant client for one fund account over one folder (see the module docstring).
 
@@ -172,7 +176,7 @@ class SimulatedOneQuant:
     ) -> None:
         # the options an adapter or a feed owns are refused first, the broker's by the broker
         snapshot_interval = number_in(
-            "快照间隔 snapshot_interval（秒）", snapshot_interval, 0, 86_400
+            "快照间隔 snapshot_interval（秒）", snapshot_interval, 0, MAX_SNAPSHOT_INTERVAL
         )
         fault_rate = number_in("故障比例 fault_rate", fault_rate, 0, 1)
         volatility = number_in("波动幅度 volatility", volatility, 0, 0.5)
@@ -257,12 +261,9 @@ class SimulatedOneQuant:
     def price(self, code: str, now: pendulum.DateTime) -> Decimal:
         return self.broker.feed.price(as_code(code), now)
 
-    def poll(self, now: pendulum.DateTime, *, publish: Optional[bool] = None) -> None:
-        """One round of the broker at market time ``now``.
-
-        The balance files are rewritten every ``snapshot_interval`` seconds, as the real client
-        does, unless ``publish`` says whether someone reads them next (an event-driven
-        simulated run): ``True`` writes them now, ``False`` leaves them (the next reader asks)."""
+    def poll(self, now: pendulum.DateTime) -> None:
+        """One round of the broker at market time ``now`` (the balance files every
+        ``snapshot_interval`` seconds; :meth:`write_snapshots` writes them when asked)."""
         now = in_market(now)
         self._ensure_day(now)
         assert self._order_reader is not None and self._cancel_reader is not None
@@ -280,8 +281,7 @@ class SimulatedOneQuant:
         if faults:
             self._inject_faults(now)
         self._outbox.flush(self._faults if faults else None)
-        due = self._next_snapshot is None or now >= self._next_snapshot
-        if publish or (publish is None and due):
+        if self._next_snapshot is None or now >= self._next_snapshot:
             self.write_snapshots(now)
 
     def write_snapshots(self, now: pendulum.DateTime) -> None:

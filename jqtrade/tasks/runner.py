@@ -303,6 +303,7 @@ def run_task(spec: TaskSpec) -> int:
             task_name=spec.name,
             overrides=broker.overrides if broker else None,
             broker_poll=broker.poll if broker else None,
+            broker_publish=broker.publish if broker else None,
             gate_factory=_gate_factory(spec),
             state_dir=state_dir,
             # Ids must be unique per broker folder: a reused --sim-dir keeps its counter.
@@ -540,6 +541,7 @@ class _EmbeddedBroker:
     temporary: Optional[Path] = None  # removed when the task ends
     close: Callable[[], None] = lambda: None
     bar_cache: Optional[BarCache] = None  # the cache its market reads, shared with the runtime
+    publish: Optional[Callable[[pendulum.DateTime], None]] = None  # write its balance now
 
 
 def _sim_market(
@@ -587,6 +589,7 @@ def _embedded_broker(
     if spec.sim_gate == "qmt":
         return _simulated_miniqmt(spec, clock, folder, temporary, market)
     from jqtrade.sim import SimulatedOneQuant
+    from jqtrade.sim.onequant import MAX_SNAPSHOT_INTERVAL
 
     sim = SimulatedOneQuant(
         folder,
@@ -594,7 +597,9 @@ def _embedded_broker(
         cash=spec.sim_cash,
         encoding="gbk",
         latency=0.0 if simulated else 1.0,
-        snapshot_interval=30.0 if simulated else 3.0,
+        # On a simulated clock the account's syncs ask for the balance files right before each
+        # read (broker_publish), so the broker does not rewrite them on its own in between.
+        snapshot_interval=MAX_SNAPSHOT_INTERVAL if simulated else 3.0,
         market=market,
         **spec.sim_broker_options,
     )
@@ -618,6 +623,7 @@ def _embedded_broker(
         temporary,
         close=cache.close if cache is not None else lambda: None,
         bar_cache=cache,
+        publish=sim.write_snapshots,
     )
 
 

@@ -52,8 +52,10 @@ def test_two_processes_counting_without_a_limit_lose_no_update(tmp_path):
 def test_two_processes_under_one_limit_never_exceed_it_together(tmp_path):
     path = tmp_path / "risk.sqlite3"
     results = _run_two(path, "orders", 500, 400)
-    assert sum(results) == 500
-    assert RiskStore(path, "fake:-").totals(DAY) == {"orders": 500}  # leases given back exactly
+    # At most the limit; a little less when one process ends holding a lease the other, done
+    # by then, could have used (the headroom lease_size trades for fewer file round trips).
+    assert 500 - 2 * lease_size("orders", 500) <= sum(results) <= 500
+    assert RiskStore(path, "fake:-").totals(DAY) == {"orders": sum(results)}  # leases given back
 
 
 def test_a_killed_task_leaves_at_most_one_lease_counted(tmp_path):

@@ -300,19 +300,29 @@ def test_a_live_clock_or_a_gate_without_orders_keeps_the_periodic_jobs():
     assert other.events is None
 
 
-def test_the_broker_is_told_to_publish_its_balance_exactly_when_the_balance_is_read_next():
+def test_the_broker_writes_its_balance_right_before_each_read_and_only_then():
     from jqtrade.clock import SimClock
     from jqtrade.loop import EventLoop
 
-    account, polls = EventAccount(), []
+    account, steps = EventAccount(), []
 
-    def poll(slot: pendulum.DateTime, *, publish=None) -> None:
-        polls.append((slot.strftime("%H:%M:%S"), publish))
+    def poll(slot: pendulum.DateTime) -> None:
+        steps.append(("poll", slot.strftime("%H:%M:%S")))
         for order in account.orders:
             if slot >= order.done_at:
                 order.is_final = True
 
-    plan = sync_plan(account, Options(), calendar=CAL, simulated=True, broker_poll=poll)
+    def publish(now: pendulum.DateTime) -> None:
+        steps.append(("publish", now.strftime("%H:%M:%S")))
+
+    plan = sync_plan(
+        account,
+        Options(),
+        calendar=CAL,
+        simulated=True,
+        broker_poll=poll,
+        broker_publish=publish,
+    )
     events = plan.events
     assert events is not None
 
@@ -325,12 +335,60 @@ def test_the_broker_is_told_to_publish_its_balance_exactly_when_the_balance_is_r
     for each in [*plan.jobs, _user("下单", T(10, 0), T(10, 0), place)]:
         loop.add_job(each)
     loop.run(until=_at(23, 59))
-    assert polls == [
-        ("09:00:00", True),  # the day's start: read
-        ("10:00:00", True),  # the order call reads the balance first
-        ("10:00:10", False),  # the order reaches the broker; nobody reads the balance
-        ("10:01:00", False),
-        ("10:02:00", False),  # filled
-        ("15:30:00", True),  # the day's end: read
+    assert steps == [
+        ("poll", "09:00:00"),
+        ("publish", "09:00:00"),  # the day's start: read
+        ("poll", "10:00:00"),
+        ("publish", "10:00:00"),  # the order call reads the balance first
+        ("poll", "10:00:10"),  # the order reaches the broker; nobody reads the balance
+        ("poll", "10:01:00"),
+        ("poll", "10:02:00"),  # filled
+        ("poll", "15:30:00"),
+        ("publish", "15:30:00"),  # the day's end: read
     ]
     assert account.calls.count("balance") == 3
+
+
+def test_a_hook_run_by_a_sync_reads_a_balance_that_may_be_behind_without_polling_again():
+    from jqtrade.clock import SimClock
+    from jqtrade.loop import EventLoop
+
+    polls: list[str] = []
+
+    class HookAccount(EventAccount):
+        """Its sync runs the strategy's on_trade hook once the order is done; the hook reads
+        the portfolio, as a strategy's hook may."""
+
+        def sync_orders(self) -> None:
+            super().sync_orders()
+            done = [o for o in self.orders if o.is_final and not getattr(o, "told", False)]
+            for order in done:
+                order.told = True  # type: ignore[attr-defined]
+                self.calls.append("hook")
+                events.accessed("context.portfolio")
+
+    account = HookAccount()
+
+    def poll(slot: pendulum.DateTime) -> None:
+        polls.append(slot.strftime("%H:%M:%S"))
+        for order in account.orders:
+            if slot >= order.done_at:
+                order.is_final = True
+
+    plan = sync_plan(account, Options(), calendar=CAL, simulated=True, broker_poll=poll)
+    events = plan.events
+    assert events is not None
+
+    def place(slot: pendulum.DateTime) -> None:
+        events.accessed("order")
+        account.orders.append(OpenOrder(done_at=_at(10, 30)))  # rests half an hour
+
+    loop = EventLoop(SimClock(_at(0, 0)))
+    events.attach(loop)
+    for each in [*plan.jobs, _user("下单", T(10, 0), T(10, 0), place)]:
+        loop.add_job(each)
+    loop.run(until=_at(23, 59))
+    at_fill = account.calls.index("hook")
+    # the hook at 10:30 finds the 10:00 balance half an hour behind: read again, no extra poll
+    assert account.calls[at_fill - 1 : at_fill + 2] == ["orders", "hook", "balance"]
+    assert polls.count("10:30:00") == 1

@@ -23,6 +23,7 @@ from jqtrade.gates.onequant.snapshot import read_snapshot_rows
 from jqtrade.model.orders import LimitOrderStyle, MarketOrderStyle
 from jqtrade.model.rules import board_of, price_limits, repo_fee, round_tick, tick_size
 from jqtrade.sim import SimulatedOneQuant
+from jqtrade.sim.onequant import MAX_SNAPSHOT_INTERVAL
 
 
 @pytest.fixture
@@ -238,22 +239,21 @@ def test_snapshots_rewritten_in_place_on_their_interval(tmp_path: Path) -> None:
     assert rows[0]["currentQty"] == "200" and rows[0]["enabledQty"] == "100"
 
 
-def test_a_poll_told_who_reads_next_writes_the_snapshots_only_for_a_reader(tmp_path: Path) -> None:
-    broker = Broker(tmp_path, snapshot_interval=3.0, positions={"600000.XSHG": 100})
-    broker.poll()
+def test_with_the_longest_interval_snapshots_are_written_when_asked_for(tmp_path: Path) -> None:
+    broker = Broker(
+        tmp_path, snapshot_interval=MAX_SNAPSHOT_INTERVAL, positions={"600000.XSHG": 100}
+    )
+    broker.poll()  # the day's first poll writes them
     path = broker.files.position_info
     first = path.read_bytes()
     broker.order("o1", "600000.SH", "1", 100, "10.5")
-    broker.now = broker.now.add(seconds=10)  # due on the interval, but no reader comes
-    broker.sim.poll(broker.now, publish=False)
+    broker.poll(3600)  # an hour later: the order is answered, the balance files stay
     assert path.read_bytes() == first
-    assert AppendedFileReader(broker.files.order_update, "gbk").read_rows()  # the order is seen
-    broker.now = broker.now.add(seconds=1)  # not due on the interval, but read next
-    broker.sim.poll(broker.now, publish=True)
+    assert AppendedFileReader(broker.files.order_update, "gbk").read_rows()
+    broker.sim.write_snapshots(broker.now)  # a reader is about to look
     rows = read_snapshot_rows(path, "gbk")
-    assert rows[0]["currentQty"] == "200" and rows[0]["updTime"].startswith(
-        broker.now.strftime("%H%M%S")
-    )
+    assert rows[0]["currentQty"] == "200"
+    assert rows[0]["updTime"].startswith(broker.now.strftime("%H%M%S"))
 
 
 def test_snapshots_carry_the_simulated_time_in_upd_time(tmp_path: Path) -> None:
