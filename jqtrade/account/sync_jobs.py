@@ -262,7 +262,7 @@ class EventSync:
     # -- running -----------------------------------------------------------------------------
 
     def wake(self, slot: pendulum.DateTime) -> None:
-        """The job: poll the broker, sync the orders, and the balance when due."""
+        """The job: poll the broker, sync the orders, and the balance at the day's edges."""
         local = in_market(slot)
         tod = local.time()
         edge = tod in (self.day_start, self.day_stop) and self._is_trading(local.date())
