@@ -210,7 +210,7 @@ class SimClock:
             self._woken = False
             return False
         if deadline > self._now:
-            self._now = deadline if deadline.tzinfo is MARKET_TZ else deadline.in_tz(MARKET_TZ)
+            self._now = in_market(deadline)
         return True
 
     def advance(self, seconds: float) -> None:

@@ -193,6 +193,22 @@ def _position_spec(code: str, spec: Any) -> tuple[int, Optional[Decimal]]:
     return int(shares), Decimal(str(number_in(f"{code} 的持仓成本", cost, 0, MAX_LIMIT_PRICE)))
 
 
+#: The fee and fill settings a user may give: (Chinese label, low, high, low itself excluded).
+FEE_SETTINGS: dict[str, tuple[str, float, float, bool]] = {
+    "commission_rate": ("佣金费率", 0.0, 0.01, False),
+    "min_commission": ("最低佣金", 0.0, 1000.0, False),
+    "stamp_tax_rate": ("印花税率", 0.0, 0.01, False),
+    "volume_ratio": ("成交量比例", 0.0, 1.0, True),
+}
+
+
+def fee_setting(name: str, value: object) -> float:
+    """``value`` of the setting ``name`` of :data:`FEE_SETTINGS`; a Chinese ``ValueError``
+    naming it and its range otherwise."""
+    label, low, high, low_open = FEE_SETTINGS[name]
+    return number_in(f"{label} {name}", value, low, high, low_open=low_open)
+
+
 class SimBroker:
     """A paper broker for one cash account (see the module docstring).
 
@@ -227,10 +243,10 @@ class SimBroker:
         cash = number_in("初始资金 cash", cash, 0, MAX_ORDER_VALUE)
         latency = number_in("延迟 latency（秒）", latency, 0, 86_400)
         reject_rate = number_in("随机拒单比例 reject_rate", reject_rate, 0, 1)
-        commission_rate = number_in("佣金费率 commission_rate", commission_rate, 0, 0.01)
-        min_commission = number_in("最低佣金 min_commission", min_commission, 0, 1000)
-        stamp_tax_rate = number_in("印花税率 stamp_tax_rate", stamp_tax_rate, 0, 0.01)
-        volume_ratio = number_in("成交量比例 volume_ratio", volume_ratio, 0, 1, low_open=True)
+        commission_rate = fee_setting("commission_rate", commission_rate)
+        min_commission = fee_setting("min_commission", min_commission)
+        stamp_tax_rate = fee_setting("stamp_tax_rate", stamp_tax_rate)
+        volume_ratio = fee_setting("volume_ratio", volume_ratio)
         initial = {
             as_code(code): _position_spec(code, spec) for code, spec in (positions or {}).items()
         }

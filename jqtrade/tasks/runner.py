@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypedDict
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypedDict, cast
 
 import attrs
 import pendulum
@@ -102,16 +102,8 @@ class TaskSpec:
     @property
     def sim_broker_options(self) -> SimBrokerOptions:
         """The ``SimBroker`` keyword arguments the user gave; the rest keep the simulator's defaults."""
-        options: SimBrokerOptions = {}
-        if self.sim_commission_rate is not None:
-            options["commission_rate"] = self.sim_commission_rate
-        if self.sim_min_commission is not None:
-            options["min_commission"] = self.sim_min_commission
-        if self.sim_stamp_tax_rate is not None:
-            options["stamp_tax_rate"] = self.sim_stamp_tax_rate
-        if self.sim_volume_ratio is not None:
-            options["volume_ratio"] = self.sim_volume_ratio
-        return options
+        given = {rule.setting: getattr(self, rule.field) for rule in SIM_NUMBER_FLAGS.values()}
+        return cast(SimBrokerOptions, {k: v for k, v in given.items() if v is not None})
 
     @property
     def mode(self) -> str:
@@ -174,45 +166,57 @@ def parse_sim_cash(text: str) -> float:
 
 @attrs.frozen
 class _SimNumber:
-    """What one ``--sim-*`` number flag allows; the bounds are SimBroker's own checks, so a
-    value accepted here is never refused later by the broker in a (background) child."""
+    """One ``--sim-*`` number flag: the TaskSpec field it sets and the simulator's setting it
+    is (:data:`jqtrade.sim.broker.FEE_SETTINGS`: the bounds are the broker's own, so a value
+    accepted here is never refused later by the broker in a background child)."""
 
-    field: str  # the TaskSpec field
-    low: float
-    high: float
-    low_open: bool  # ``low`` itself not allowed
-    allowed: str  # Chinese, for the error message
+    field: str
+    setting: str
+    example: str  # for the error message
+
+    @property
+    def bounds(self) -> tuple[float, float, bool]:
+        from jqtrade.sim.broker import FEE_SETTINGS
+
+        _label, low, high, low_open = FEE_SETTINGS[self.setting]
+        return low, high, low_open
+
+    @property
+    def low(self) -> float:
+        return self.bounds[0]
+
+    @property
+    def high(self) -> float:
+        return self.bounds[1]
+
+    @property
+    def low_open(self) -> bool:
+        return self.bounds[2]
 
 
 #: ``start_task`` flags of the simulated broker's fees and fill fraction.
 SIM_NUMBER_FLAGS: dict[str, _SimNumber] = {
-    "--sim-commission-rate": _SimNumber(
-        "sim_commission_rate", 0.0, 0.01, False, "介于 0 和 0.01 之间（含两端）的费率，如 0.00025"
-    ),
-    "--sim-min-commission": _SimNumber(
-        "sim_min_commission", 0.0, 1000.0, False, "介于 0 和 1000 之间（含两端）的金额（元），如 5"
-    ),
-    "--sim-stamp-tax-rate": _SimNumber(
-        "sim_stamp_tax_rate", 0.0, 0.01, False, "介于 0 和 0.01 之间（含两端）的税率，如 0.0005"
-    ),
-    "--sim-volume-ratio": _SimNumber(
-        "sim_volume_ratio", 0.0, 1.0, True, "大于 0、不超过 1 的比例，如 0.25"
-    ),
+    "--sim-commission-rate": _SimNumber("sim_commission_rate", "commission_rate", "0.00025"),
+    "--sim-min-commission": _SimNumber("sim_min_commission", "min_commission", "5"),
+    "--sim-stamp-tax-rate": _SimNumber("sim_stamp_tax_rate", "stamp_tax_rate", "0.0005"),
+    "--sim-volume-ratio": _SimNumber("sim_volume_ratio", "volume_ratio", "0.25"),
 }
 
 
 def parse_sim_number(flag: str, text: str) -> float:
     """One of :data:`SIM_NUMBER_FLAGS`: a finite number in its range, else a ``ConfigError``
     naming the flag, the value and what is allowed (checked before anything starts)."""
+    from jqtrade.sim.broker import fee_setting
+
     rule = SIM_NUMBER_FLAGS[flag]
     try:
-        value = float(text)
+        return fee_setting(rule.setting, text)
     except ValueError:
-        value = math.nan
-    low_ok = value > rule.low if rule.low_open else value >= rule.low
-    if not (math.isfinite(value) and low_ok and value <= rule.high):
-        raise ConfigError(f"{flag} 的值 {text!r} 不合法：应为{rule.allowed}")
-    return value
+        low, high, low_open = rule.bounds
+        allowed = f"大于 {low:g}" if low_open else f"不小于 {low:g}"
+        raise ConfigError(
+            f"{flag} 的值 {text!r} 不合法：应为{allowed}、不超过 {high:g} 的数，如 {rule.example}"
+        ) from None
 
 
 def apply_env(pairs: tuple[tuple[str, str], ...]) -> None:
