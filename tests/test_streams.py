@@ -253,7 +253,8 @@ def test_get_tasks_and_stop_task_show_a_running_task(
         deadline = time.monotonic() + 60
         while True:
             code, out, err = run(gbk_env, tmp_path, "get_tasks", "--runtime-dir", runtime)
-            if "名称" in out or time.monotonic() > deadline:
+            # listed as soon as it registers ("启动中"); running once its loop starts
+            if ("名称" in out and "运行中" in out) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         assert code == 0, err
